@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/pulllab/pulllab/internal/ui"
+	"github.com/pulllab/pulllab/internal/version"
+)
+
+// streams are the process's standard streams; tests substitute buffers.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+func newStreams() streams { return streams{in: os.Stdin, out: os.Stdout, err: os.Stderr} }
+
+// globals is what every command shares: the streams, the global flags, the
+// logger, the step printer and the process environment (injected so tests
+// can fake it).
+type globals struct {
+	streams
+	logLevel   string
+	verbose    bool
+	quiet      bool
+	noColor    bool
+	kubeconfig string
+	context    string
+	configFile string
+
+	log    *logrus.Logger
+	status *ui.Status
+	// logFile is the full debug log; closed in After.
+	logFile     *os.File
+	logFilePath string
+
+	goos      string
+	lookupEnv func(string) (string, bool)
+	homeDir   func() (string, error)
+	cacheDir  func() (string, error)
+}
+
+func newGlobals(s streams) *globals {
+	return &globals{
+		streams:   s,
+		goos:      runtime.GOOS,
+		lookupEnv: os.LookupEnv,
+		homeDir:   os.UserHomeDir,
+		cacheDir:  os.UserCacheDir,
+		log:       logrus.New(),
+		status:    ui.Discard(),
+	}
+}
+
+// usageError is bad input: exit code 2, with a message that says what to do.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+func (e *usageError) ExitCode() int { return 2 }
+
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// run is main without os.Exit, so tests can call it.
+func run(ctx context.Context, args []string, s streams) int {
+	g := newGlobals(s)
+	app := newApp(g)
+	err := app.RunContext(ctx, args)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	code := exitCode(ctx, err)
+	if err != nil {
+		printError(g, err, code)
+	}
+	return code
+}
+
+// exitCode maps an error to the process exit code, in one place:
+// 0 success; 1 the lab ran and some case did not match; 2 pulllab could not
+// do what was asked (usage, config, CRC, cluster, a precondition); 130
+// interrupted.
+func exitCode(ctx context.Context, err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, context.Canceled) || (ctx != nil && errors.Is(ctx.Err(), context.Canceled)) {
+		return 130
+	}
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) && ec.ExitCode() != 0 {
+		return ec.ExitCode()
+	}
+	return 2
+}
+
+func printError(g *globals, err error, code int) {
+	g.status.End(false)
+	if code == 130 {
+		fmt.Fprintln(g.err, "Interrupted; cleaned up. Run the same command again to continue.")
+		return
+	}
+	msg := err.Error()
+	fmt.Fprintf(g.err, "ERROR: %s\n", msg)
+	var detail interface{ Detail() string }
+	if errors.As(err, &detail) && detail.Detail() != "" && g.log.IsLevelEnabled(logrus.DebugLevel) {
+		fmt.Fprintln(g.err, strings.TrimRight(detail.Detail(), "\n"))
+	}
+	if g.logFilePath != "" {
+		fmt.Fprintf(g.err, "The full log is in %s\n", g.logFilePath)
+	}
+}
+
+func newApp(g *globals) *cli.App {
+	app := &cli.App{
+		Name:                 "pulllab",
+		Usage:                "run the imagePullPolicy lab on OpenShift Local (CRC) or any Kubernetes cluster",
+		Version:              version.Version(),
+		EnableBashCompletion: true,
+		Suggest:              true,
+		Reader:               g.in,
+		Writer:               g.out,
+		ErrWriter:            g.err,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		Flags:                globalFlags(g),
+		Before:               func(c *cli.Context) error { return g.setup(c) },
+		After:                func(c *cli.Context) error { g.teardown(); return nil },
+		Commands:             commands(g),
+	}
+	app.HideVersion = false
+	return app
+}
+
+// commands lists every subcommand, one file each.
+func commands(g *globals) []*cli.Command {
+	return []*cli.Command{
+		newUpCommand(g),
+		newVerifyCommand(g),
+		newDownCommand(g),
+		newEnvCommand(g),
+		newStatusCommand(g),
+		newDoctorCommand(g),
+		newCasesCommand(g),
+		newReportCommand(g),
+		newInitCommand(g),
+		newConfigCommand(g),
+		newVersionCommand(g),
+		newCompletionCommand(g),
+	}
+}
+
+func globalFlags(g *globals) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr: debug, info, warn, error", Value: "warn", EnvVars: []string{"PULLLAB_LOG_LEVEL"}, Destination: &g.logLevel, Category: "Logging:"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Destination: &g.verbose, Category: "Logging:"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Destination: &g.quiet, Category: "Logging:"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR)", EnvVars: []string{"PULLLAB_NO_COLOR"}, Destination: &g.noColor, Category: "Logging:"},
+		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (default: $KUBECONFIG, ~/.kube/config, or CRC's admin kubeconfig)", Destination: &g.kubeconfig, Category: "Cluster:"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current one)", Destination: &g.context, Category: "Cluster:"},
+		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
+	}
+}
+
+// setup configures logging once the flags are parsed: warnings and above
+// (or the chosen level) on stderr, everything at debug level into a log file
+// under the user's cache directory.
+func (g *globals) setup(c *cli.Context) error {
+	level := g.logLevel
+	if g.verbose {
+		level = "debug"
+	}
+	lvl, err := logrus.ParseLevel(level)
+	if err != nil {
+		return usagef("--log-level %q is not a level; use debug, info, warn or error", level)
+	}
+	_, noColorEnv := g.lookupEnv("NO_COLOR")
+	smart := !g.noColor && !noColorEnv && ui.IsSmartTerminal(g.err, g.goos, g.lookupEnv)
+	g.status = ui.NewStatus(g.err, smart, g.quiet)
+
+	g.log.SetLevel(logrus.DebugLevel)
+	g.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
+	g.log.SetOutput(io.Discard)
+	g.log.AddHook(&levelWriterHook{w: g.status, min: lvl, fmt: &logrus.TextFormatter{DisableTimestamp: true, DisableColors: !smart, ForceColors: smart}})
+	if f, path := g.openLogFile(); f != nil {
+		g.logFile, g.logFilePath = f, path
+		g.log.AddHook(&levelWriterHook{w: f, min: logrus.DebugLevel, fmt: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
+		g.log.Debugf("%s: %s", version.String(), redactArgs(c.Args().Slice()))
+	}
+	return nil
+}
+
+func (g *globals) openLogFile() (*os.File, string) {
+	dir, err := g.cacheDir()
+	if err != nil {
+		return nil, ""
+	}
+	dir = filepath.Join(dir, "pulllab")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, ""
+	}
+	path := filepath.Join(dir, "pulllab.log")
+	if st, err := os.Stat(path); err == nil && st.Size() > 10<<20 {
+		_ = os.Rename(path, path+".1")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, ""
+	}
+	return f, path
+}
+
+func (g *globals) teardown() {
+	if g.logFile != nil {
+		_ = g.logFile.Close()
+		g.logFile = nil
+	}
+}
+
+// levelWriterHook writes entries at or above min to w with its own formatter.
+type levelWriterHook struct {
+	w   io.Writer
+	min logrus.Level
+	fmt logrus.Formatter
+}
+
+func (h *levelWriterHook) Levels() []logrus.Level { return logrus.AllLevels }
+
+func (h *levelWriterHook) Fire(e *logrus.Entry) error {
+	if e.Level > h.min {
+		return nil
+	}
+	b, err := h.fmt.Format(e)
+	if err != nil {
+		return err
+	}
+	_, err = h.w.Write(b)
+	return err
+}
+
+// redactArgs hides values of flags that may carry secrets before logging.
+func redactArgs(args []string) string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		low := strings.ToLower(a)
+		if strings.Contains(low, "password") || strings.Contains(low, "token") {
+			if j := strings.Index(a, "="); j >= 0 {
+				out[i] = a[:j+1] + "***"
+			} else if i+1 < len(out) {
+				out[i+1] = "***"
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}

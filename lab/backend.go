@@ -1,0 +1,205 @@
+package lab
+
+import (
+	"context"
+	"time"
+)
+
+// Labels every object the lab creates carries.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "pulllab"
+	LabelLabID     = "pulllab.io/lab"
+	LabelRole      = "pulllab.io/role" // app, warmup, debug
+	LabelCase      = "pulllab.io/case"
+)
+
+// AppName is the name of the app's image repository and Deployment, as in
+// the article.
+const AppName = "custom-image-java"
+
+// StashName is the image repository that keeps both variants under the tags
+// "node" and "registry".
+const StashName = "pulllab-variants"
+
+// Backend is every cluster operation the runner needs. The OpenShift backend
+// (lab/openshift) and the plain-Kubernetes backend (lab/kube) implement it;
+// both share the workload and node-cache code (lab/workload, lab/node).
+//
+// Every method honours ctx: when it is cancelled the method returns
+// ctx.Err() (possibly wrapped) promptly and leaves nothing half-made that
+// Cleanup would not remove.
+type Backend interface {
+	// Kind names the target: "openshift" or "kubernetes".
+	Kind() string
+	// Prepare makes the lab namespace (idempotent) and whatever the node
+	// operations need (the debug pod).
+	Prepare(ctx context.Context) error
+	// Cleanup removes what this run created in the lab namespace: app and
+	// warm-up pods and the debug pod. It keeps the variants and the
+	// namespace, so a re-run does not rebuild. It is called with a fresh
+	// context after Ctrl-C.
+	Cleanup(ctx context.Context) error
+	// EnsureBase makes the base image available to builds and returns it.
+	EnsureBase(ctx context.Context) (BaseImage, error)
+	// Build builds variant v from the WAR bytes and stashes it. It is
+	// idempotent: when a stashed build of the same WAR content exists it
+	// returns that with Built false.
+	Build(ctx context.Context, v Variant, war []byte) (Build, error)
+
+	Registry
+	NodeCache
+	Workload
+
+	// Environment gathers facts for the report: versions, node, runtime.
+	Environment(ctx context.Context) (Environment, error)
+}
+
+// Registry is the registry side: what the app's tags point at.
+type Registry interface {
+	// AppRef returns the app's pull spec by tag, e.g.
+	// "image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java:v1".
+	AppRef(tag string) string
+	// AppDigestRef returns the app's pull spec by digest ("repo@sha256:…").
+	AppDigestRef(digest string) string
+	// PointApp makes the registry serve variant v under tag, by a tag
+	// operation on the stashed image (no rebuild).
+	PointApp(ctx context.Context, tag string, v Variant) error
+	// RemoveApp makes the registry serve nothing under tag. Removing an
+	// absent tag is not an error.
+	RemoveApp(ctx context.Context, tag string) error
+	// AppDigest returns the manifest digest the registry serves under tag,
+	// or "" when it serves nothing there.
+	AppDigest(ctx context.Context, tag string) (string, error)
+}
+
+// NodeCache is the node's image cache, seen through the container runtime.
+type NodeCache interface {
+	// NodeImages lists the images on the node that carry a reference (tag or
+	// digest) in the app's repository.
+	NodeImages(ctx context.Context) ([]NodeImage, error)
+	// RemoveNodeImage removes the image the node holds under ref. It must
+	// refuse (with an error) an image that carries any reference that is not
+	// the lab's. Removing an absent image is not an error.
+	RemoveNodeImage(ctx context.Context, ref string) error
+}
+
+// Workload runs pods on the lab's node.
+type Workload interface {
+	// Warm makes the node pull ref: a short pod with imagePullPolicy Always
+	// that is deleted once the image is pulled.
+	Warm(ctx context.Context, ref string) error
+	// Deploy creates (or replaces) the app Deployment.
+	Deploy(ctx context.Context, d Deployment) error
+	// Observe watches the Deployment's pod until it is Running and Ready, or
+	// its container waits with ImagePullBackOff or ErrImageNeverPull, or
+	// timeout passes (then TimedOut is set and the error is nil). It then
+	// gathers the evidence.
+	Observe(ctx context.Context, d Deployment, timeout time.Duration) (Observation, error)
+	// Undeploy deletes the Deployment and waits until its pods are gone.
+	Undeploy(ctx context.Context, name string) error
+}
+
+// Deployment is what the runner deploys for a case.
+type Deployment struct {
+	// Name of the Deployment (the app name).
+	Name string
+	// Image is the full pull spec, by tag or by digest.
+	Image string
+	// Policy is the imagePullPolicy; empty omits the field.
+	Policy Policy
+	// CaseID labels the pod.
+	CaseID int
+}
+
+// BaseImage is the image the variants are built on.
+type BaseImage struct {
+	// Ref is the reference the user asked for.
+	Ref string `json:"ref" yaml:"ref"`
+	// Digest is the manifest digest that was imported or pulled.
+	Digest string `json:"digest,omitempty" yaml:"digest,omitempty"`
+	// Profile names the base image's log profile (see ProfileFor).
+	Profile string `json:"profile" yaml:"profile"`
+}
+
+// Build is one stashed variant.
+type Build struct {
+	Variant Variant `json:"variant" yaml:"variant"`
+	// Digest is the image's manifest digest ("sha256:…").
+	Digest string `json:"digest" yaml:"digest"`
+	// ImageID is the image's config digest ("sha256:…"), the ID container
+	// runtimes show; empty when the backend cannot tell.
+	ImageID string `json:"imageID,omitempty" yaml:"imageID,omitempty"`
+	// WARSHA256 is the hex SHA-256 of the WAR the image deploys.
+	WARSHA256 string `json:"warSHA256" yaml:"warSHA256"`
+	// Built is true when this run built the image, false when it reused it.
+	Built bool `json:"built" yaml:"built"`
+	// Name identifies the build (an OpenShift Build name), if any.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+}
+
+// NodeImage is one image in the node's cache, as crictl shows it.
+type NodeImage struct {
+	ID          string   `json:"id" yaml:"id"`
+	RepoTags    []string `json:"repoTags" yaml:"repoTags"`
+	RepoDigests []string `json:"repoDigests" yaml:"repoDigests"`
+	Size        int64    `json:"size" yaml:"size"`
+}
+
+// Event is one Kubernetes event of a pod.
+type Event struct {
+	Type    string    `json:"type" yaml:"type"`
+	Reason  string    `json:"reason" yaml:"reason"`
+	Message string    `json:"message" yaml:"message"`
+	Count   int32     `json:"count" yaml:"count"`
+	First   time.Time `json:"first" yaml:"first"`
+	Last    time.Time `json:"last" yaml:"last"`
+}
+
+// Observation is what a case's pod did, as the API server reports it.
+type Observation struct {
+	// Pod is the pod's name.
+	Pod string `json:"pod" yaml:"pod"`
+	// PodLine is the pod as `oc get pod` shows it: NAME READY STATUS RESTARTS AGE.
+	PodLine string `json:"podLine" yaml:"podLine"`
+	// Status is the STATUS column: Running, ImagePullBackOff, ….
+	Status string `json:"status" yaml:"status"`
+	// Ready is the container's readiness.
+	Ready bool `json:"ready" yaml:"ready"`
+	// Reason and Message are the container's waiting reason and message.
+	Reason  string `json:"reason,omitempty" yaml:"reason,omitempty"`
+	Message string `json:"message,omitempty" yaml:"message,omitempty"`
+	// Image and ImageID are containerStatuses[0].image and .imageID.
+	Image   string `json:"image,omitempty" yaml:"image,omitempty"`
+	ImageID string `json:"imageID,omitempty" yaml:"imageID,omitempty"`
+	// Events are the pod's events, oldest first.
+	Events []Event `json:"events" yaml:"events"`
+	// LogLine is the container log line that names the deployed WAR.
+	LogLine string `json:"logLine,omitempty" yaml:"logLine,omitempty"`
+	// Created is the pod's creation time; Kubelet is when the kubelet
+	// reported the terminal state (container start, or the Failed/BackOff
+	// event); Seen is when pulllab saw it.
+	Created time.Time `json:"created" yaml:"created"`
+	Kubelet time.Time `json:"kubelet" yaml:"kubelet"`
+	Seen    time.Time `json:"seen" yaml:"seen"`
+	// TimedOut is set when no terminal state was reached in time.
+	TimedOut bool `json:"timedOut,omitempty" yaml:"timedOut,omitempty"`
+}
+
+// Environment is where the lab ran.
+type Environment struct {
+	Target            string `json:"target" yaml:"target"`
+	CRCVersion        string `json:"crcVersion,omitempty" yaml:"crcVersion,omitempty"`
+	OpenShiftVersion  string `json:"openshiftVersion,omitempty" yaml:"openshiftVersion,omitempty"`
+	KubernetesVersion string `json:"kubernetesVersion,omitempty" yaml:"kubernetesVersion,omitempty"`
+	KubeletVersion    string `json:"kubeletVersion,omitempty" yaml:"kubeletVersion,omitempty"`
+	ContainerRuntime  string `json:"containerRuntime,omitempty" yaml:"containerRuntime,omitempty"`
+	Node              string `json:"node,omitempty" yaml:"node,omitempty"`
+	OSImage           string `json:"osImage,omitempty" yaml:"osImage,omitempty"`
+	Namespace         string `json:"namespace" yaml:"namespace"`
+	AppRepository     string `json:"appRepository" yaml:"appRepository"`
+	// EnsureSecretPulledImages says whether the kubelet feature
+	// KubeletEnsureSecretPulledImages (KEP-2535) is in force: "on", "off",
+	// or "unknown", with the reason after a colon when inferred.
+	EnsureSecretPulledImages string `json:"ensureSecretPulledImages,omitempty" yaml:"ensureSecretPulledImages,omitempty"`
+}
