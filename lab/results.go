@@ -27,16 +27,16 @@ const (
 // Results is the whole record of a verify run: the only input to the report
 // renderers. It is written as results.json.
 type Results struct {
-	SchemaVersion int         `json:"schemaVersion" yaml:"schemaVersion"`
-	Tool          Tool        `json:"tool" yaml:"tool"`
-	StartedAt     time.Time   `json:"startedAt" yaml:"startedAt"`
-	FinishedAt    time.Time   `json:"finishedAt" yaml:"finishedAt"`
-	Environment   Environment `json:"environment" yaml:"environment"`
-	Base          BaseImage   `json:"base" yaml:"base"`
-	Builds        []Build     `json:"builds" yaml:"builds"`
+	SchemaVersion int          `json:"schemaVersion" yaml:"schemaVersion"`
+	Tool          Tool         `json:"tool" yaml:"tool"`
+	StartedAt     time.Time    `json:"startedAt" yaml:"startedAt"`
+	FinishedAt    time.Time    `json:"finishedAt" yaml:"finishedAt"`
+	Environment   Environment  `json:"environment" yaml:"environment"`
+	Base          BaseImage    `json:"base" yaml:"base"`
+	Builds        []Build      `json:"builds" yaml:"builds"`
 	Cases         []CaseResult `json:"cases" yaml:"cases"`
-	Summary       Summary     `json:"summary" yaml:"summary"`
-	Performance   Performance `json:"performance" yaml:"performance"`
+	Summary       Summary      `json:"summary" yaml:"summary"`
+	Performance   Performance  `json:"performance" yaml:"performance"`
 	// Interrupted is set when the run was cancelled before every case ran.
 	Interrupted bool `json:"interrupted,omitempty" yaml:"interrupted,omitempty"`
 }

@@ -15,7 +15,7 @@ import (
 // Unicode set, everything else ASCII.
 type Glyphs struct {
 	Start, OK, Fail, Info, Warn string
-	Spinner                      []string
+	Spinner                     []string
 }
 
 // The glyph sets.
