@@ -97,6 +97,9 @@ type Workload interface {
 	// gathers the evidence.
 	Observe(ctx context.Context, d Deployment, timeout time.Duration) (Observation, error)
 	// Undeploy deletes the Deployment and waits until its pods are gone.
+	// An absent Deployment is not an error: the runner calls Undeploy
+	// before every case, the first one included, so that no pod of an
+	// earlier (or interrupted) run still uses the image it must remove.
 	Undeploy(ctx context.Context, name string) error
 }
 

@@ -1,12 +1,214 @@
 package main
 
 import (
-	"errors"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/internal/version"
+	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/report"
+	"github.com/pulllab/pulllab/wars"
 )
 
-// PLACEHOLDER: replaced by the real command; must not land.
+// verifyOptions are the verify command's settings. The cluster is chosen by
+// the global --kubeconfig and --context (globals.kubeconfig, globals.context).
+type verifyOptions struct {
+	cases       string
+	extended    bool
+	dryRun      bool
+	keep        bool
+	out         string
+	lang        string
+	node        string
+	namespace   string
+	registry    string
+	baseImage   string
+	debugImage  string
+	caseTimeout time.Duration
+}
+
 func newVerifyCommand(g *globals) *cli.Command {
-	return &cli.Command{Name: "verify", Action: func(*cli.Context) error { return errors.New("verify: not built yet") }}
+	o := &verifyOptions{}
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "cases", Usage: "run only these `CASES`, e.g. 1,2,6 or 1-4 (default: all; 7-10 need no --extended when named)", Destination: &o.cases},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the planned order and operations for an empty lab; needs no cluster", Destination: &o.dryRun, DisableDefaultText: true},
+		&cli.BoolFlag{Name: "keep", Usage: "leave the last case's pod and the node debug pod in place (they are removed anyway after an error or Ctrl-C)", Destination: &o.keep, DisableDefaultText: true},
+	}
+	// The lab settings come from pulllab.yaml, PULLLAB_* and these flags
+	// (g.cfg); --lang ja writes report.ja.md beside the English report.md.
+	flags = append(flags, g.configFlags("lab.extended", "lab.out", "lab.lang", "lab.caseTimeout",
+		"lab.namespace", "lab.node", "lab.registry", "lab.baseImage", "lab.debugImage")...)
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "run every case for real and write the report",
+		Description: "verify builds both variants (once; later runs reuse them), then runs each case in the\n" +
+			"order that needs the fewest changes: it reads what the node and the registry hold, changes\n" +
+			"only what the case needs, checks it, deploys and judges the pod from its imageID, its events\n" +
+			"and its log. It writes results.json, report.md (English), report.ja.md (with --lang ja) and\n" +
+			"junit.xml into --out, and prints a summary.\n\n" +
+			"Exit code: 0 every case matched, 1 some case did not match, 2 some case could not be run or\n" +
+			"the lab could not start, 130 interrupted (the lab's pods are removed).",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("verify takes no arguments, got %q; choose cases with --cases", c.Args().First())
+			}
+			o.setLab(g.cfg.Config.Lab)
+			return runVerify(c.Context, g, o)
+		},
+	}
+}
+
+// setLab takes the lab settings (defaults ← pulllab.yaml ← PULLLAB_* ←
+// flags, merged by the config loader).
+func (o *verifyOptions) setLab(l config.Lab) {
+	o.extended = l.Extended
+	o.out = l.Out
+	o.lang = l.Lang
+	o.caseTimeout = l.CaseTimeout
+	o.namespace = l.Namespace
+	o.node = l.Node
+	o.registry = l.Registry
+	o.baseImage = l.BaseImage
+	o.debugImage = l.DebugImage
+}
+
+// registryPattern is HOST[:PORT][/path], with the lower-case path
+// components an OCI repository name allows.
+var registryPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+
+// validate checks what the config loader does not (it has already checked
+// the language, namespace, images, output directory and timeout, naming
+// where each value came from) and returns the selected cases.
+func (o *verifyOptions) validate() ([]lab.Case, error) {
+	cases, err := lab.SelectCases(o.cases, o.extended)
+	if err != nil {
+		return nil, usagef("--cases: %v", err)
+	}
+	if !slices.Contains(report.Languages, o.lang) {
+		return nil, usagef("report language %q (--lang, lab.lang) is not one of %s", o.lang, strings.Join(report.Languages, ", "))
+	}
+	if o.node != "" {
+		if errs := validation.IsDNS1123Subdomain(o.node); len(errs) > 0 {
+			return nil, usagef("node name %q (--node, lab.node) is not valid: %s", o.node, strings.Join(errs, "; "))
+		}
+	}
+	if o.registry != "" && !registryPattern.MatchString(o.registry) {
+		return nil, usagef("registry %q (--registry, lab.registry) is not HOST:PORT[/prefix] with a lower-case path, e.g. 127.0.0.1:5000/pulllab", o.registry)
+	}
+	return cases, nil
+}
+
+// runVerify runs the lab (or prints its plan) and writes the reports.
+func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
+	cases, err := o.validate()
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		fmt.Fprintln(g.out, "Dry run: nothing is changed. This plan starts from an empty lab; a real run reads what the node")
+		fmt.Fprintln(g.out, "and the registry hold before every case and does only what is missing.")
+		fmt.Fprintln(g.out)
+		return lab.NewPlan(cases, lab.State{}).Format(g.out)
+	}
+
+	backend, err := newBackend(ctx, g, o)
+	if err != nil {
+		return err
+	}
+	archives, err := variantWARs()
+	if err != nil {
+		return err
+	}
+	runner := &lab.Runner{
+		Backend:     backend,
+		WARs:        archives,
+		Status:      g.status,
+		Log:         g.log,
+		CaseTimeout: o.caseTimeout,
+		Keep:        o.keep,
+		Tool:        lab.Tool{Name: "pulllab", Version: version.Version()},
+	}
+	res, runErr := runner.Run(ctx, cases)
+	if res == nil || len(res.Cases) == 0 {
+		return runErr
+	}
+	res.Performance.PeakRSSBytes = peakRSS()
+	if err := writeReports(g.out, o, res); err != nil {
+		if runErr != nil {
+			g.log.WithError(err).Error("writing the reports")
+			return fmt.Errorf("%w; the reports could not be written either: %v", runErr, err)
+		}
+		return err
+	}
+	return runErr
+}
+
+// variantWARs packs both variants' web archives.
+func variantWARs() (map[lab.Variant][]byte, error) {
+	out := make(map[lab.Variant][]byte, len(lab.Variants))
+	for _, v := range lab.Variants {
+		b, err := wars.WAR(string(v))
+		if err != nil {
+			return nil, fmt.Errorf("packing %s: %w", v.WAR(), err)
+		}
+		out[v] = b
+	}
+	return out, nil
+}
+
+// writeReports writes results.json, report.md (English), report.ja.md (when
+// the language is ja) and junit.xml into o.out, then prints the summary
+// table and where the files are.
+func writeReports(w io.Writer, o *verifyOptions, res *lab.Results) error {
+	type file struct {
+		name   string
+		render func(io.Writer) error
+	}
+	files := []file{
+		{"results.json", func(w io.Writer) error { return report.JSON(w, res) }},
+		{"report.md", func(w io.Writer) error { return report.Markdown(w, res, "en") }},
+	}
+	if o.lang != "en" {
+		files = append(files, file{"report." + o.lang + ".md", func(w io.Writer) error { return report.Markdown(w, res, o.lang) }})
+	}
+	files = append(files, file{"junit.xml", func(w io.Writer) error { return report.JUnit(w, res) }})
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("creating the output directory: %w", err)
+	}
+	for _, f := range files {
+		var buf bytes.Buffer
+		if err := f.render(&buf); err != nil {
+			return fmt.Errorf("rendering %s: %w", f.name, err)
+		}
+		if err := os.WriteFile(filepath.Join(o.out, f.name), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", f.name, err)
+		}
+	}
+	var summary bytes.Buffer
+	if err := report.Summary(&summary, res, o.lang); err != nil {
+		return fmt.Errorf("rendering the summary: %w", err)
+	}
+	mainReport := "report.md"
+	if o.lang != "en" {
+		mainReport = "report." + o.lang + ".md"
+	}
+	if _, err := w.Write(summary.Bytes()); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nReport: %s (results.json and junit.xml beside it)\n", filepath.Join(o.out, mainReport))
+	return err
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+// runCmdForTest runs pulllab with args and returns the exit code, stdout
+// and stderr. The debug log goes to a temporary cache directory.
+func runCmdForTest(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"pulllab"}, args...), streams{in: strings.NewReader(""), out: &out, err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestVerifyDryRunPrintsThePlan(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		sel  string
+		ext  bool
+	}{
+		{"article cases", nil, "", false},
+		{"extended", []string{"--extended"}, "", true},
+		{"selection", []string{"--cases", "2,6,1"}, "1,2,6", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCmdForTest(t, append([]string{"verify", "--dry-run"}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %s", code, stderr)
+			}
+			cases, err := lab.SelectCases(tc.sel, tc.ext)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := lab.NewPlan(cases, lab.State{})
+			pos := -1
+			for _, c := range plan.Cases() {
+				i := strings.Index(out, lab.CaseTitle(c))
+				if i < 0 {
+					t.Fatalf("case %d missing from:\n%s", c.ID, out)
+				}
+				if i < pos {
+					t.Errorf("case %d printed out of the planned order", c.ID)
+				}
+				pos = i
+			}
+			if strings.Count(out, "· ") < 2*len(cases) {
+				t.Errorf("expected a line per case:\n%s", out)
+			}
+			if i6, i2 := strings.Index(out, "Case 6 ·"), strings.Index(out, "Case 2 ·"); i6 >= 0 && i2 >= 0 && i6 > i2 {
+				t.Error("case 2 is planned before case 6")
+			}
+		})
+	}
+}
+
+func TestVerifyRejectsBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown language", []string{"--lang", "fr"}, `--lang: want en or ja, got "fr"`},
+		{"unknown case", []string{"--cases", "1,12"}, "there is no case 12"},
+		{"bad selection", []string{"--cases", "one"}, "invalid case selection"},
+		{"bad namespace", []string{"--namespace", "Pull_Lab"}, `--namespace: "Pull_Lab" is not a namespace name`},
+		{"bad node", []string{"--node", "node/1"}, `node name "node/1" (--node, lab.node) is not valid`},
+		{"registry with a scheme", []string{"--registry", "http://127.0.0.1:5000"}, "--registry: write HOST:PORT[/PREFIX] without a scheme"},
+		{"registry with upper-case path", []string{"--registry", "127.0.0.1:5000/Lab"}, "is not HOST:PORT[/prefix] with a lower-case path"},
+		{"empty base image", []string{"--base-image", ""}, "--base-image: must not be empty"},
+		{"zero timeout", []string{"--case-timeout", "0s"}, "--case-timeout: want a duration above 0"},
+		{"empty out", []string{"--out", ""}, "--out: must not be empty"},
+		{"positional argument", []string{"6"}, "verify takes no arguments"},
+		{"no backend yet", nil, "no lab backend is available"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCmdForTest(t, append([]string{"verify"}, tc.args...)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stdout %q)", code, out)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q lacks %q", stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestVerifyAcceptsGoodInput(t *testing.T) {
+	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", namespace: "pulllab", node: "crc-abcde-master-0",
+		registry: "127.0.0.1:5000/pulllab", baseImage: "quay.io/wildfly/wildfly:latest", caseTimeout: time.Minute}
+	cases, err := o.validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 3 {
+		t.Errorf("%d cases, want 3", len(cases))
+	}
+}
+
+// sampleResults is a small finished run.
+func sampleResults() *lab.Results {
+	t0 := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
+	c6, _ := lab.CaseByID(6)
+	obs := lab.Observation{Pod: "custom-image-java-1", PodLine: "custom-image-java-1   1/1   Running   0   20s", Status: "Running", Ready: true,
+		ImageID: "registry.test/pulllab/custom-image-java@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+		LogLine: `WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`,
+		Events:  []lab.Event{{Type: "Normal", Reason: "Pulled", Message: `Container image "x" already present on machine`, Count: 1, First: t0, Last: t0}},
+		Created: t0, Kubelet: t0.Add(2 * time.Second), Seen: t0.Add(3 * time.Second)}
+	observed := lab.Runs(lab.VariantNode)
+	r := &lab.Results{
+		SchemaVersion: lab.SchemaVersion, Tool: lab.Tool{Name: "pulllab", Version: "test"}, StartedAt: t0, FinishedAt: t0.Add(time.Minute),
+		Environment: lab.Environment{Target: "openshift", Namespace: "pulllab", AppRepository: "registry.test/pulllab/custom-image-java"},
+		Base:        lab.BaseImage{Ref: "registry.test/eap:7.4", Profile: "wildfly"},
+		Builds: []lab.Build{
+			{Variant: lab.VariantNode, Digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111"},
+			{Variant: lab.VariantRegistry, Digest: "sha256:3333333333333333333333333333333333333333333333333333333333333333"},
+		},
+		Cases: []lab.CaseResult{{Case: c6, Order: 1, Steps: []string{}, Before: lab.StateSnapshot{Tag: "v1", Node: lab.HoldsNode, Registry: lab.HoldsRegistry},
+			Image: "registry.test/pulllab/custom-image-java:v1", Observation: &obs, Observed: &observed, RanVariant: lab.VariantNode, LogVariant: lab.VariantNode,
+			Verdict: lab.VerdictPass, Detail: "node.war ran as expected", KubeletSeconds: 2, PhaseSeconds: 3, VerdictDelaySeconds: 1}},
+	}
+	r.Tally()
+	return r
+}
+
+func TestWriteReports(t *testing.T) {
+	for _, tc := range []struct {
+		lang  string
+		files []string
+		main  string
+	}{
+		{"en", []string{"results.json", "report.md", "junit.xml"}, "report.md"},
+		{"ja", []string{"results.json", "report.md", "report.ja.md", "junit.xml"}, "report.ja.md"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			var out bytes.Buffer
+			if err := writeReports(&out, &verifyOptions{out: dir, lang: tc.lang}, sampleResults()); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != len(tc.files) {
+				t.Errorf("%d files written, want %v", len(entries), tc.files)
+			}
+			for _, f := range tc.files {
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				if err != nil || len(b) == 0 {
+					t.Errorf("%s: %v (%d bytes)", f, err, len(b))
+				}
+			}
+			r, err := lab.ReadResults(filepath.Join(dir, "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Cases) != 1 || r.Cases[0].Verdict != lab.VerdictPass {
+				t.Errorf("results.json round trip: %+v", r.Summary)
+			}
+			if !strings.Contains(out.String(), "Report: "+filepath.Join(dir, tc.main)) {
+				t.Errorf("stdout does not name the report:\n%s", out.String())
+			}
+			if !strings.Contains(out.String(), "6") {
+				t.Errorf("stdout has no summary table:\n%s", out.String())
+			}
+			if en, _ := os.ReadFile(filepath.Join(dir, "report.md")); !strings.Contains(string(en), "IfNotPresent") {
+				t.Error("report.md does not describe the case")
+			}
+		})
+	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	got := peakRSS()
+	if runtime.GOOS == "linux" && got < 1<<20 {
+		t.Errorf("peakRSS = %d bytes on Linux, want at least 1 MiB", got)
+	}
+	if runtime.GOOS != "linux" && got != 0 {
+		t.Errorf("peakRSS = %d, want 0 off Linux", got)
+	}
+}

@@ -1,0 +1,198 @@
+package lab
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+const testImage = "image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java:v1"
+
+// Event messages as the kubelet writes them (pkg/kubelet/images/image_manager.go
+// and kuberuntime_container.go, Kubernetes 1.31–1.35).
+var realEvents = []struct {
+	reason, message string
+	kind            EventKind
+}{
+	{"Pulling", `Pulling image "` + testImage + `"`, EventPulling},
+	{"Pulled", `Successfully pulled image "` + testImage + `" in 1.2s (1.3s including waiting). Image size: 512345678 bytes.`, EventPulled},
+	{"Pulled", `Container image "` + testImage + `" already present on machine`, EventAlreadyPresent},
+	{"Pulled", `Container image "` + testImage + `" already present on machine and can be accessed by the pod`, EventAlreadyPresent},
+	{"Failed", `Failed to pull image "` + testImage + `": rpc error: code = Unknown desc = reading manifest v1 in image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java: name unknown`, EventPullFailed},
+	{"Failed", "Error: ErrImagePull", EventError},
+	{"Failed", "Error: ImagePullBackOff", EventError},
+	{"BackOff", `Back-off pulling image "` + testImage + `"`, EventBackOff},
+	{"BackOff", "Back-off restarting failed container app in pod x", EventOther},
+	{"ErrImageNeverPull", `Container image "` + testImage + `" is not present with pull policy of Never`, EventNeverPull},
+	{"Failed", "Error: ErrImageNeverPull", EventNeverPull},
+	{"Scheduled", "Successfully assigned pulllab/app-1 to crc", EventOther},
+	{"Created", "Created container: custom-image-java", EventOther},
+	{"Started", "Started container custom-image-java", EventOther},
+	{"Failed", "Error: context deadline exceeded", EventError},
+	{"Failed", "something else", EventOther},
+}
+
+func TestClassifyEvent(t *testing.T) {
+	for _, tc := range realEvents {
+		t.Run(tc.reason+"/"+tc.message, func(t *testing.T) {
+			if got := ClassifyEvent(Event{Reason: tc.reason, Message: tc.message}); got != tc.kind {
+				t.Errorf("ClassifyEvent = %s, want %s", got, tc.kind)
+			}
+		})
+	}
+}
+
+func TestEventImage(t *testing.T) {
+	for _, tc := range []struct{ msg, want string }{
+		{`Pulling image "` + testImage + `"`, testImage},
+		{`Container image "a/b:c" already present on machine`, "a/b:c"},
+		{"Error: ErrImagePull", ""},
+		{`unterminated "quote`, ""},
+		{`""`, ""},
+	} {
+		if got := EventImage(tc.msg); got != tc.want {
+			t.Errorf("EventImage(%q) = %q, want %q", tc.msg, got, tc.want)
+		}
+	}
+}
+
+func TestSummarizeEvents(t *testing.T) {
+	ev := func(reason, msg string) Event { return Event{Reason: reason, Message: msg} }
+	for _, tc := range []struct {
+		name   string
+		events []Event
+		want   PullEvidence
+		text   string
+	}{
+		{"cached", []Event{ev("Pulled", `Container image "x" already present on machine`)}, PullEvidence{AlreadyPresent: true}, "the kubelet found the image already present on the node"},
+		{"pulled", []Event{ev("Pulling", `Pulling image "x"`), ev("Pulled", `Successfully pulled image "x" in 1s (1s including waiting). Image size: 1 bytes.`)}, PullEvidence{Pulled: true}, "the kubelet pulled it from the registry"},
+		{"failed", []Event{
+			ev("Failed", `Failed to pull image "x": first`), ev("Failed", "Error: ErrImagePull"),
+			ev("BackOff", `Back-off pulling image "x"`), ev("Failed", `Failed to pull image "x": second`),
+		}, PullEvidence{PullFailed: true, FailMessage: `Failed to pull image "x": first`, BackOff: true}, "the pull failed and the kubelet backed off pulling"},
+		{"never", []Event{ev("ErrImageNeverPull", `Container image "x" is not present with pull policy of Never`)}, PullEvidence{NeverPull: true}, "the image is not on the node and the policy is Never"},
+		{"nothing", nil, PullEvidence{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := SummarizeEvents(tc.events)
+			if got != tc.want {
+				t.Errorf("SummarizeEvents = %+v, want %+v", got, tc.want)
+			}
+			if got.String() != tc.text {
+				t.Errorf("String = %q, want %q", got.String(), tc.text)
+			}
+		})
+	}
+}
+
+func TestVariantOfImageID(t *testing.T) {
+	for _, tc := range []struct {
+		name, id string
+		want     Variant
+	}{
+		{"containerd repo digest", "127.0.0.1:5000/lab/app@sha256:" + hexNodeManifest, VariantNode},
+		{"CRI-O repo digest", testRepo + "@sha256:" + hexRegManifest, VariantRegistry},
+		{"docker-pullable", "docker-pullable://" + testRepo + "@sha256:" + hexRegManifest, VariantRegistry},
+		{"bare config digest", "sha256:" + hexNodeConfig, VariantNode},
+		{"bare hex config", hexRegConfig, VariantRegistry},
+		{"neither", testRepo + "@sha256:" + hexForeign, ""},
+		{"empty", "", ""},
+		{"just the algorithm", "sha256:", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := VariantOfImageID(tc.id, testBuilds); got != tc.want {
+				t.Errorf("VariantOfImageID(%q) = %q, want %q", tc.id, got, tc.want)
+			}
+		})
+	}
+	same := map[Variant]Build{VariantNode: {Digest: "sha256:" + hexNodeManifest}, VariantRegistry: {Digest: "sha256:" + hexNodeManifest}}
+	if got := VariantOfImageID("sha256:"+hexNodeManifest, same); got != "" {
+		t.Errorf("identical variants: got %q, want no answer", got)
+	}
+}
+
+var realLogLines = []struct {
+	profile Profile
+	line    string
+	war     string
+	variant Variant
+}{
+	{ProfileWildFly, `12:00:01,234 INFO  [org.jboss.as.server.deployment] (MSC service thread 1-2) WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`, "node.war", VariantNode},
+	{ProfileWildFly, `WFLYSRV0027: Starting deployment of "registry.war" (runtime-name: "registry.war")`, "registry.war", VariantRegistry},
+	{ProfileWildFly, `WFLYSRV0010: Deployed "node.war" (runtime-name : "node.war")`, "", ""},
+	{ProfileWildFly, `WFLYSRV0025: JBoss EAP 7.4.19.GA (WildFly Core 15.0.37.Final-redhat-00001) started in 9512ms`, "", ""},
+	{ProfileWildFly, `WFLYSRV0027: Starting deployment of "ROOT.war" (runtime-name: "ROOT.war")`, "ROOT.war", ""},
+	{ProfileAppServer, `appserver: APPSRV0027: Starting deployment of "registry.war" from /deployments`, "registry.war", VariantRegistry},
+	{ProfileGeneric, `Deploying node.war`, "node.war", VariantNode},
+	{ProfileGeneric, `nothing here`, "", ""},
+}
+
+func TestLogVariant(t *testing.T) {
+	for _, tc := range realLogLines {
+		t.Run(tc.profile.Name+"/"+tc.line, func(t *testing.T) {
+			v, war := LogVariant(tc.profile, tc.line)
+			if v != tc.variant || war != tc.war {
+				t.Errorf("LogVariant = (%q, %q), want (%q, %q)", v, war, tc.variant, tc.war)
+			}
+		})
+	}
+	if v, war := LogVariant(Profile{}, realLogLines[0].line); v != "" || war != "" {
+		t.Errorf("a profile without a pattern found %q %q", v, war)
+	}
+}
+
+func FuzzClassifyEvent(f *testing.F) {
+	for _, e := range realEvents {
+		f.Add(e.reason, e.message)
+	}
+	f.Fuzz(func(t *testing.T, reason, msg string) {
+		k := ClassifyEvent(Event{Reason: reason, Message: msg})
+		switch k {
+		case EventPulling, EventPulled, EventAlreadyPresent, EventPullFailed, EventError, EventBackOff, EventNeverPull, EventOther:
+		default:
+			t.Fatalf("unknown kind %q", k)
+		}
+		if reason == "Pulled" && strings.Contains(msg, msgAlreadyPresent) && k != EventAlreadyPresent {
+			t.Errorf("a Pulled event saying %q is %s", msgAlreadyPresent, k)
+		}
+		if reason == "Pulling" && k != EventPulling {
+			t.Errorf("a Pulling event is %s", k)
+		}
+		image := EventImage(msg)
+		if image != "" && (!strings.Contains(msg, `"`+image+`"`) || strings.Contains(image, `"`)) {
+			t.Errorf("EventImage(%q) = %q is not the first quoted string", msg, image)
+		}
+		ev := SummarizeEvents([]Event{{Reason: reason, Message: msg}})
+		if ev.AlreadyPresent != (k == EventAlreadyPresent) || ev.Pulled != (k == EventPulled) {
+			t.Errorf("summary %+v disagrees with kind %s", ev, k)
+		}
+	})
+}
+
+func FuzzDeployedWAR(f *testing.F) {
+	for _, l := range realLogLines {
+		f.Add(l.line)
+	}
+	f.Add(`WFLYSRV0027: Starting deployment of "node.war`)
+	f.Add(`deploy "x.war" "registry.war"`)
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, p := range []Profile{ProfileWildFly, ProfileAppServer, ProfileGeneric} {
+			v, war := LogVariant(p, line)
+			if war == "" {
+				if v != "" {
+					t.Fatalf("%s: variant %q without a WAR", p.Name, v)
+				}
+				continue
+			}
+			if !strings.HasSuffix(strings.ToLower(war), ".war") || !strings.Contains(line, war) {
+				t.Errorf("%s: WAR %q is not a .war named in %q", p.Name, war, line)
+			}
+			if utf8.ValidString(line) && !utf8.ValidString(war) {
+				t.Errorf("%s: WAR %q is not valid UTF-8", p.Name, war)
+			}
+			if v != "" && war != v.WAR() {
+				t.Errorf("%s: WAR %q maps to variant %q", p.Name, war, v)
+			}
+		}
+	})
+}

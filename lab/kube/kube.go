@@ -1,0 +1,521 @@
+// Package kube is pulllab's plain-Kubernetes backend: `pulllab verify
+// --kubeconfig K --registry HOST:PORT[/PREFIX]` on a cluster that is not
+// OpenShift.
+//
+// Images are built on this machine with go-containerregistry: the base
+// image plus one layer holding /deployments/<variant>.war, pushed to the
+// stash repository <registry>/<namespace>/pulllab-variants under the tags
+// "node" and "registry". The app repository
+// <registry>/<namespace>/custom-image-java is what the cases deploy; its
+// tags are moved by copying a stashed manifest (no rebuild) and removed by
+// deleting the manifest, which needs a registry that allows deletes.
+//
+// The stash is a repository of its own on purpose: deleting a manifest by
+// digest removes it, with every tag that points at it, from one repository
+// only, so emptying the app's tag never loses a variant.
+//
+// Pods and namespaces are handled by lab/workload, the node's image cache
+// by lab/node (a privileged debug pod in the namespace <namespace>-debug).
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+// KindName is what Backend.Kind returns.
+const KindName = "kubernetes"
+
+// DefaultNamespace is the lab namespace when Options.Namespace is empty.
+const DefaultNamespace = "pulllab"
+
+// DefaultDebugImage is the node debug pod's image when Options.DebugImage is
+// empty: it needs sh, sleep and chroot, which busybox has. Clusters that
+// cannot reach Docker Hub need --debug-image (for example a copy of this
+// image in the lab registry).
+const DefaultDebugImage = "docker.io/library/busybox:1.37"
+
+// DebugSuffix is appended to the lab namespace to name the privileged
+// namespace of the node debug pod.
+const DebugSuffix = "-debug"
+
+// Image config labels of a variant image.
+const (
+	// LabelVariant names the variant ("node" or "registry").
+	LabelVariant = "io.pulllab.variant"
+	// LabelWARSHA256 is the hex SHA-256 of the WAR in the image.
+	LabelWARSHA256 = "io.pulllab.war-sha256"
+)
+
+// Options configure the backend. Registry is required; everything else has
+// a default.
+type Options struct {
+	// Namespace is the lab namespace (default "pulllab"); the debug pod
+	// runs in Namespace+"-debug".
+	Namespace string
+	// Node is the node to run on; empty picks the cluster's node
+	// (workload.PickNode decides).
+	Node string
+	// Registry is HOST[:PORT][/PREFIX] of an OCI registry that this machine
+	// pushes to and the node pulls from (--registry).
+	Registry string
+	// BaseImage is the image the variants are built on (--base-image). It
+	// is needed by EnsureBase and Build only.
+	BaseImage string
+	// DebugImage is the node debug pod's image (--debug-image); empty
+	// means DefaultDebugImage.
+	DebugImage string
+	// LabID labels what this lab creates (pulllab.io/lab); empty means
+	// the namespace name.
+	LabID string
+	// Profile is the base image's log profile; the zero Profile picks
+	// lab.ProfileFor(BaseImage).
+	Profile lab.Profile
+	// Insecure lets the lab registry be reached over plain http
+	// (--insecure). Loopback registries (localhost, 127.0.0.0/8, ::1) may
+	// always use plain http.
+	Insecure bool
+	// CaseLogWait is how long Observe waits for the WAR log line.
+	CaseLogWait time.Duration
+	// Log receives debug and warning messages; nil discards them.
+	Log logrus.FieldLogger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Transport carries the registry requests; nil means
+	// remote.DefaultTransport. Tests substitute one.
+	Transport http.RoundTripper
+	// Keychain finds registry credentials; nil means authn.DefaultKeychain
+	// (Docker's config and credential helpers). Loopback registries are
+	// always reached anonymously.
+	Keychain authn.Keychain
+}
+
+// Workload is the pod and namespace side for one namespace; lab/workload's
+// Client implements it.
+type Workload interface {
+	lab.Workload
+	// EnsureNamespace creates the namespace if needed, labelled for the lab
+	// and, when privileged, for privileged pods.
+	EnsureNamespace(ctx context.Context, privileged bool) error
+	// Cleanup removes the lab's pods and Deployments in the namespace.
+	Cleanup(ctx context.Context) error
+	// DeleteNamespace deletes the namespace.
+	DeleteNamespace(ctx context.Context) error
+}
+
+// NodeOps is the node's image cache seen through a debug pod; lab/node's
+// Cache implements it.
+type NodeOps interface {
+	// Start runs the debug pod and waits until it can exec.
+	Start(ctx context.Context) error
+	// Stop deletes the debug pod.
+	Stop(ctx context.Context) error
+	// Images lists the node's images under the lab's repositories.
+	Images(ctx context.Context) ([]lab.NodeImage, error)
+	// Remove removes the node's image under ref, refusing foreign images.
+	Remove(ctx context.Context, ref string) error
+	// RuntimeVersion returns the container runtime's name and version.
+	RuntimeVersion(ctx context.Context) (string, error)
+}
+
+// Cluster is what the backend needs from the Kubernetes API. New wires it to
+// lab/workload and lab/node; tests fake it.
+type Cluster interface {
+	// PickNode returns the named node, or the cluster's node when name is empty.
+	PickNode(ctx context.Context, name string) (*corev1.Node, error)
+	// Facts reads versions and the node's details for the report.
+	Facts(ctx context.Context, node *corev1.Node) (lab.Environment, error)
+	// NamespaceExists reports whether the namespace exists.
+	NamespaceExists(ctx context.Context, namespace string) (bool, error)
+	// Workload returns the workload client of a namespace; node may be
+	// empty when no pod will be scheduled (cleanup, teardown).
+	Workload(namespace, node string) Workload
+	// NodeCache returns the node cache whose debug pod runs in namespace
+	// on node and which sees the images of the repositories.
+	NodeCache(namespace, node string, repositories []string) NodeOps
+}
+
+// Backend is the plain-Kubernetes lab.Backend. It is safe for use by one
+// runner; the methods that change state are not meant to run concurrently.
+type Backend struct {
+	o        Options
+	log      logrus.FieldLogger
+	cluster  Cluster
+	addr     RegistryAddress
+	insecure bool
+	keychain authn.Keychain
+
+	appRepo, stashRepo string // as the node sees them, e.g. 127.0.0.1:5000/pulllab/custom-image-java
+	app, stash         name.Repository
+	baseRef            name.Reference // nil when Options.BaseImage is empty
+	debugNS            string
+
+	mu       sync.Mutex
+	node     *corev1.Node
+	wl       Workload
+	nc       NodeOps
+	started  bool
+	base     v1.Image
+	baseInfo *lab.BaseImage
+}
+
+var _ lab.Backend = (*Backend)(nil)
+
+// NewWithCluster returns a backend that reaches the cluster through c. It
+// validates the options; bad input is an *OptionError.
+func NewWithCluster(c Cluster, o Options) (*Backend, error) {
+	if c == nil {
+		return nil, errors.New("kube backend: no cluster")
+	}
+	addr, err := ParseRegistry(o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	for _, ns := range []string{o.Namespace, o.Namespace + DebugSuffix} {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, &OptionError{Flag: "--namespace", Value: o.Namespace, Reason: fmt.Sprintf("%q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))}
+		}
+	}
+	if o.Log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		o.Log = l
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LabID == "" {
+		o.LabID = o.Namespace
+	}
+	if o.Profile.Name == "" {
+		o.Profile = lab.ProfileFor(o.BaseImage)
+	}
+	b := &Backend{
+		o:        o,
+		log:      o.Log,
+		cluster:  c,
+		addr:     addr,
+		insecure: o.Insecure || addr.Loopback(),
+		debugNS:  o.Namespace + DebugSuffix,
+	}
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	b.keychain = loopbackAnonymous{base: kc}
+	b.appRepo = addr.String() + "/" + o.Namespace + "/" + lab.AppName
+	b.stashRepo = addr.String() + "/" + o.Namespace + "/" + lab.StashName
+	if b.app, err = name.NewRepository(b.appRepo, b.nameOpts(addr.Host)...); err != nil {
+		return nil, &OptionError{Flag: "--registry", Value: o.Registry, Reason: err.Error()}
+	}
+	if b.stash, err = name.NewRepository(b.stashRepo, b.nameOpts(addr.Host)...); err != nil {
+		return nil, &OptionError{Flag: "--registry", Value: o.Registry, Reason: err.Error()}
+	}
+	if strings.TrimSpace(o.BaseImage) != "" {
+		r, err := name.ParseReference(strings.TrimSpace(o.BaseImage))
+		if err != nil {
+			return nil, &OptionError{Flag: "--base-image", Value: o.BaseImage, Reason: "not an image reference (" + err.Error() + "); give e.g. registry.example.com/app/server:1.0"}
+		}
+		// Parse again with the options of the base image's own registry.
+		if b.baseRef, err = name.ParseReference(strings.TrimSpace(o.BaseImage), b.nameOpts(r.Context().RegistryStr())...); err != nil {
+			return nil, &OptionError{Flag: "--base-image", Value: o.BaseImage, Reason: err.Error()}
+		}
+	}
+	if o.DebugImage == "" {
+		b.o.DebugImage = DefaultDebugImage
+	} else {
+		if _, err := name.ParseReference(o.DebugImage); err != nil {
+			return nil, &OptionError{Flag: "--debug-image", Value: o.DebugImage, Reason: "not an image reference (" + err.Error() + ")"}
+		}
+	}
+	return b, nil
+}
+
+// nameOpts are the go-containerregistry name options for a registry host:
+// plain http is allowed for the lab registry when insecure, and for
+// loopback hosts.
+func (b *Backend) nameOpts(host string) []name.Option {
+	if isLoopbackHost(host) || (b.insecure && host == b.addr.Host) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// Kind returns "kubernetes".
+func (b *Backend) Kind() string { return KindName }
+
+// Namespace returns the lab namespace.
+func (b *Backend) Namespace() string { return b.o.Namespace }
+
+// DebugNamespace returns the privileged namespace of the node debug pod.
+func (b *Backend) DebugNamespace() string { return b.debugNS }
+
+// AppRepository returns the app's repository as the node sees it, e.g.
+// "127.0.0.1:5000/pulllab/custom-image-java".
+func (b *Backend) AppRepository() string { return b.appRepo }
+
+// StashRepository returns the repository holding the variants, e.g.
+// "127.0.0.1:5000/pulllab/pulllab-variants".
+func (b *Backend) StashRepository() string { return b.stashRepo }
+
+// Prepare picks the node, makes the lab namespace and the privileged debug
+// namespace (both idempotent) and starts the node debug pod.
+func (b *Backend) Prepare(ctx context.Context) error {
+	node, err := b.pickNode(ctx)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.wl = b.cluster.Workload(b.o.Namespace, node.Name)
+	b.nc = b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo})
+	wl, nc := b.wl, b.nc
+	b.mu.Unlock()
+	if err := wl.EnsureNamespace(ctx, false); err != nil {
+		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
+	}
+	if err := b.cluster.Workload(b.debugNS, node.Name).EnsureNamespace(ctx, true); err != nil {
+		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
+	}
+	if err := nc.Start(ctx); err != nil {
+		return fmt.Errorf("starting the node debug pod on %s: %w", node.Name, err)
+	}
+	b.mu.Lock()
+	b.started = true
+	b.mu.Unlock()
+	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "registry": b.addr.String()}).Debug("kubernetes backend prepared")
+	return nil
+}
+
+// pickNode returns the lab's node, asking the cluster once.
+func (b *Backend) pickNode(ctx context.Context) (*corev1.Node, error) {
+	b.mu.Lock()
+	node := b.node
+	b.mu.Unlock()
+	if node != nil {
+		return node, nil
+	}
+	node, err := b.cluster.PickNode(ctx, b.o.Node)
+	if err != nil {
+		return nil, fmt.Errorf("choosing the lab's node: %w", err)
+	}
+	b.mu.Lock()
+	b.node = node
+	b.mu.Unlock()
+	return node, nil
+}
+
+// workload returns the lab namespace's workload client, made without a node
+// when Prepare has not run (enough for cleanup).
+func (b *Backend) workload() Workload {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.wl == nil {
+		node := ""
+		if b.node != nil {
+			node = b.node.Name
+		}
+		b.wl = b.cluster.Workload(b.o.Namespace, node)
+	}
+	return b.wl
+}
+
+// nodeCache returns the started node cache, or an error before Prepare.
+func (b *Backend) nodeCache() (NodeOps, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.nc == nil || !b.started {
+		return nil, errors.New("the node debug pod is not running: Prepare the backend first")
+	}
+	return b.nc, nil
+}
+
+// Cleanup removes this run's pods in the lab namespace and the node debug
+// pod. It keeps the namespaces and every registry image. Both steps run
+// even when the first fails.
+func (b *Backend) Cleanup(ctx context.Context) error {
+	var errs []error
+	if err := b.workload().Cleanup(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("cleaning up namespace %q: %w", b.o.Namespace, err))
+	}
+	b.mu.Lock()
+	nc := b.nc
+	if nc == nil {
+		node := ""
+		if b.node != nil {
+			node = b.node.Name
+		}
+		nc = b.cluster.NodeCache(b.debugNS, node, []string{b.appRepo, b.stashRepo})
+	}
+	b.started = false
+	b.mu.Unlock()
+	if err := nc.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("removing the node debug pod: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Teardown is `pulllab down` on Kubernetes: it deletes the lab namespace and
+// the debug namespace. It keeps the images in the registry (the stashed
+// variants and the app's tags), so a later verify does not rebuild; delete
+// the repositories AppRepository and StashRepository in the registry to
+// remove them. Images cached on the node stay too (the kubelet's image
+// garbage collection owns them).
+func (b *Backend) Teardown(ctx context.Context) error {
+	var errs []error
+	for _, ns := range []string{b.o.Namespace, b.debugNS} {
+		if err := b.cluster.Workload(ns, "").DeleteNamespace(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("deleting namespace %q: %w", ns, err))
+		}
+	}
+	b.mu.Lock()
+	b.wl, b.nc, b.started = nil, nil, false
+	b.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Warm makes the node pull ref with a short pod (imagePullPolicy Always).
+func (b *Backend) Warm(ctx context.Context, ref string) error {
+	return b.workload().Warm(ctx, ref)
+}
+
+// Deploy creates or replaces the app Deployment.
+func (b *Backend) Deploy(ctx context.Context, d lab.Deployment) error {
+	return b.workload().Deploy(ctx, d)
+}
+
+// Observe watches the Deployment's pod and gathers the evidence.
+func (b *Backend) Observe(ctx context.Context, d lab.Deployment, timeout time.Duration) (lab.Observation, error) {
+	return b.workload().Observe(ctx, d, timeout)
+}
+
+// Undeploy deletes the Deployment and waits for its pods to go.
+func (b *Backend) Undeploy(ctx context.Context, name string) error {
+	return b.workload().Undeploy(ctx, name)
+}
+
+// NodeImages lists the node's images under the app and stash repositories.
+func (b *Backend) NodeImages(ctx context.Context) ([]lab.NodeImage, error) {
+	nc, err := b.nodeCache()
+	if err != nil {
+		return nil, err
+	}
+	return nc.Images(ctx)
+}
+
+// RemoveNodeImage removes the node's image under ref (lab images only).
+func (b *Backend) RemoveNodeImage(ctx context.Context, ref string) error {
+	nc, err := b.nodeCache()
+	if err != nil {
+		return err
+	}
+	return nc.Remove(ctx, ref)
+}
+
+// Environment gathers the cluster and node facts for the report, the
+// container runtime as the node's crictl reports it, and whether
+// KubeletEnsureSecretPulledImages is in force (inferred from the kubelet's
+// version).
+func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
+	node, err := b.pickNode(ctx)
+	if err != nil {
+		return lab.Environment{}, err
+	}
+	env, err := b.cluster.Facts(ctx, node)
+	if err != nil {
+		return lab.Environment{}, fmt.Errorf("reading cluster facts: %w", err)
+	}
+	if nc, err := b.nodeCache(); err == nil {
+		rv, err := nc.RuntimeVersion(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return lab.Environment{}, ctx.Err()
+		case err != nil:
+			b.log.WithError(err).Warn("could not read the container runtime version on the node; the report shows the kubelet's")
+		case rv != "":
+			env.ContainerRuntime = rv
+		}
+	}
+	if env.ContainerRuntime == "" {
+		env.ContainerRuntime = strings.Replace(node.Status.NodeInfo.ContainerRuntimeVersion, "://", " ", 1)
+	}
+	if env.KubeletVersion == "" {
+		env.KubeletVersion = node.Status.NodeInfo.KubeletVersion
+	}
+	if env.Node == "" {
+		env.Node = node.Name
+	}
+	env.Target = KindName
+	env.Namespace = b.o.Namespace
+	env.AppRepository = b.appRepo
+	env.EnsureSecretPulledImages = EnsureSecretPulledImages(env.KubeletVersion)
+	return env, nil
+}
+
+// EnsureSecretPulledImages infers from a kubelet version ("v1.34.4", also
+// with suffixes such as "+k3s1") whether the kubelet feature
+// KubeletEnsureSecretPulledImages (KEP-2535) is in force by default:
+// absent before 1.33, alpha and off in 1.33 and 1.34, beta and on from
+// 1.35. A cluster admin can override the feature gate; this reads defaults.
+func EnsureSecretPulledImages(kubeletVersion string) string {
+	major, minor, ok := parseMinor(kubeletVersion)
+	switch {
+	case !ok:
+		return fmt.Sprintf("unknown: kubelet version %q", kubeletVersion)
+	case major > 1 || minor >= 35:
+		return "on: beta, default on"
+	case minor >= 33:
+		return "off: alpha, default off"
+	default:
+		return "off: absent before 1.33"
+	}
+}
+
+// parseMinor reads MAJOR.MINOR from "v1.34.4+anything".
+func parseMinor(v string) (major, minor int, ok bool) {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	var err error
+	if major, err = atoiPrefix(parts[0]); err != nil {
+		return 0, 0, false
+	}
+	if minor, err = atoiPrefix(parts[1]); err != nil {
+		return 0, 0, false
+	}
+	return major, minor, true
+}
+
+// atoiPrefix parses the leading digits of s ("34+" → 34); it needs at least one.
+func atoiPrefix(s string) (int, error) {
+	n, i := 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if n > 1<<20 {
+			return 0, errors.New("number too large")
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("%q does not start with a number", s)
+	}
+	return n, nil
+}
