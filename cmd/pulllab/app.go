@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/ui"
 	"github.com/pulllab/pulllab/internal/version"
 )
@@ -38,6 +40,14 @@ type globals struct {
 	context    string
 	configFile string
 
+	// cfg is the merged configuration (defaults ← file ← PULLLAB_* ←
+	// flags) with the source of each value; commands read cfg.Config.
+	// setup loads it; a command's config flags (configFlags) are applied
+	// just before that command runs.
+	cfg *config.Effective
+	// cfgFlags maps each flag made by configFlags to its setting's path.
+	cfgFlags map[cli.Flag]string
+
 	log    *logrus.Logger
 	status *ui.Status
 	// logFile is the full debug log; closed in After.
@@ -59,6 +69,8 @@ func newGlobals(s streams) *globals {
 		cacheDir:  os.UserCacheDir,
 		log:       logrus.New(),
 		status:    ui.Discard(),
+		cfg:       config.Defaults(),
+		cfgFlags:  map[cli.Flag]string{},
 	}
 }
 
@@ -120,7 +132,15 @@ func printError(g *globals, err error, code int) {
 	}
 }
 
+// versionFlagOnce replaces urfave/cli's global --version flag, whose -v
+// alias collides with --verbose (-v) and makes the app panic.
+var versionFlagOnce sync.Once
+
 func newApp(g *globals) *cli.App {
+	versionFlagOnce.Do(func() {
+		cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit"}
+		cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintln(c.App.Writer, version.String()) }
+	})
 	app := &cli.App{
 		Name:                 "pulllab",
 		Usage:                "run the imagePullPolicy lab on OpenShift Local (CRC) or any Kubernetes cluster",
@@ -137,6 +157,7 @@ func newApp(g *globals) *cli.App {
 		Commands:             commands(g),
 	}
 	app.HideVersion = false
+	bindConfigFlags(g, app.Commands)
 	return app
 }
 
@@ -166,7 +187,7 @@ func globalFlags(g *globals) []cli.Flag {
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR)", EnvVars: []string{"PULLLAB_NO_COLOR"}, Destination: &g.noColor, Category: "Logging:"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (default: $KUBECONFIG, ~/.kube/config, or CRC's admin kubeconfig)", Destination: &g.kubeconfig, Category: "Cluster:"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current one)", Destination: &g.context, Category: "Cluster:"},
-		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
+		&cli.StringFlag{Name: "config", TakesFile: true, Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
 	}
 }
 
@@ -195,7 +216,7 @@ func (g *globals) setup(c *cli.Context) error {
 		g.log.AddHook(&levelWriterHook{w: f, min: logrus.DebugLevel, fmt: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
 		g.log.Debugf("%s: %s", version.String(), redactArgs(c.Args().Slice()))
 	}
-	return nil
+	return g.loadConfig(c)
 }
 
 func (g *globals) openLogFile() (*os.File, string) {

@@ -2,11 +2,103 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pulllab/pulllab/internal/config"
 )
 
-// PLACEHOLDER: replaced by the real command; must not land.
+// initOptions are the flags of `pulllab init`.
+type initOptions struct {
+	force bool
+	path  string
+}
+
 func newInitCommand(g *globals) *cli.Command {
-	return &cli.Command{Name: "init", Action: func(*cli.Context) error { return errors.New("init: not built yet") }}
+	o := &initOptions{}
+	return &cli.Command{
+		Name:      "init",
+		Usage:     "write a commented pulllab.yaml with every setting and its default",
+		UsageText: "pulllab init [--force] [--path FILE]",
+		Description: "Every key in the file is commented out and shows its default, its flag and\n" +
+			"its PULLLAB_* variable; remove the \"# \" in front of a key to set it.\n" +
+			"pulllab reads ./pulllab.yaml when it exists, or the file given with --config.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Usage: "overwrite the file if it exists", Destination: &o.force},
+			&cli.StringFlag{Name: "path", TakesFile: true, Usage: "write `FILE` (default: the --config file, else ./" + config.DefaultFile + ")", Destination: &o.path},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("init takes no arguments, got %q; write the file name with --path FILE, before any argument", c.Args().First())
+			}
+			return o.run(g)
+		},
+	}
+}
+
+func (o *initOptions) run(g *globals) error {
+	path := o.path
+	if path == "" {
+		path = g.configPath()
+	}
+	if path == "" {
+		path = config.DefaultFile
+	}
+	if err := writeConfigFile(path, config.Template(), o.force); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.out, "Wrote %s. For OpenShift Local set crc.pullSecretFile in it (or pass --pull-secret), then run: pulllab up\n", path)
+	if path != config.DefaultFile && g.configPath() != path {
+		fmt.Fprintf(g.out, "pulllab reads ./%s by itself; for this file pass --config %s or set PULLLAB_CONFIG.\n", config.DefaultFile, path)
+	}
+	return nil
+}
+
+// writeConfigFile writes data to path. Without force an existing file is a
+// usage error; with force the file is replaced atomically (a temporary file
+// in the same directory, then a rename).
+func writeConfigFile(path string, data []byte, force bool) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("%s is a directory; give a file name with --path", path)
+	}
+	if !force {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return usagef("%s already exists; run 'pulllab init --force' to overwrite it, or write another file with --path FILE", path)
+		}
+		if err != nil {
+			return fmt.Errorf("creating %s: %w", path, err)
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".pulllab-*.yaml")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	return nil
 }

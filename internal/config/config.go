@@ -1,13 +1,23 @@
 // Package config holds pulllab's settings: the pulllab.yaml file, the
 // PULLLAB_* environment variables and the flags, merged in that order of
 // increasing precedence, with the source of every value remembered.
+//
+// Every setting is described once, in the table that Keys returns: its key
+// in pulllab.yaml, its flag, its environment variable and its help text. The
+// file written by `pulllab init` (Template), `pulllab config view`
+// (Effective.Settings, Effective.YAML) and the settings table in docs/cli.md
+// (MarkdownTable) are all derived from that table.
 package config
 
 import "time"
 
-// Config is every setting a user can put in pulllab.yaml. Field names in
-// YAML are the keys users write; flags use the kebab-case form of the same
-// name and environment variables PULLLAB_<UPPER_SNAKE>.
+// DefaultFile is the file read when no --config is given, if it exists.
+const DefaultFile = "pulllab.yaml"
+
+// Config is every setting a user can put in pulllab.yaml. The YAML tags are
+// the keys users write; Keys maps each one to its flag and environment
+// variable (the variable is always PULLLAB_ plus the flag name in upper
+// snake case: --pull-secret is PULLLAB_PULL_SECRET).
 type Config struct {
 	// CRC settings.
 	CRC CRC `yaml:"crc"`

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"runtime"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pulllab/pulllab/internal/version"
+)
+
+func TestVersion(t *testing.T) {
+	t.Run("text", func(t *testing.T) {
+		r := testRunApp(t, nil, nil, "version")
+		want := version.String() + "\n"
+		if r.code != 0 || r.out != want {
+			t.Errorf("code %d, out %q, want %q", r.code, r.out, want)
+		}
+		if !strings.HasPrefix(r.out, "pulllab v") || !strings.Contains(r.out, " "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) {
+			t.Errorf("out %q is not `pulllab vX (commit) go1.xx os/arch`", r.out)
+		}
+	})
+	t.Run("--version flag says the same", func(t *testing.T) {
+		r := testRunApp(t, nil, nil, "--version")
+		if r.code != 0 || r.out != version.String()+"\n" {
+			t.Errorf("code %d, out %q", r.code, r.out)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		r := testRunApp(t, nil, nil, "version", "-o", "json")
+		var v map[string]string
+		if err := json.Unmarshal([]byte(r.out), &v); err != nil || r.code != 0 {
+			t.Fatalf("code %d, %v: %q", r.code, err, r.out)
+		}
+		want := map[string]string{"version": version.Version(), "commit": version.Commit(), "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH}
+		for k, w := range want {
+			if got, ok := v[k]; !ok || got != w {
+				t.Errorf("%s = %q (present %v), want %q", k, got, ok, w)
+			}
+		}
+		if len(v) != len(want) {
+			t.Errorf("fields %v", v)
+		}
+	})
+	t.Run("yaml", func(t *testing.T) {
+		r := testRunApp(t, nil, nil, "version", "-o", "yaml")
+		var v versionInfo
+		if err := yaml.Unmarshal([]byte(r.out), &v); err != nil || v != currentVersion() {
+			t.Errorf("%v: %+v from %q", err, v, r.out)
+		}
+	})
+	t.Run("bad input", func(t *testing.T) {
+		for _, args := range [][]string{{"version", "-o", "toml"}, {"version", "now"}} {
+			if r := testRunApp(t, nil, nil, args...); r.code != 2 {
+				t.Errorf("%v: code %d, stderr %q", args, r.code, r.err)
+			}
+		}
+	})
+}

@@ -1,0 +1,240 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind is the type of a setting's value.
+type Kind int
+
+// The kinds of values a setting can hold.
+const (
+	String   Kind = iota // text
+	Int                  // a whole number
+	Bool                 // true or false
+	Duration             // a Go duration string such as 45m or 1h30m
+)
+
+// Key describes one setting: where it lives in pulllab.yaml, the flag and
+// the environment variable that override it, and what it means.
+type Key struct {
+	// Path is the key in pulllab.yaml as section.key, e.g. "lab.namespace".
+	Path string
+	// Flag is the long flag name without dashes, e.g. "namespace".
+	Flag string
+	// Aliases are extra flag names, e.g. "n" for -n.
+	Aliases []string
+	// Env is the environment variable: PULLLAB_ plus Flag in upper snake case.
+	Env string
+	// Help is one line for flag usage; the first word in backquotes is the
+	// flag's value placeholder (urfave/cli's convention).
+	Help string
+	// Doc is extra explanation for the comment in pulllab.yaml and the docs.
+	Doc string
+	// IsPath marks file and directory settings: "~" is the home directory,
+	// and a relative path in the file is relative to the file's directory.
+	IsPath bool
+	// field returns a pointer to the setting inside a Config.
+	field func(*Config) any
+}
+
+// Kind is the type of the key's value.
+func (k Key) Kind() Kind {
+	switch k.field(&Config{}).(type) {
+	case *int:
+		return Int
+	case *bool:
+		return Bool
+	case *time.Duration:
+		return Duration
+	default:
+		return String
+	}
+}
+
+// Section is the part of Path before the dot ("crc" or "lab").
+func (k Key) Section() string { s, _, _ := strings.Cut(k.Path, "."); return s }
+
+// Name is the part of Path after the dot, the key as written in its section.
+func (k Key) Name() string { _, n, _ := strings.Cut(k.Path, "."); return n }
+
+// Usage is Help without the placeholder backquotes, for prose.
+func (k Key) Usage() string { return strings.ReplaceAll(k.Help, "`", "") }
+
+// Value returns the key's value in c: a string, int, bool or time.Duration.
+func (k Key) Value(c *Config) any {
+	switch p := k.field(c).(type) {
+	case *string:
+		return *p
+	case *int:
+		return *p
+	case *bool:
+		return *p
+	case *time.Duration:
+		return *p
+	default:
+		panic(fmt.Sprintf("config: key %s has an unsupported field type %T", k.Path, p))
+	}
+}
+
+// Text returns the key's value in c as a user writes it: durations in their
+// shortest form ("45m", not "45m0s").
+func (k Key) Text(c *Config) string { return FormatValue(k.Value(c)) }
+
+// FormatValue formats a setting's value as a user writes it.
+func FormatValue(v any) string {
+	if d, ok := v.(time.Duration); ok {
+		return FormatDuration(d)
+	}
+	return fmt.Sprint(v)
+}
+
+// FormatDuration writes d without trailing zero units: 45m, 1h30m, 90s.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// sections are the top-level keys of pulllab.yaml, in file order, with the
+// comment that introduces each.
+var sections = []struct{ name, doc string }{
+	{"crc", "OpenShift Local (CRC): how `pulllab up` sets up and starts the VM."},
+	{"lab", "The experiment: where `pulllab verify` runs the cases and what it writes."},
+}
+
+// keys is the one table of settings. Order is the order in pulllab.yaml,
+// `pulllab config view` and the docs.
+var keys = []Key{
+	{
+		Path: "crc.pullSecretFile", Flag: "pull-secret", Env: "PULLLAB_PULL_SECRET", IsPath: true,
+		Help: "read the Red Hat pull secret for CRC from `FILE`",
+		Doc: "Download it from https://console.redhat.com/openshift/create/local. " +
+			"Required by `pulllab up` on CRC; pulllab hands crc its absolute path.",
+		field: func(c *Config) any { return &c.CRC.PullSecretFile },
+	},
+	{
+		Path: "crc.cpus", Flag: "cpus", Env: "PULLLAB_CPUS",
+		Help:  "give the CRC VM `N` virtual CPUs (crc's minimum: 4)",
+		field: func(c *Config) any { return &c.CRC.CPUs },
+	},
+	{
+		Path: "crc.memory", Flag: "memory", Env: "PULLLAB_MEMORY",
+		Help:  "give the CRC VM `N` MiB of memory (crc's minimum: 10752)",
+		Doc:   "The cluster monitoring stack needs 14336 or more.",
+		field: func(c *Config) any { return &c.CRC.MemoryMiB },
+	},
+	{
+		Path: "crc.diskSize", Flag: "disk-size", Env: "PULLLAB_DISK_SIZE",
+		Help:  "give the CRC VM a disk of `N` GiB (crc's minimum: 31)",
+		Doc:   "Set it before the first start: the disk can grow later but never shrink.",
+		field: func(c *Config) any { return &c.CRC.DiskGiB },
+	},
+	{
+		Path: "crc.consentTelemetry", Flag: "consent-telemetry", Env: "PULLLAB_CONSENT_TELEMETRY",
+		Help:  "answer crc's telemetry question with `ANSWER`: yes or no",
+		field: func(c *Config) any { return &c.CRC.ConsentTelemetry },
+	},
+	{
+		Path: "crc.version", Flag: "crc-version", Env: "PULLLAB_CRC_VERSION",
+		Help:  "install crc `VERSION` with --install-crc",
+		Doc:   "The name of a version folder on the mirror, without a leading v.",
+		field: func(c *Config) any { return &c.CRC.Version },
+	},
+	{
+		Path: "crc.mirror", Flag: "crc-mirror", Env: "PULLLAB_CRC_MIRROR",
+		Help:  "download crc from the mirror at `URL` with --install-crc",
+		Doc:   "Point it at a local copy of the mirror for air-gapped workshops.",
+		field: func(c *Config) any { return &c.CRC.Mirror },
+	},
+	{
+		Path: "crc.startTimeout", Flag: "start-timeout", Env: "PULLLAB_START_TIMEOUT",
+		Help:  "give up on starting CRC after `DURATION`",
+		Doc:   "A first start downloads and boots the VM and often takes 15 to 30 minutes.",
+		field: func(c *Config) any { return &c.CRC.StartTimeout },
+	},
+	{
+		Path: "lab.namespace", Flag: "namespace", Aliases: []string{"n"}, Env: "PULLLAB_NAMESPACE",
+		Help:  "run the lab in namespace `NAME` (a project on OpenShift)",
+		Doc:   "pulllab creates it and only ever touches what is inside it.",
+		field: func(c *Config) any { return &c.Lab.Namespace },
+	},
+	{
+		Path: "lab.baseImage", Flag: "base-image", Env: "PULLLAB_BASE_IMAGE",
+		Help:  "build both variants on the app server `IMAGE`",
+		Doc:   "The article's JBoss EAP 7.4 image by default; a WildFly image works too.",
+		field: func(c *Config) any { return &c.Lab.BaseImage },
+	},
+	{
+		Path: "lab.debugImage", Flag: "debug-image", Env: "PULLLAB_DEBUG_IMAGE",
+		Help:  "read the node's image cache with a debug pod running `IMAGE`",
+		Doc:   "Empty means the image `oc debug node` uses (the openshift/tools image stream) on OpenShift.",
+		field: func(c *Config) any { return &c.Lab.DebugImage },
+	},
+	{
+		Path: "lab.registry", Flag: "registry", Env: "PULLLAB_REGISTRY",
+		Help:  "push the images to the OCI registry at `HOST:PORT[/PREFIX]` on plain Kubernetes",
+		Doc:   "Not used on OpenShift, where the cluster's own registry holds the images.",
+		field: func(c *Config) any { return &c.Lab.Registry },
+	},
+	{
+		Path: "lab.node", Flag: "node", Env: "PULLLAB_NODE",
+		Help:  "run every lab pod on node `NAME`",
+		Doc:   "Empty means the first schedulable node.",
+		field: func(c *Config) any { return &c.Lab.Node },
+	},
+	{
+		Path: "lab.lang", Flag: "lang", Env: "PULLLAB_LANG",
+		Help:  "write reports in `LANGUAGE`: en or ja",
+		field: func(c *Config) any { return &c.Lab.Lang },
+	},
+	{
+		Path: "lab.out", Flag: "out", Env: "PULLLAB_OUT", IsPath: true,
+		Help:  "write results and reports to `DIR`",
+		field: func(c *Config) any { return &c.Lab.Out },
+	},
+	{
+		Path: "lab.caseTimeout", Flag: "case-timeout", Env: "PULLLAB_CASE_TIMEOUT",
+		Help:  "give up on one case's pod after `DURATION`",
+		field: func(c *Config) any { return &c.Lab.CaseTimeout },
+	},
+	{
+		Path: "lab.extended", Flag: "extended", Env: "PULLLAB_EXTENDED",
+		Help:  "also run the extended cases 7 to 10",
+		field: func(c *Config) any { return &c.Lab.Extended },
+	},
+}
+
+// Keys returns every setting, in file order.
+func Keys() []Key {
+	out := make([]Key, len(keys))
+	copy(out, keys)
+	return out
+}
+
+// LookupKey returns the setting with the given path, e.g. "lab.namespace".
+func LookupKey(path string) (Key, bool) {
+	for _, k := range keys {
+		if k.Path == path {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// LookupFlag returns the setting whose flag is name (without dashes).
+func LookupFlag(name string) (Key, bool) {
+	for _, k := range keys {
+		if k.Flag == name {
+			return k, true
+		}
+	}
+	return Key{}, false
+}

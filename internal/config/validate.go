@@ -1,0 +1,103 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// dnsLabel is a Kubernetes namespace name (RFC 1123 label).
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Validate checks every value for shape: names, enumerations, positive
+// numbers and durations. It does not check things that need the machine or
+// the cluster (does the pull secret exist, is there enough memory; crc's
+// minimums are for `pulllab up` to enforce). Each problem names where the
+// value came from, so the message says what to fix.
+func (e *Effective) Validate() error {
+	c := &e.Config
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		k, _ := LookupKey(path)
+		errs = append(errs, fmt.Errorf("%s: %s", e.where(k), fmt.Sprintf(format, args...)))
+	}
+	positive := func(path string, n int) {
+		if n <= 0 {
+			bad(path, "want a number above 0, got %d", n)
+		}
+	}
+	positiveDuration := func(path string, d time.Duration) {
+		if d <= 0 {
+			bad(path, "want a duration above 0, got %s", FormatDuration(d))
+		}
+	}
+	noSpace := func(path, v string) bool {
+		if strings.ContainsAny(v, " \t\r\n") {
+			bad(path, "%q contains white space", v)
+			return false
+		}
+		return true
+	}
+
+	positive("crc.cpus", c.CRC.CPUs)
+	positive("crc.memory", c.CRC.MemoryMiB)
+	positive("crc.diskSize", c.CRC.DiskGiB)
+	if v := c.CRC.ConsentTelemetry; v != "yes" && v != "no" {
+		bad("crc.consentTelemetry", "want yes or no, got %q", v)
+	}
+	switch v := c.CRC.Version; {
+	case v == "":
+		bad("crc.version", "must not be empty")
+	case strings.HasPrefix(v, "v"):
+		bad("crc.version", "write %q without the leading v, as the mirror's folders are named", strings.TrimPrefix(v, "v"))
+	case strings.ContainsAny(v, `/\ `):
+		bad("crc.version", "want a version such as %s, got %q", Default().CRC.Version, v)
+	}
+	if u, err := url.Parse(c.CRC.Mirror); err != nil || !(u.Scheme == "https" || u.Scheme == "http" || u.Scheme == "file") || (u.Scheme != "file" && u.Host == "") {
+		bad("crc.mirror", "want an http(s):// or file:// URL, got %q", c.CRC.Mirror)
+	}
+	positiveDuration("crc.startTimeout", c.CRC.StartTimeout)
+
+	if ns := c.Lab.Namespace; len(ns) > 63 || !dnsLabel.MatchString(ns) {
+		bad("lab.namespace", "%q is not a namespace name: up to 63 lower-case letters, digits and '-', starting and ending with a letter or digit", ns)
+	}
+	if c.Lab.BaseImage == "" {
+		bad("lab.baseImage", "must not be empty")
+	} else {
+		noSpace("lab.baseImage", c.Lab.BaseImage)
+	}
+	noSpace("lab.debugImage", c.Lab.DebugImage)
+	if r := c.Lab.Registry; noSpace("lab.registry", r) && strings.Contains(r, "://") {
+		bad("lab.registry", "write HOST:PORT[/PREFIX] without a scheme, e.g. %q", r[strings.Index(r, "://")+3:])
+	}
+	noSpace("lab.node", c.Lab.Node)
+	if l := c.Lab.Lang; l != "en" && l != "ja" {
+		bad("lab.lang", "want en or ja, got %q", l)
+	}
+	if c.Lab.Out == "" {
+		bad("lab.out", "must not be empty")
+	}
+	positiveDuration("lab.caseTimeout", c.Lab.CaseTimeout)
+	return errors.Join(errs...)
+}
+
+// where names a key by where its value came from: "pulllab.yaml:12:
+// lab.lang", "PULLLAB_LANG", "--lang", "lab.lang (default)".
+func (e *Effective) where(k Key) string {
+	src := e.Sources[k.Path]
+	switch {
+	case strings.HasPrefix(src, sourceFile):
+		return strings.TrimPrefix(src, sourceFile) + ": " + k.Path
+	case strings.HasPrefix(src, sourceEnv):
+		return strings.TrimPrefix(src, sourceEnv)
+	case strings.HasPrefix(src, sourceFlag):
+		return strings.TrimPrefix(src, sourceFlag)
+	case src == "" || src == SourceDefault:
+		return k.Path + " (default)"
+	default:
+		return k.Path + " (" + src + ")"
+	}
+}
