@@ -1,12 +1,116 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pulllab/pulllab/crcctl"
 )
 
-// PLACEHOLDER: replaced by the real command; must not land.
+type doctorOptions struct {
+	output string
+}
+
+// doctorReport is `pulllab doctor -o json`.
+type doctorReport struct {
+	OK     bool           `json:"ok"`
+	Checks []crcctl.Check `json:"checks"`
+}
+
 func newDoctorCommand(g *globals) *cli.Command {
-	return &cli.Command{Name: "doctor", Action: func(*cli.Context) error { return errors.New("doctor: not built yet") }}
+	o := &doctorOptions{}
+	return &cli.Command{
+		Name:  "doctor",
+		Usage: "check this machine for OpenShift Local: crc, virtualization, memory, disk, pull secret",
+		Description: "Each check prints one line, and a fix when it fails. Nothing is changed.\n" +
+			"Exit code 0 when every check passes (warnings allowed), 2 otherwise.",
+		Flags: append(g.configFlags("crc.pullSecretFile", "crc.memory"),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text or json", Destination: &o.output},
+		),
+		Action: func(c *cli.Context) error {
+			if err := validateOutput(o.output, "json"); err != nil {
+				return err
+			}
+			return o.run(c.Context, g)
+		},
+	}
+}
+
+func (o *doctorOptions) run(ctx context.Context, g *globals) error {
+	settings, err := crcctlSettings(g, crcSettings(g))
+	if err != nil {
+		return err
+	}
+	paths, err := crcPaths(g)
+	if err != nil {
+		return err
+	}
+	in := crcctl.DoctorInput{Host: crcctl.OSHost{LookupEnv: g.lookupEnv}, Paths: paths, Settings: settings}
+	if path, err := findCRC(g, paths); err != nil {
+		in.FindErr = err
+	} else {
+		in.Client = newCRCClient(g, path)
+	}
+	checks := crcctl.Doctor(ctx, in)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	failed := 0
+	for _, c := range checks {
+		if c.Status == crcctl.CheckFail {
+			failed++
+		}
+	}
+	if o.output == "json" {
+		enc := json.NewEncoder(g.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doctorReport{OK: failed == 0, Checks: checks}); err != nil {
+			return err
+		}
+	} else if err := writeChecks(g.out, checks); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return &doctorFailed{n: failed, total: len(checks)}
+	}
+	return nil
+}
+
+// doctorFailed is the exit-2 result of failed checks.
+type doctorFailed struct{ n, total int }
+
+func (e *doctorFailed) Error() string {
+	return fmt.Sprintf("%d of %d checks failed; each has a fix line", e.n, e.total)
+}
+
+func (e *doctorFailed) ExitCode() int { return 2 }
+
+var checkMarks = map[crcctl.CheckStatus]string{
+	crcctl.CheckOK:   "ok",
+	crcctl.CheckWarn: "warn",
+	crcctl.CheckFail: "FAIL",
+	crcctl.CheckSkip: "skip",
+}
+
+// writeChecks prints one line per check and an indented fix line.
+func writeChecks(w io.Writer, checks []crcctl.Check) error {
+	width := 0
+	for _, c := range checks {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range checks {
+		if _, err := fmt.Fprintf(w, "%-4s  %-*s  %s\n", checkMarks[c.Status], width, c.Name, c.Message); err != nil {
+			return err
+		}
+		if c.Fix != "" && c.Status != crcctl.CheckOK {
+			if _, err := fmt.Fprintf(w, "%-4s  %-*s  fix: %s\n", "", width, "", c.Fix); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

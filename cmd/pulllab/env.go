@@ -1,12 +1,98 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pulllab/pulllab/crcctl"
 )
 
-// PLACEHOLDER: replaced by the real command; must not land.
+type envOptions struct {
+	shell string
+}
+
 func newEnvCommand(g *globals) *cli.Command {
-	return &cli.Command{Name: "env", Action: func(*cli.Context) error { return errors.New("env: not built yet") }}
+	o := &envOptions{}
+	return &cli.Command{
+		Name:  "env",
+		Usage: "print the shell lines that put crc's oc on PATH",
+		Description: "Like `crc oc-env`: bash/zsh `eval $(pulllab env)`, fish `eval (pulllab env)`,\n" +
+			"PowerShell `pulllab env | Invoke-Expression`. With --kubeconfig, KUBECONFIG is set too.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "shell", Usage: "print lines for `SHELL`: bash, zsh, fish, powershell (or pwsh), cmd (default: detected)", Destination: &o.shell},
+		},
+		Action: func(c *cli.Context) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(g)
+		},
+	}
+}
+
+func (o *envOptions) validate() error {
+	if o.shell == "" {
+		return nil
+	}
+	if _, err := crcctl.ParseShell(o.shell); err != nil {
+		return usagef("--shell: %v", err)
+	}
+	return nil
+}
+
+func (o *envOptions) run(g *globals) error {
+	paths, err := crcPaths(g)
+	if err != nil {
+		return err
+	}
+	var sh crcctl.Shell
+	if o.shell != "" {
+		sh, _ = crcctl.ParseShell(o.shell)
+	} else {
+		var ancestors []string
+		if g.goos == runtime.GOOS {
+			ancestors = crcctl.ParentProcessNames(16)
+		}
+		getenv := func(k string) string { v, _ := g.lookupEnv(k); return v }
+		var sure bool
+		sh, sure = crcctl.DetectShell(g.goos, ancestors, getenv)
+		g.log.Debugf("env: parent processes %v; shell %s (sure: %v)", ancestors, sh, sure)
+		if !sure {
+			g.status.Warnf("could not tell which shell this is; printing %s lines (pass --shell to choose)", sh)
+		}
+	}
+	vars := []crcctl.EnvVar{{Name: "PATH", Value: paths.OcDir, Prepend: true}}
+	hint := []string{"pulllab"}
+	if g.kubeconfig != "" {
+		kc, err := absPath(g, g.kubeconfig)
+		if err != nil {
+			return usagef("--kubeconfig %s: %v", g.kubeconfig, err)
+		}
+		vars = append(vars, crcctl.EnvVar{Name: "KUBECONFIG", Value: kc})
+		hint = append(hint, "--kubeconfig", hintQuote(sh, kc))
+	}
+	hint = append(hint, "env")
+	if o.shell != "" {
+		hint = append(hint, "--shell", string(sh))
+	}
+	fmt.Fprint(g.out, crcctl.RenderEnv(sh, g.goos, vars, strings.Join(hint, " ")))
+	if _, err := os.Stat(paths.Oc); err != nil {
+		g.status.Warnf("%s does not exist yet; `pulllab up` (crc setup and start) puts oc there", paths.Oc)
+	}
+	return nil
+}
+
+// hintQuote quotes a path for the usage hint when it has spaces.
+func hintQuote(sh crcctl.Shell, p string) string {
+	if !strings.ContainsAny(p, " \t'\"") {
+		return p
+	}
+	if sh == crcctl.ShellCmd || sh == crcctl.ShellPowerShell {
+		return `"` + p + `"`
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }

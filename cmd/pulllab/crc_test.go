@@ -1,0 +1,533 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ulikunitz/xz"
+)
+
+// These tests run the built pulllab binary against the fake crc from
+// crcctl/testdata/fakecrc, across real process boundaries.
+
+const (
+	fakePassword = "kubeadmin-FAKE-Secret-Pw-12345"
+	secretAuth   = "cHVsbGxhYjpUT1AtU0VDUkVU"
+	pullSecret   = `{"auths":{"registry.redhat.io":{"auth":"` + secretAuth + `"},"quay.io":{"auth":"eDp5"}}}`
+)
+
+type crcHarness struct {
+	t       *testing.T
+	pulllab string
+	fakeDir string // holds the fake as "crc"
+	fakeBin string
+}
+
+func exe(name string) string {
+	if runtime.GOOS == "windows" {
+		return name + ".exe"
+	}
+	return name
+}
+
+func goBuild(t *testing.T, pkg, out string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+func newCRCHarness(t *testing.T) *crcHarness {
+	dir := t.TempDir()
+	h := &crcHarness{t: t, pulllab: filepath.Join(dir, exe("pulllab")), fakeDir: filepath.Join(dir, "fake")}
+	h.fakeBin = filepath.Join(h.fakeDir, exe("crc"))
+	goBuild(t, ".", h.pulllab)
+	goBuild(t, "../../crcctl/testdata/fakecrc", h.fakeBin)
+	return h
+}
+
+// machine is one user's world: a home, a cache, the fake's state file.
+type machine struct {
+	h                 *crcHarness
+	dir, home, cache  string
+	state, pullSecret string
+	withCRC           bool
+	extraEnv          []string
+}
+
+func (h *crcHarness) machine(t *testing.T, st map[string]any, withCRC bool) *machine {
+	dir := t.TempDir()
+	m := &machine{h: h, dir: dir, home: filepath.Join(dir, "home"), cache: filepath.Join(dir, "cache"), state: filepath.Join(dir, "state.json"), pullSecret: filepath.Join(dir, "pull-secret.json"), withCRC: withCRC}
+	for _, d := range []string{m.home, m.cache} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(m.pullSecret, []byte(pullSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st != nil {
+		m.writeState(st)
+	}
+	return m
+}
+
+func (m *machine) writeState(st map[string]any) {
+	b, _ := json.Marshal(st)
+	if err := os.WriteFile(m.state, b, 0o600); err != nil {
+		m.h.t.Fatal(err)
+	}
+}
+
+func (m *machine) readState(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(m.state)
+	if err != nil {
+		return nil
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (m *machine) calls(t *testing.T) []string {
+	var out []string
+	if st := m.readState(t); st != nil {
+		if cs, ok := st["calls"].([]any); ok {
+			for _, c := range cs {
+				out = append(out, c.(string))
+			}
+		}
+	}
+	return out
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// run runs pulllab in m's world, from m.dir, with stdin not a terminal.
+func (m *machine) run(t *testing.T, args ...string) result {
+	t.Helper()
+	path := filepath.Join(m.dir, "empty-bin")
+	if m.withCRC {
+		path = m.h.fakeDir
+	}
+	cmd := exec.Command(m.h.pulllab, args...)
+	cmd.Dir = m.dir
+	cmd.Env = append([]string{
+		"PATH=" + path, "HOME=" + m.home, "USERPROFILE=" + m.home,
+		"XDG_CACHE_HOME=" + m.cache, "LOCALAPPDATA=" + m.cache,
+		"FAKECRC_STATE=" + m.state,
+	}, m.extraEnv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("running pulllab: %v", err)
+		}
+		r.code = ee.ExitCode()
+	}
+	m.assertNoSecrets(t, r)
+	return r
+}
+
+// assertNoSecrets checks stdout, stderr and pulllab's debug log.
+func (m *machine) assertNoSecrets(t *testing.T, r result) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(m.cache, "pulllab", "*.log*"))
+	texts := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		texts[l] = string(b)
+	}
+	for where, text := range texts {
+		for _, secret := range []string{fakePassword, secretAuth} {
+			if strings.Contains(text, secret) {
+				t.Errorf("secret %q appears in %s:\n%s", secret, where, text)
+			}
+		}
+	}
+}
+
+func stoppedVM(extra map[string]any) map[string]any {
+	st := map[string]any{"setupDone": true, "vm": "stopped", "vmPreset": "openshift", "afterStartPolls": 1,
+		"config": map[string]string{"consent-telemetry": "no", "disable-update-check": "true"}}
+	for k, v := range extra {
+		st[k] = v
+	}
+	return st
+}
+
+func TestCRCCommands(t *testing.T) {
+	h := newCRCHarness(t)
+
+	t.Run("up from stopped to running, then already running", func(t *testing.T) {
+		m := h.machine(t, stoppedVM(nil), true)
+		r := m.run(t, "-v", "up", "--until", "crc", "--pull-secret", "pull-secret.json")
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		for _, want := range []string{"Ensuring OpenShift Local (CRC) is running", "Starting CRC VM for openshift 4.21.8...", "waiting: VM Running, OpenShift Starting", "OpenShift 4.21.8 is running", "running " + h.fakeBin + " start -o json"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		}
+		if r.stdout != "" {
+			t.Errorf("up wrote to stdout: %q", r.stdout)
+		}
+		st := m.readState(t)
+		if st["vm"] != "running" {
+			t.Fatalf("VM = %v", st["vm"])
+		}
+		if got := st["config"].(map[string]any)["pull-secret-file"]; got != m.pullSecret {
+			t.Errorf("crc got pull-secret-file %v, want the absolute %s", got, m.pullSecret)
+		}
+
+		before := len(m.calls(t))
+		r = m.run(t, "up", "--until", "crc")
+		if r.code != 0 || !strings.Contains(r.stderr, "already running") {
+			t.Fatalf("second up: exit %d\n%s", r.code, r.stderr)
+		}
+		t.Logf("pulllab up --until crc on a running fake: %s", r.elapsed)
+		if got := m.calls(t)[before:]; strings.Join(got, ",") != "version -o json,status -o json" {
+			t.Errorf("already running made crc calls %q", got)
+		}
+		// Without --until the missing later steps are named.
+		r = m.run(t, "up")
+		if r.code != 0 || !strings.Contains(r.stderr, "stopped after crc") {
+			t.Errorf("plain up: exit %d\n%s", r.code, r.stderr)
+		}
+		if r = m.run(t, "up", "--until", "build"); r.code != 2 || !strings.Contains(r.stderr, `step "build" is not available`) {
+			t.Errorf("--until build without the lab steps: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("settings sources", func(t *testing.T) {
+		memory := func(m *machine) any {
+			return m.readState(t)["config"].(map[string]any)["memory"]
+		}
+		// crc's own setting survives when pulllab is given none.
+		m := h.machine(t, stoppedVM(map[string]any{"config": map[string]string{"memory": "16384", "consent-telemetry": "yes", "disable-update-check": "true"}}), true)
+		if r := m.run(t, "up", "--until", "crc", "--pull-secret", m.pullSecret); r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if got := memory(m); got != "16384" {
+			t.Errorf("memory = %v, want crc's 16384 kept", got)
+		}
+		if got := m.readState(t)["config"].(map[string]any)["consent-telemetry"]; got != "yes" {
+			t.Errorf("consent-telemetry = %v, want the user's yes kept", got)
+		}
+		// The environment and pulllab.yaml (with a path relative to it).
+		m = h.machine(t, stoppedVM(nil), true)
+		m.extraEnv = []string{"PULLLAB_MEMORY=12288"}
+		os.WriteFile(filepath.Join(m.dir, "pulllab.yaml"), []byte("crc:\n  pullSecretFile: pull-secret.json\n  memory: 14336\n"), 0o644)
+		if r := m.run(t, "up", "--until", "crc"); r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if got := memory(m); got != "12288" {
+			t.Errorf("memory = %v, want 12288 from PULLLAB_MEMORY over pulllab.yaml", got)
+		}
+		if got := m.readState(t)["config"].(map[string]any)["pull-secret-file"]; got != m.pullSecret {
+			t.Errorf("pull-secret-file = %v, want %s", got, m.pullSecret)
+		}
+	})
+
+	t.Run("failure kinds exit 2 with a fix", func(t *testing.T) {
+		tests := []struct {
+			failure string
+			args    []string
+			want    []string
+		}{
+			{"pull-secret-invalid", nil, []string{"crc rejected the pull secret", "Fix: ", "console.redhat.com"}},
+			{"memory", nil, []string{"crc requires at least 11.27GB to run", "Fix: ", "10752"}},
+			{"virtualization", nil, []string{"You need to enable virtualization in BIOS", "Fix: ", "BIOS/UEFI"}},
+			{"bundle-mismatch", nil, []string{"was requested, but the existing VM is using", "Fix: ", "pulllab down --delete --yes"}},
+			{"slow", []string{"--start-timeout", "1s"}, []string{"OpenShift Local was not running after 1s", "Fix: ", "crc.log"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.failure, func(t *testing.T) {
+				m := h.machine(t, stoppedVM(map[string]any{"startFailure": tt.failure, "slowSeconds": 60}), true)
+				r := m.run(t, append([]string{"up", "--until", "crc", "--pull-secret", m.pullSecret}, tt.args...)...)
+				if r.code != 2 {
+					t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+					}
+				}
+				if strings.Contains(r.stderr, "invalid character") {
+					t.Errorf("pull secret parser detail shown:\n%s", r.stderr)
+				}
+			})
+		}
+	})
+
+	t.Run("refused before touching anything", func(t *testing.T) {
+		tests := []struct {
+			args []string
+			want string
+		}{
+			{[]string{"up", "--memory", "8192"}, "requires memory in MiB >= 10752"},
+			{[]string{"up", "--cpus", "2"}, "requires CPUs >= 4"},
+			{[]string{"up", "--disk-size", "30"}, "requires disk size in GiB >= 31"},
+			{[]string{"up", "--until", "nope"}, `--until "nope" is not a step`},
+			{[]string{"up", "--consent-telemetry", "maybe"}, `want yes or no, got "maybe"`},
+			{[]string{"up", "--start-timeout", "0s"}, "want a duration above 0"},
+			{[]string{"up", "--pull-secret", "missing.json"}, "missing.json does not exist"},
+			{[]string{"down", "--delete"}, "pass --yes"},
+			{[]string{"down", "--clear-cache"}, "--clear-cache only goes with --delete"},
+			{[]string{"env", "--shell", "tcsh"}, `"tcsh" is not a supported shell`},
+			{[]string{"status", "-o", "xml"}, `-o "xml" is not a format`},
+			{[]string{"doctor", "-o", "yaml"}, `-o "yaml" is not a format`},
+		}
+		for _, tt := range tests {
+			t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+				m := h.machine(t, nil, true)
+				r := m.run(t, tt.args...)
+				if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+					t.Errorf("exit %d, want 2 with %q:\n%s", r.code, tt.want, r.stderr)
+				}
+				if calls := m.calls(t); len(calls) != 0 {
+					t.Errorf("crc was called: %q", calls)
+				}
+			})
+		}
+		m := h.machine(t, nil, true)
+		bad := filepath.Join(m.dir, "bad.json")
+		os.WriteFile(bad, []byte(`{"auths":{"registry.redhat.io":{"password":"`+secretAuth+`"}}}`), 0o600)
+		if r := m.run(t, "up", "--pull-secret", bad); r.code != 2 || !strings.Contains(r.stderr, "neither 'auth' nor 'credsStore'") {
+			t.Errorf("invalid pull secret: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("crc not installed", func(t *testing.T) {
+		m := h.machine(t, nil, false)
+		r := m.run(t, "up", "--pull-secret", m.pullSecret)
+		if r.code != 2 || !strings.Contains(r.stderr, "crc was not found") || !strings.Contains(r.stderr, "--install-crc") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+		if runtime.GOOS == "linux" && !strings.Contains(r.stderr, "https://mirror.openshift.com/pub/openshift-v4/clients/crc/2.60.1/crc-linux-") {
+			t.Errorf("no download URL in:\n%s", r.stderr)
+		}
+		if r := m.run(t, "down", "--stop"); r.code != 0 || !strings.Contains(r.stderr, "no CRC VM to stop") {
+			t.Errorf("down --stop without crc: exit %d\n%s", r.code, r.stderr)
+		}
+		r = m.run(t, "status", "-o", "json")
+		var st statusReport
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil || st.CRC.State != "NotInstalled" || st.CRC.Fix == "" {
+			t.Errorf("status: exit %d %+v\n%s%s", r.code, st, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("install-crc from a mirror", func(t *testing.T) {
+		if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+			t.Skip("installs the Linux tarball")
+		}
+		// A small script standing in for the crc binary keeps the xz
+		// compression in the test fast.
+		bin := []byte("#!/bin/sh\nexec '" + h.fakeBin + "' \"$@\"\n")
+		file := "crc-linux-" + runtime.GOARCH + ".tar.xz"
+		archive := tarXZ(t, "crc-linux-2.60.1-"+runtime.GOARCH+"/crc", bin)
+		sum := sha256.Sum256(archive)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/crc/2.60.1/sha256sum.txt":
+				fmt.Fprintf(w, "%s  %s\n", hex.EncodeToString(sum[:]), file)
+			case "/crc/2.60.1/" + file:
+				w.Header().Set("Content-Length", fmt.Sprint(len(archive)))
+				w.Write(archive)
+			default:
+				http.NotFound(w, r)
+			}
+		}))
+		defer srv.Close()
+		m := h.machine(t, map[string]any{}, false)
+		r := m.run(t, "up", "--until", "crc", "--install-crc", "--crc-mirror", srv.URL+"/crc", "--pull-secret", m.pullSecret)
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		for _, want := range []string{file + ": 100%", "verified the SHA-256 and installed crc 2.60.1", "OpenShift 4.21.8 is running"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		}
+		link := filepath.Join(m.home, ".crc", "bin", "crc")
+		if target, err := os.Readlink(link); err != nil || !strings.HasSuffix(target, "crc-linux-2.60.1-"+runtime.GOARCH+"/crc") {
+			t.Errorf("%s → %q, %v", link, target, err)
+		}
+		// Found there next time, without --install-crc.
+		if r := m.run(t, "up", "--until", "crc"); r.code != 0 || !strings.Contains(r.stderr, "at "+link) {
+			t.Errorf("second up: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("status", func(t *testing.T) {
+		m := h.machine(t, map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}, true)
+		r := m.run(t, "status", "-o", "json")
+		var st statusReport
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
+			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if st.CRC.State != "Running" || st.CRC.Version != "2.60.1" || st.OpenShift == nil || st.OpenShift.Version != "4.21.8" || st.CRC.Preset != "openshift" || st.CRC.RAM == nil || st.CRC.RAM.Human != "6.5 GiB of 10.2 GiB" {
+			t.Errorf("status = %+v", st)
+		}
+		if r := m.run(t, "status"); r.code != 0 || !strings.Contains(r.stdout, "OpenShift:  Running (4.21.8)") || !strings.Contains(r.stdout, "Disk:       16.8 GiB of 29.8 GiB") {
+			t.Errorf("text status:\n%s", r.stdout)
+		}
+		if r := m.run(t, "status", "-o", "yaml"); r.code != 0 || !strings.Contains(r.stdout, "state: Running") {
+			t.Errorf("yaml status:\n%s", r.stdout)
+		}
+		m = h.machine(t, map[string]any{"setupDone": true}, true)
+		if r := m.run(t, "status", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "NoVM"`) {
+			t.Errorf("no VM status:\n%s", r.stdout)
+		}
+	})
+
+	t.Run("env", func(t *testing.T) {
+		m := h.machine(t, nil, true)
+		oc := filepath.Join(m.home, ".crc", "bin", "oc")
+		r := m.run(t, "env", "--shell", "bash")
+		want := fmt.Sprintf("export PATH=%q\n# Run this command to configure your shell:\n# eval $(pulllab env --shell bash)\n", oc+":$PATH")
+		if r.code != 0 || r.stdout != want {
+			t.Errorf("env --shell bash = %q, want %q", r.stdout, want)
+		}
+		if !strings.Contains(r.stderr, "does not exist yet") {
+			t.Errorf("no warning about the missing oc:\n%s", r.stderr)
+		}
+		r = m.run(t, "--kubeconfig", "kc", "env", "--shell", "fish")
+		if !strings.Contains(r.stdout, fmt.Sprintf("set -gx KUBECONFIG %q\n", filepath.Join(m.dir, "kc"))) {
+			t.Errorf("fish with kubeconfig:\n%s", r.stdout)
+		}
+		m.extraEnv = []string{"SHELL=/usr/bin/zsh"}
+		if r := m.run(t, "env"); r.code != 0 || !strings.HasPrefix(r.stdout, "export PATH=") {
+			t.Errorf("detected env:\n%s%s", r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("down", func(t *testing.T) {
+		m := h.machine(t, map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}, true)
+		if r := m.run(t, "down"); r.code != 0 || !strings.Contains(r.stderr, "not built into this pulllab yet") {
+			t.Errorf("down: exit %d\n%s", r.code, r.stderr)
+		}
+		if r := m.run(t, "down", "--stop"); r.code != 0 || m.readState(t)["vm"] != "stopped" {
+			t.Errorf("down --stop: exit %d\n%s", r.code, r.stderr)
+		}
+		if r := m.run(t, "down", "--stop"); r.code != 0 || !strings.Contains(r.stderr, "already stopped") {
+			t.Errorf("second down --stop: exit %d\n%s", r.code, r.stderr)
+		}
+		r := m.run(t, "down", "--delete", "--yes", "--clear-cache")
+		st := m.readState(t)
+		if r.code != 0 || st["vm"] != "none" || st["cacheCleared"] != true {
+			t.Errorf("down --delete: exit %d %v\n%s", r.code, st, r.stderr)
+		}
+		if !strings.HasSuffix(m.calls(t)[len(m.calls(t))-1], "delete -f -o json --clear-cache") {
+			t.Errorf("calls = %q", m.calls(t))
+		}
+		if r := m.run(t, "down", "--delete", "--yes"); r.code != 0 || !strings.Contains(r.stderr, "there was no CRC VM") {
+			t.Errorf("delete without VM: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("doctor", func(t *testing.T) {
+		m := h.machine(t, map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}, true)
+		r := m.run(t, "doctor", "-o", "json", "--pull-secret", m.pullSecret)
+		var rep doctorReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("doctor -o json: %v\n%s%s", err, r.stdout, r.stderr)
+		}
+		// The host's own checks decide the code; it must match the report.
+		if (r.code == 0) != rep.OK || (r.code != 0 && r.code != 2) {
+			t.Errorf("exit %d with ok=%v", r.code, rep.OK)
+		}
+		byName := map[string]string{}
+		for _, c := range rep.Checks {
+			byName[c.Name] = string(c.Status)
+		}
+		if byName["crc"] != "ok" || byName["pull secret"] != "ok" || byName["preset"] != "ok" || byName["crc VM"] != "ok" {
+			t.Errorf("checks = %v", byName)
+		}
+		if r := m.run(t, "doctor"); !strings.Contains(r.stdout, "ok    crc ") {
+			t.Errorf("text doctor:\n%s", r.stdout)
+		}
+	})
+}
+
+func tarXZ(t *testing.T, name string, body []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	xw, err := xz.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(xw)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(body)
+	tw.Close()
+	if err := xw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestProgressLines(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, false, "crc.tar.xz")
+	for done := int64(0); done <= 1000; done += 50 {
+		p.update(done, 1000)
+	}
+	p.finish()
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	if len(lines) != 11 || lines[0] != "   crc.tar.xz: 0% (0 B of 1000 B)" || lines[10] != "   crc.tar.xz: 100% (1000 B of 1000 B)" {
+		t.Errorf("plain progress:\n%s", buf.String())
+	}
+
+	buf.Reset()
+	now := time.Unix(0, 0)
+	p = newProgress(&buf, true, "crc.tar.xz")
+	p.now = func() time.Time { now = now.Add(time.Second); return now }
+	p.update(512, 1024)
+	p.finish()
+	if want := "\r   crc.tar.xz [===============>              ]  50% 512 B / 1.0 KiB\r\033[K"; buf.String() != want {
+		t.Errorf("bar = %q, want %q", buf.String(), want)
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "yes": true} {
+		var errb bytes.Buffer
+		g := &globals{streams: streams{in: strings.NewReader(in), out: &bytes.Buffer{}, err: &errb}}
+		got, err := confirm(g, "Delete? [y/N] ")
+		if err != nil || got != want {
+			t.Errorf("confirm(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if !strings.HasPrefix(errb.String(), "Delete? [y/N] ") {
+			t.Errorf("question on stderr = %q", errb.String())
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package crcctl
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+)
+
+// fakeHost is a machine described by maps.
+type fakeHost struct {
+	goos, goarch string
+	env          map[string]string
+	files        map[string][]byte
+	devices      map[string]error // CanOpenRW result per existing device
+	total, avail uint64
+	memErr       error
+	free         uint64
+	groups       map[string][2]bool // name → listed, active; absent = no such group
+}
+
+func (h *fakeHost) GOOS() string             { return h.goos }
+func (h *fakeHost) GOARCH() string           { return h.goarch }
+func (h *fakeHost) Getenv(key string) string { return h.env[key] }
+func (h *fakeHost) ReadFile(name string) ([]byte, error) {
+	if b, ok := h.files[name]; ok {
+		return b, nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+func (h *fakeHost) ReadHead(name string, n int) ([]byte, error) {
+	b, err := h.ReadFile(name)
+	if len(b) > n {
+		b = b[:n]
+	}
+	return b, err
+}
+func (h *fakeHost) Stat(name string) (fs.FileInfo, error) {
+	if _, ok := h.files[name]; ok {
+		return fakeFileInfo{mode: 0o644}, nil
+	}
+	if _, ok := h.devices[name]; ok {
+		return fakeFileInfo{mode: 0o660}, nil
+	}
+	return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+}
+func (h *fakeHost) CanOpenRW(name string) error {
+	if err, ok := h.devices[name]; ok {
+		return err
+	}
+	return fs.ErrNotExist
+}
+func (h *fakeHost) Memory() (uint64, uint64, error) { return h.total, h.avail, h.memErr }
+func (h *fakeHost) DiskFree(string) (uint64, error) { return h.free, nil }
+func (h *fakeHost) GroupMembership(g string) (bool, bool, error) {
+	m, ok := h.groups[g]
+	if !ok {
+		return false, false, errors.New("group: unknown group " + g)
+	}
+	return m[0], m[1], nil
+}
+
+const (
+	cpuinfoBare   = "processor\t: 0\nflags\t\t: fpu vme sse2 vmx ept\n\nprocessor\t: 1\nflags\t\t: fpu\n"
+	cpuinfoNested = "processor\t: 0\nflags\t\t: fpu sse2 hypervisor vmx\n"
+	cpuinfoNoNest = "processor\t: 0\nflags\t\t: fpu sse2 hypervisor\n"
+	cpuinfoNoVirt = "processor\t: 0\nflags\t\t: fpu sse2\n"
+)
+
+func healthyLinux() *fakeHost {
+	return &fakeHost{
+		goos: "linux", goarch: "amd64",
+		files:   map[string][]byte{"/proc/cpuinfo": []byte(cpuinfoBare), "/home/u/ps.json": []byte(goodSecret)},
+		devices: map[string]error{"/dev/kvm": nil},
+		total:   32 << 30, avail: 20 << 30, free: 100 << 30,
+		groups: map[string][2]bool{"libvirt": {true, true}},
+	}
+}
+
+func doctorIn(h *fakeHost) DoctorInput {
+	s := openshiftSettings("/home/u/ps.json")
+	return DoctorInput{Host: h, Paths: NewPaths(h.goos, "/home/u"), Settings: s, FindErr: &Error{Kind: KindNotInstalled, Msg: "crc was not found (looked in PATH)", Hint: "install it"}}
+}
+
+func checkByName(checks []Check, name string) (Check, bool) {
+	for _, c := range checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+func machO(cpus ...uint32) []byte {
+	if len(cpus) == 1 {
+		b := make([]byte, 32)
+		binary.LittleEndian.PutUint32(b, 0xfeedfacf)
+		binary.LittleEndian.PutUint32(b[4:], cpus[0])
+		return b
+	}
+	b := make([]byte, 8+20*len(cpus))
+	binary.BigEndian.PutUint32(b, 0xcafebabe)
+	binary.BigEndian.PutUint32(b[4:], uint32(len(cpus)))
+	for i, c := range cpus {
+		binary.BigEndian.PutUint32(b[8+20*i:], c)
+	}
+	return b
+}
+
+func TestDoctorChecks(t *testing.T) {
+	tests := []struct {
+		name   string
+		host   func() *fakeHost
+		mutate func(*DoctorInput)
+		check  string
+		want   CheckStatus
+		msg    string
+	}{
+		{"crc missing", healthyLinux, nil, "crc", CheckFail, "crc was not found"},
+		{"bare metal", healthyLinux, nil, "CPU virtualization", CheckOK, "VT-x/AMD-V present"},
+		{"nested ok", func() *fakeHost { h := healthyLinux(); h.files["/proc/cpuinfo"] = []byte(cpuinfoNested); return h }, nil, "CPU virtualization", CheckOK, "nested virtualization"},
+		{"VM without nested virtualization", func() *fakeHost {
+			h := healthyLinux()
+			h.files["/proc/cpuinfo"] = []byte(cpuinfoNoNest)
+			h.devices = nil
+			return h
+		}, nil, "CPU virtualization", CheckFail, "virtual machine without nested virtualization"},
+		{"VM without nested: kvm fix points there", func() *fakeHost {
+			h := healthyLinux()
+			h.files["/proc/cpuinfo"] = []byte(cpuinfoNoNest)
+			h.devices = nil
+			return h
+		}, nil, "/dev/kvm", CheckFail, "does not exist"},
+		{"flags hidden but kvm works", func() *fakeHost { h := healthyLinux(); h.files["/proc/cpuinfo"] = []byte(cpuinfoNoNest); return h }, nil, "CPU virtualization", CheckWarn, "/dev/kvm is usable"},
+		{"virtualization off in BIOS", func() *fakeHost {
+			h := healthyLinux()
+			h.files["/proc/cpuinfo"] = []byte(cpuinfoNoVirt)
+			h.devices = nil
+			return h
+		}, nil, "CPU virtualization", CheckFail, "no VT-x/AMD-V"},
+		{"arm64 skips flags", func() *fakeHost { h := healthyLinux(); h.goarch = "arm64"; return h }, nil, "CPU virtualization", CheckSkip, "arm64"},
+		{"kvm not accessible", func() *fakeHost { h := healthyLinux(); h.devices["/dev/kvm"] = fs.ErrPermission; return h }, nil, "/dev/kvm", CheckFail, "cannot open"},
+		{"libvirt not installed", func() *fakeHost { h := healthyLinux(); h.groups = nil; return h }, nil, "libvirt group", CheckWarn, "no libvirt group"},
+		{"libvirt not yet in session", func() *fakeHost { h := healthyLinux(); h.groups["libvirt"] = [2]bool{true, false}; return h }, nil, "libvirt group", CheckFail, "this login session"},
+		{"not in libvirt", func() *fakeHost { h := healthyLinux(); h.groups["libvirt"] = [2]bool{false, false}; return h }, nil, "libvirt group", CheckWarn, "not in the libvirt group"},
+		{"too little RAM", func() *fakeHost { h := healthyLinux(); h.total = 8 << 30; return h }, nil, "memory", CheckFail, "only 8.0 GiB"},
+		{"little free RAM", func() *fakeHost { h := healthyLinux(); h.avail = 4 << 30; return h }, nil, "memory", CheckWarn, "only 4.0 GiB free"},
+		{"little disk", func() *fakeHost { h := healthyLinux(); h.free = 20 << 30; return h }, nil, "disk", CheckFail, "20.0 GiB free under /home/u/.crc"},
+		{"pull secret ok", healthyLinux, nil, "pull secret", CheckOK, "registry.redhat.io"},
+		{"no pull secret", healthyLinux, func(in *DoctorInput) { in.Settings.PullSecretFile = "" }, "pull secret", CheckFail, "no pull secret"},
+		{"pull secret without registry.redhat.io", func() *fakeHost {
+			h := healthyLinux()
+			h.files["/home/u/ps.json"] = []byte(`{"auths":{"quay.io":{"auth":"TOPSECRET"}}}`)
+			return h
+		}, nil, "pull secret", CheckFail, "no auth for registry.redhat.io"},
+		{"pull secret invalid", func() *fakeHost { h := healthyLinux(); h.files["/home/u/ps.json"] = []byte(`TOPSECRET`); return h }, nil, "pull secret", CheckFail, "not valid JSON"},
+		{"mac arm64 with universal crc", func() *fakeHost {
+			return &fakeHost{goos: "darwin", goarch: "arm64", files: map[string][]byte{"/usr/local/bin/crc": machO(cpuTypeX8664, cpuTypeARM64)}, total: 32 << 30, free: 100 << 30}
+		}, withCRCPath("/usr/local/bin/crc"), "CPU architecture", CheckOK, "arm64 build"},
+		{"mac arm64 with Intel crc", func() *fakeHost {
+			return &fakeHost{goos: "darwin", goarch: "arm64", files: map[string][]byte{"/usr/local/bin/crc": machO(cpuTypeX8664)}, total: 32 << 30, free: 100 << 30}
+		}, withCRCPath("/usr/local/bin/crc"), "CPU architecture", CheckFail, "has no arm64 build"},
+		{"intel mac", func() *fakeHost {
+			return &fakeHost{goos: "darwin", goarch: "amd64", files: map[string][]byte{"/usr/local/bin/crc": machO(cpuTypeX8664)}, total: 32 << 30, free: 100 << 30}
+		}, withCRCPath("/usr/local/bin/crc"), "CPU architecture", CheckOK, "Intel Mac"},
+		{"windows without Hyper-V", func() *fakeHost {
+			return &fakeHost{goos: "windows", goarch: "amd64", env: map[string]string{"SystemRoot": `C:\Windows`}, groups: map[string][2]bool{"crc-users": {true, true}}, total: 32 << 30, free: 100 << 30}
+		}, nil, "Hyper-V", CheckFail, "not installed"},
+		{"windows with Hyper-V", func() *fakeHost {
+			return &fakeHost{goos: "windows", goarch: "amd64", env: map[string]string{"SystemRoot": `C:\Windows`}, files: map[string][]byte{`C:\Windows\System32\vmms.exe`: nil}, total: 32 << 30, free: 100 << 30}
+		}, nil, "Hyper-V", CheckOK, "installed"},
+		{"windows no crc-users group", func() *fakeHost {
+			return &fakeHost{goos: "windows", goarch: "amd64", total: 32 << 30, free: 100 << 30}
+		}, nil, "crc-users group", CheckFail, "does not exist"},
+		{"windows not in crc-users", func() *fakeHost {
+			return &fakeHost{goos: "windows", goarch: "amd64", groups: map[string][2]bool{"crc-users": {false, false}}, total: 32 << 30, free: 100 << 30}
+		}, nil, "crc-users group", CheckFail, "not in the crc-users group"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := doctorIn(tt.host())
+			if tt.mutate != nil {
+				tt.mutate(&in)
+			}
+			checks := Doctor(context.Background(), in)
+			c, ok := checkByName(checks, tt.check)
+			if !ok {
+				t.Fatalf("no check %q in %+v", tt.check, checks)
+			}
+			if c.Status != tt.want || !strings.Contains(c.Message, tt.msg) {
+				t.Errorf("%s = %s %q, want %s with %q", tt.check, c.Status, c.Message, tt.want, tt.msg)
+			}
+			if c.Status != CheckOK && c.Status != CheckSkip && c.Fix == "" && c.Status != CheckWarn {
+				t.Errorf("failed check %q has no fix", c.Name)
+			}
+			for _, c := range checks {
+				if strings.Contains(c.Message+c.Fix, "TOPSECRET") {
+					t.Errorf("check %q shows secret content", c.Name)
+				}
+			}
+		})
+	}
+}
+
+// withCRCPath gives the input a client whose binary is path (never run:
+// these checks only read the file's header; version fails harmlessly).
+func withCRCPath(path string) func(*DoctorInput) {
+	return func(in *DoctorInput) {
+		in.FindErr = nil
+		in.Client = New(failingRunner{}, path, nil)
+	}
+}
+
+type failingRunner struct{}
+
+func (failingRunner) Run(context.Context, Cmd) (Result, error) {
+	return Result{ExitCode: -1}, &RunError{ExitCode: -1, Err: fs.ErrNotExist}
+}
+
+func TestDoctorWithFakeCRC(t *testing.T) {
+	ctx := context.Background()
+	t.Run("all pass", func(t *testing.T) {
+		f := newFake(t, fakeState{SetupDone: true, VM: "running", VMPreset: "openshift"})
+		in := doctorIn(healthyLinux())
+		in.FindErr, in.Client = nil, f.client()
+		checks := Doctor(ctx, in)
+		if AnyFailed(checks) {
+			t.Errorf("checks failed: %+v", checks)
+		}
+		if c, _ := checkByName(checks, "crc"); !strings.Contains(c.Message, "crc 2.60.1") {
+			t.Errorf("crc check = %+v", c)
+		}
+		if c, _ := checkByName(checks, "memory"); !strings.Contains(c.Message, "VM running") {
+			t.Errorf("memory check with a running VM = %+v", c)
+		}
+	})
+	t.Run("old crc and microshift", func(t *testing.T) {
+		f := newFake(t, fakeState{Version: "2.54.0", SetupDone: true, VM: "stopped", VMPreset: "microshift", Config: map[string]string{"preset": "microshift"}})
+		in := doctorIn(healthyLinux())
+		in.FindErr, in.Client = nil, f.client()
+		checks := Doctor(ctx, in)
+		if c, _ := checkByName(checks, "crc"); c.Status != CheckFail || !strings.Contains(c.Message, "older than 2.57.0") {
+			t.Errorf("crc check = %+v", c)
+		}
+		if c, _ := checkByName(checks, "preset"); c.Status != CheckFail || !strings.Contains(c.Message, "microshift") {
+			t.Errorf("preset check = %+v", c)
+		}
+	})
+	t.Run("setup not done", func(t *testing.T) {
+		f := newFake(t, fakeState{})
+		in := doctorIn(healthyLinux())
+		in.FindErr, in.Client = nil, f.client()
+		if c, _ := checkByName(Doctor(ctx, in), "crc VM"); c.Status != CheckWarn || !strings.Contains(c.Message, "crc setup has not run") {
+			t.Errorf("crc VM check = %+v", c)
+		}
+	})
+	t.Run("pull secret from crc's config", func(t *testing.T) {
+		ps := writePullSecret(t, goodSecret)
+		f := newFake(t, fakeState{SetupDone: true, Config: map[string]string{"pull-secret-file": ps}})
+		h := healthyLinux()
+		h.files[ps] = []byte(goodSecret)
+		in := doctorIn(h)
+		in.FindErr, in.Client = nil, f.client()
+		in.Settings.PullSecretFile = ""
+		if c, _ := checkByName(Doctor(ctx, in), "pull secret"); c.Status != CheckOK {
+			t.Errorf("pull secret check = %+v", c)
+		}
+	})
+}
+
+func TestParseMeminfo(t *testing.T) {
+	total, avail, err := parseMeminfo([]byte("MemTotal:       32768000 kB\nMemFree:         1000 kB\nMemAvailable:   16384000 kB\n"))
+	if err != nil || total != 32768000*1024 || avail != 16384000*1024 {
+		t.Errorf("parseMeminfo = %d, %d, %v", total, avail, err)
+	}
+	if _, _, err := parseMeminfo([]byte("nothing")); err == nil {
+		t.Error("no MemTotal accepted")
+	}
+}
+
+func TestOSHostOnThisMachine(t *testing.T) {
+	// The real probes must at least answer on the machine running the
+	// tests; their values are not asserted.
+	h := OSHost{}
+	if _, _, err := h.Memory(); err != nil {
+		t.Errorf("Memory: %v", err)
+	}
+	if _, err := h.DiskFree(t.TempDir() + "/not/yet/created"); err != nil {
+		t.Errorf("DiskFree: %v", err)
+	}
+	if h.Getenv("HOME") != "" {
+		t.Error("OSHost without LookupEnv must see an empty environment")
+	}
+}

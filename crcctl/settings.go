@@ -1,0 +1,195 @@
+package crcctl
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/crc-org/crc/v2/pkg/crc/preset"
+)
+
+// crc's configuration keys that pulllab manages.
+const (
+	KeyPreset             = "preset"
+	KeyCPUs               = "cpus"
+	KeyMemory             = "memory"
+	KeyDiskSize           = "disk-size"
+	KeyPullSecretFile     = "pull-secret-file"
+	KeyConsentTelemetry   = "consent-telemetry"
+	KeyDisableUpdateCheck = "disable-update-check"
+)
+
+// Minimum VM sizes crc accepts (pkg/crc/constants): CPUs, MiB, GiB.
+const (
+	MinCPUs        = 4
+	MinMemoryMiB   = 10752
+	MinDiskGiB     = 31
+	minCPUsMicro   = 2
+	minMemoryMicro = 4096
+)
+
+// Settings are the crc configuration values pulllab wants. A zero value
+// leaves crc's own setting alone, so a VM the user sized with
+// `crc config set` keeps its size unless pulllab is told otherwise.
+type Settings struct {
+	// Preset is the cluster kind; the lab needs preset.OpenShift.
+	Preset preset.Preset
+	// CPUs, MemoryMiB and DiskGiB size the VM; 0 keeps crc's value. The
+	// disk is never shrunk: crc can only grow it.
+	CPUs      int
+	MemoryMiB int
+	DiskGiB   int
+	// PullSecretFile is the ABSOLUTE path of the pull secret; empty leaves
+	// crc's setting alone.
+	PullSecretFile string
+	// ConsentTelemetry is "yes" or "no"; empty keeps crc's answer, or
+	// answers "no" if crc has none (so `crc setup` does not ask).
+	ConsentTelemetry string
+	// DisableUpdateCheck stops crc from checking for new releases.
+	DisableUpdateCheck bool
+}
+
+// minimums returns crc's minimum CPUs and memory for p.
+func minimums(p preset.Preset) (cpus, memMiB int) {
+	if p == preset.Microshift {
+		return minCPUsMicro, minMemoryMicro
+	}
+	return MinCPUs, MinMemoryMiB
+}
+
+// Validate refuses values crc would refuse, with crc's own wording, so
+// nothing is touched before the user fixes them.
+func (s Settings) Validate() error {
+	switch s.Preset {
+	case preset.OpenShift, preset.OKD, preset.Microshift:
+	default:
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "the lab needs preset openshift"}
+	}
+	minCPU, minMem := minimums(s.Preset)
+	if s.CPUs != 0 && s.CPUs < minCPU {
+		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d", s.CPUs, minCPU), Hint: fmt.Sprintf("use --cpus %d or more (crc.cpus in pulllab.yaml)", minCPU)}
+	}
+	if s.MemoryMiB != 0 && s.MemoryMiB < minMem {
+		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d", s.MemoryMiB, minMem), Hint: fmt.Sprintf("use --memory %d or more (crc.memory in pulllab.yaml)", minMem)}
+	}
+	if s.DiskGiB != 0 && s.DiskGiB < MinDiskGiB {
+		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("use --disk-size %d or more (crc.diskSize in pulllab.yaml)", MinDiskGiB)}
+	}
+	switch s.ConsentTelemetry {
+	case "", "yes", "no":
+	default:
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("consent-telemetry %q must be yes or no", s.ConsentTelemetry), Hint: "set crc.consentTelemetry to yes or no"}
+	}
+	if s.PullSecretFile != "" && !isAbs(s.PullSecretFile) {
+		return &Error{Kind: KindPullSecretMissing, Op: "crc config", Msg: fmt.Sprintf("pull secret path %q is not absolute", s.PullSecretFile), Hint: "crc stores the path as given; pass an absolute path"}
+	}
+	return nil
+}
+
+// isAbs accepts both POSIX and Windows absolute paths, so settings made
+// for another OS validate the same way in tests.
+func isAbs(p string) bool {
+	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\\`) {
+		return true
+	}
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/')
+}
+
+// ConfigChange is one `crc config set KEY VALUE` pulllab makes.
+type ConfigChange struct {
+	Key string `json:"key"`
+	// From is the current value ("" when crc uses its default).
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// desired lists the keys in the order they must be set: preset first,
+// because changing it resets cpus and memory below its minimum.
+func (s Settings) desired(current map[string]string) []ConfigChange {
+	d := []ConfigChange{{Key: KeyPreset, To: string(s.Preset)}}
+	for _, kv := range []struct {
+		key string
+		n   int
+	}{{KeyCPUs, s.CPUs}, {KeyMemory, s.MemoryMiB}, {KeyDiskSize, s.DiskGiB}} {
+		if kv.n != 0 {
+			d = append(d, ConfigChange{Key: kv.key, To: strconv.Itoa(kv.n)})
+		}
+	}
+	switch {
+	case s.ConsentTelemetry != "":
+		d = append(d, ConfigChange{Key: KeyConsentTelemetry, To: s.ConsentTelemetry})
+	case current[KeyConsentTelemetry] == "":
+		d = append(d, ConfigChange{Key: KeyConsentTelemetry, To: "no"})
+	}
+	d = append(d, ConfigChange{Key: KeyDisableUpdateCheck, To: strconv.FormatBool(s.DisableUpdateCheck)})
+	if s.PullSecretFile != "" {
+		d = append(d, ConfigChange{Key: KeyPullSecretFile, To: s.PullSecretFile})
+	}
+	return d
+}
+
+// crcDefault is the value crc uses for a key that `crc config view` does
+// not list (it lists only values that differ from the default), given the
+// preset that will be in effect.
+func crcDefault(key string, p preset.Preset) string {
+	cpus, mem := minimums(p)
+	switch key {
+	case KeyPreset:
+		return string(preset.OpenShift)
+	case KeyCPUs:
+		return strconv.Itoa(cpus)
+	case KeyMemory:
+		return strconv.Itoa(mem)
+	case KeyDiskSize:
+		return strconv.Itoa(MinDiskGiB)
+	case KeyDisableUpdateCheck:
+		return "false"
+	}
+	return ""
+}
+
+// Changes returns the `crc config set` calls needed to go from current
+// (as read by ConfigView) to s, skipping values that already match and
+// never shrinking the disk.
+func (s Settings) Changes(current map[string]string) []ConfigChange {
+	var out []ConfigChange
+	for _, c := range s.desired(current) {
+		cur, set := current[c.Key]
+		effective := cur
+		if !set {
+			effective = crcDefault(c.Key, s.Preset)
+		}
+		if sameValue(effective, c.To) {
+			continue
+		}
+		if c.Key == KeyDiskSize && atoi(effective) > atoi(c.To) {
+			continue
+		}
+		c.From = cur
+		out = append(out, c)
+	}
+	return out
+}
+
+func sameValue(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if a == b {
+		return true
+	}
+	if x, err := strconv.ParseInt(a, 10, 64); err == nil {
+		if y, err := strconv.ParseInt(b, 10, 64); err == nil {
+			return x == y
+		}
+	}
+	if x, err := strconv.ParseBool(a); err == nil {
+		if y, err := strconv.ParseBool(b); err == nil {
+			return x == y
+		}
+	}
+	return false
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(s))
+	return n
+}
