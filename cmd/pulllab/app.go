@@ -158,6 +158,7 @@ func newApp(g *globals) *cli.App {
 	}
 	app.HideVersion = false
 	bindConfigFlags(g, app.Commands)
+	addCommandFlags(g, app.Commands)
 	return app
 }
 
@@ -193,8 +194,21 @@ func globalFlags(g *globals) []cli.Flag {
 
 // setup configures logging once the flags are parsed: warnings and above
 // (or the chosen level) on stderr, everything at debug level into a log file
-// under the user's cache directory.
+// under the user's cache directory. Then it loads the config.
 func (g *globals) setup(c *cli.Context) error {
+	if f, path := g.openLogFile(); f != nil {
+		g.logFile, g.logFilePath = f, path
+	}
+	if err := g.configureLogging(); err != nil {
+		return err
+	}
+	g.log.Debugf("%s: %s", version.String(), redactArgs(c.Args().Slice()))
+	return g.loadConfig(c)
+}
+
+// configureLogging (re)applies the logging flags; a command calls it again
+// when the flags were given after the command's name.
+func (g *globals) configureLogging() error {
 	level := g.logLevel
 	if g.verbose {
 		level = "debug"
@@ -210,13 +224,44 @@ func (g *globals) setup(c *cli.Context) error {
 	g.log.SetLevel(logrus.DebugLevel)
 	g.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
 	g.log.SetOutput(io.Discard)
+	g.log.ReplaceHooks(make(logrus.LevelHooks))
 	g.log.AddHook(&levelWriterHook{w: g.status, min: lvl, fmt: &logrus.TextFormatter{DisableTimestamp: true, DisableColors: !smart, ForceColors: smart}})
-	if f, path := g.openLogFile(); f != nil {
-		g.logFile, g.logFilePath = f, path
-		g.log.AddHook(&levelWriterHook{w: f, min: logrus.DebugLevel, fmt: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
-		g.log.Debugf("%s: %s", version.String(), redactArgs(c.Args().Slice()))
+	if g.logFile != nil {
+		g.log.AddHook(&levelWriterHook{w: g.logFile, min: logrus.DebugLevel, fmt: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
 	}
-	return g.loadConfig(c)
+	return nil
+}
+
+// addCommandFlags lets every command take the cluster and logging flags
+// after its name too (`pulllab verify --kubeconfig K -v`): urfave/cli only
+// parses app-level flags before the command. The copies share the
+// destinations; logging is reconfigured when one of them is given.
+func addCommandFlags(g *globals, cmds []*cli.Command) {
+	logging := []string{"log-level", "verbose", "quiet", "no-color"}
+	for _, cmd := range cmds {
+		flags := globalFlags(g)
+		for _, f := range flags {
+			if f.Names()[0] == "config" {
+				continue
+			}
+			cmd.Flags = append(cmd.Flags, f)
+		}
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			for _, name := range logging {
+				if c.IsSet(name) {
+					if err := g.configureLogging(); err != nil {
+						return err
+					}
+					break
+				}
+			}
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+	}
 }
 
 func (g *globals) openLogFile() (*os.File, string) {

@@ -2,19 +2,295 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/kube"
+	"github.com/pulllab/pulllab/lab/openshift"
+	"github.com/pulllab/pulllab/lab/workload"
 )
 
-// newBackend returns the lab backend for the cluster that the global
-// --kubeconfig and --context reach (g.kubeconfig, g.context), set up with
-// the verify options: namespace, node, registry, base image and debug
-// image. An OpenShift cluster (one that serves image.openshift.io) gets the
-// OpenShift backend; a plain Kubernetes cluster gets the Kubernetes backend,
-// which needs o.registry.
-//
-// No backend is wired in yet, so every call returns a usage error (exit
-// code 2) that says so.
+// cluster is a connection to the cluster the lab runs on.
+type cluster struct {
+	cfg       *rest.Config
+	cs        kubernetes.Interface
+	openshift bool
+	// from says which kubeconfig was used, for messages.
+	from string
+}
+
+// labBackend is a lab.Backend that can also report and remove the lab.
+type labBackend interface {
+	lab.Backend
+	Teardown(ctx context.Context) error
+}
+
+// clientConfig picks the kubeconfig the way a user expects: --kubeconfig
+// alone when given; else $KUBECONFIG (merged) when set; else CRC's admin
+// kubeconfig when it exists (OpenShift Local is the default target); else
+// ~/.kube/config. --context applies to whichever is used.
+func (g *globals) clientConfig() (clientcmd.ClientConfig, string) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	from := "the default kubeconfig (~/.kube/config)"
+	switch {
+	case g.kubeconfig != "":
+		rules.ExplicitPath = g.kubeconfig
+		from = g.kubeconfig
+	case envSet(g, "KUBECONFIG"):
+		from = "$KUBECONFIG"
+	default:
+		if p, err := crcPaths(g); err == nil {
+			if _, err := os.Stat(p.Kubeconfig); err == nil {
+				rules.ExplicitPath = p.Kubeconfig
+				from = p.Kubeconfig + " (OpenShift Local)"
+			}
+		}
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: g.context}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides), from
+}
+
+func envSet(g *globals, name string) bool {
+	v, ok := g.lookupEnv(name)
+	return ok && v != ""
+}
+
+// connect reaches the cluster and finds out whether it is OpenShift.
+func (g *globals) connect(ctx context.Context) (*cluster, error) {
+	cc, from := g.clientConfig()
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, usagef("no kubeconfig found: run 'pulllab up' to start OpenShift Local, or pass --kubeconfig FILE (and --context NAME)")
+		}
+		return nil, usagef("reading the kubeconfig (%s): %v", from, err)
+	}
+	cfg = rest.CopyConfig(cfg)
+	rest.AddUserAgent(cfg, version.UserAgent())
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
+	}
+	probe := rest.CopyConfig(cfg)
+	probe.Timeout = 20 * time.Second
+	pcs, err := kubernetes.NewForConfig(probe)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
+	}
+	if _, err := pcs.Discovery().ServerVersion(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &clusterError{msg: fmt.Sprintf("cannot reach the cluster at %s (kubeconfig: %s): %v; is it running? 'pulllab status' shows CRC's state", cfg.Host, from, firstLine(err))}
+	}
+	isOS, err := openshift.IsOpenShift(pcs.Discovery())
+	if err != nil {
+		return nil, fmt.Errorf("asking %s which APIs it serves: %w", cfg.Host, err)
+	}
+	g.log.Debugf("cluster %s (kubeconfig %s), openshift=%v", cfg.Host, from, isOS)
+	return &cluster{cfg: cfg, cs: cs, openshift: isOS, from: from}, nil
+}
+
+// clusterError is a cluster that cannot be used: exit code 2.
+type clusterError struct{ msg string }
+
+func (e *clusterError) Error() string { return e.msg }
+func (e *clusterError) ExitCode() int { return 2 }
+
+// labSettings is what every backend is built from.
+type labSettings struct {
+	namespace, node, registry, baseImage, debugImage string
+}
+
+func labSettingsFrom(l config.Lab) labSettings {
+	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, baseImage: l.BaseImage, debugImage: l.DebugImage}
+}
+
+// newLabBackend returns the OpenShift backend for an OpenShift cluster and
+// the plain-Kubernetes backend (which needs a registry) for any other.
+func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
+	if c.openshift {
+		b, err := openshift.New(c.cfg, openshift.Options{
+			Namespace:  s.namespace,
+			Node:       s.node,
+			BaseImage:  s.baseImage,
+			DebugImage: s.debugImage,
+			Log:        g.log,
+			Status:     g.status,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	if s.registry == "" {
+		return nil, usagef("the cluster at %s is plain Kubernetes, not OpenShift: give the OCI registry the lab pushes its images to with --registry HOST:PORT[/prefix], and a --base-image and --debug-image that registry serves (see docs/user-guide.md)", c.cfg.Host)
+	}
+	base := s.baseImage
+	if base == config.Default().Lab.BaseImage {
+		g.log.Debugf("plain Kubernetes with the default base image %s: the registry must be able to serve it", base)
+	}
+	b, err := kube.New(c.cfg, c.cs, kube.Options{
+		Namespace:  s.namespace,
+		Node:       s.node,
+		Registry:   s.registry,
+		BaseImage:  base,
+		DebugImage: s.debugImage,
+		Log:        g.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// newBackend returns the lab backend for the cluster that --kubeconfig and
+// --context (or CRC's kubeconfig) reach, set up with the verify options.
 func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend, error) {
-	return nil, usagef("no lab backend is available for this cluster yet; 'pulllab verify --dry-run' shows the plan without a cluster")
+	c, err := g.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, baseImage: o.baseImage, debugImage: o.debugImage})
+}
+
+// crcVersion returns the version of crc when it is installed, else "".
+func crcVersion(ctx context.Context, g *globals) string {
+	p, err := crcPaths(g)
+	if err != nil {
+		return ""
+	}
+	path, err := findCRC(g, p)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := newCRCClient(g, path).Version(ctx)
+	if err != nil {
+		return ""
+	}
+	return v.Version
+}
+
+// openshiftUpSteps are the steps of `pulllab up` after crc: connect to the
+// cluster and create the lab project, import the base image, build both
+// variants. Each step prints its own status line.
+func openshiftUpSteps(g *globals, st *upState) []Step {
+	var b *openshift.Backend
+	backend := func(ctx context.Context) (*openshift.Backend, error) {
+		if b != nil {
+			return b, nil
+		}
+		saved := g.kubeconfig
+		savedCtx := g.context
+		g.kubeconfig, g.context = st.Kubeconfig, st.Context
+		c, err := g.connect(ctx)
+		g.kubeconfig, g.context = saved, savedCtx
+		if err != nil {
+			return nil, err
+		}
+		if !c.openshift {
+			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; for plain Kubernetes run 'pulllab verify --registry HOST:PORT'", c.cfg.Host)
+		}
+		lb, err := newLabBackend(g, c, labSettingsFrom(g.cfg.Config.Lab))
+		if err != nil {
+			return nil, err
+		}
+		b = lb.(*openshift.Backend)
+		return b, nil
+	}
+	return []Step{
+		{Name: "cluster", Run: func(ctx context.Context) error {
+			ob, err := backend(ctx)
+			if err != nil {
+				return err
+			}
+			return ob.Connect(ctx)
+		}},
+		{Name: "image", Run: func(ctx context.Context) error {
+			ob, err := backend(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = ob.ImportBase(ctx)
+			return err
+		}},
+		{Name: "build", Run: func(ctx context.Context) error {
+			ob, err := backend(ctx)
+			if err != nil {
+				return err
+			}
+			builds, err := ob.BuildVariants(ctx)
+			if err != nil {
+				return err
+			}
+			for _, bd := range builds {
+				state := "reused"
+				if bd.Built {
+					state = "built"
+				}
+				g.status.Infof("%s: %s (%s)", bd.Variant.WAR(), bd.Digest, state)
+			}
+			fmt.Fprintf(g.out, "The lab is ready. Run 'pulllab verify' to run every case.\n")
+			return nil
+		}},
+	}
+}
+
+// labStatus is the lab part of `pulllab status`: what the lab has built,
+// what the app tags point at and what the node caches.
+func labStatus(ctx context.Context, g *globals) (any, error) {
+	c, err := g.connect(ctx)
+	if err != nil {
+		var ce *clusterError
+		if errors.As(err, &ce) {
+			return nil, nil // no cluster: the CRC section already says why
+		}
+		return nil, err
+	}
+	s := labSettingsFrom(g.cfg.Config.Lab)
+	if !c.openshift && s.registry == "" {
+		return map[string]string{"note": "plain Kubernetes: pass --registry to see what the lab holds"}, nil
+	}
+	b, err := newLabBackend(g, c, s)
+	if err != nil {
+		return nil, err
+	}
+	switch lb := b.(type) {
+	case *openshift.Backend:
+		return lb.Status(ctx)
+	case *kube.Backend:
+		return lb.Status(ctx)
+	}
+	return nil, nil
+}
+
+// removeLab deletes the lab's namespaces (the lab project and its debug
+// namespace), only when pulllab created them. Images stay in the registry;
+// the node's cached lab images go with the next `verify` or the VM.
+func removeLab(ctx context.Context, g *globals) error {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	ns := g.cfg.Config.Lab.Namespace
+	for _, name := range []string{ns, ns + openshift.DebugSuffix} {
+		g.status.Start("Removing namespace %s", name)
+		w := workload.New(c.cs, workload.Options{Namespace: name, LabID: ns, Log: g.log})
+		if err := w.DeleteNamespace(ctx); err != nil {
+			return fmt.Errorf("removing namespace %s: %w", name, err)
+		}
+		g.status.End(true)
+	}
+	return nil
 }

@@ -14,11 +14,6 @@ import (
 	"github.com/pulllab/pulllab/internal/ui"
 )
 
-// downLabHook removes the lab from the cluster (its namespace and what
-// pulllab put on the node). The lead wires it to lab/; while nil, `down`
-// says the lab part is not available and does only the crc part.
-var downLabHook func(ctx context.Context, g *globals) error
-
 type downOptions struct {
 	stop       bool
 	delete     bool
@@ -79,10 +74,8 @@ func (o *downOptions) run(ctx context.Context, g *globals) error {
 	switch {
 	case o.delete:
 		// The namespace goes with the VM.
-	case downLabHook == nil:
-		g.status.Warnf("removing the lab from the cluster is not built into this pulllab yet")
 	default:
-		labErr = downLabHook(ctx, g)
+		labErr = removeLab(ctx, g)
 		if labErr != nil && (o.stop || o.delete) && ctx.Err() == nil {
 			g.status.Warnf("removing the lab: %v", labErr)
 		}

@@ -13,11 +13,6 @@ import (
 	"github.com/pulllab/pulllab/crcctl"
 )
 
-// statusLabHook returns the lab part of `pulllab status` (what the lab has
-// built, what the node caches, what the registry holds). The lead wires it
-// to lab/; while nil the section is left out.
-var statusLabHook func(ctx context.Context, g *globals) (any, error)
-
 // statusReport is what `pulllab status` prints; -o json|yaml print it as is.
 type statusReport struct {
 	CRC crcStatusSection `json:"crc" yaml:"crc"`
@@ -25,7 +20,7 @@ type statusReport struct {
 	OpenShift *openshiftSection `json:"openshift,omitempty" yaml:"openshift,omitempty"`
 	// Kubeconfig is what the lab uses to reach the cluster.
 	Kubeconfig string `json:"kubeconfig" yaml:"kubeconfig"`
-	// Lab is filled by statusLabHook.
+	// Lab is what the lab holds on the cluster (labStatus).
 	Lab any `json:"lab,omitempty" yaml:"lab,omitempty"`
 }
 
@@ -161,16 +156,14 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 			r.CRC.State, r.CRC.Problem, r.CRC.Fix = "Error", firstLine(err), crcctl.HintOf(err)
 		}
 	}
-	if statusLabHook != nil {
-		lab, err := statusLabHook(ctx, g)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			g.status.Warnf("lab status: %v", err)
+	lab, err := labStatus(ctx, g)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		r.Lab = lab
+		g.status.Warnf("lab status: %v", err)
 	}
+	r.Lab = lab
 	return r, nil
 }
 

@@ -35,11 +35,6 @@ type upState struct {
 	CRC *crcctl.UpResult
 }
 
-// labUpSteps returns the steps after crc — cluster, image and build — from
-// lab/openshift. It reads st when the steps run (after crc). Until it is
-// wired, `pulllab up` stops after the crc step and says so.
-var labUpSteps func(g *globals, st *upState) []Step
-
 type upOptions struct {
 	installCRC bool
 	until      string
@@ -107,9 +102,7 @@ func (o *upOptions) validate() error {
 func (o *upOptions) run(ctx context.Context, g *globals) error {
 	st := &upState{}
 	steps := []Step{{Name: "crc", Run: func(ctx context.Context) error { return o.crcStep(ctx, g, st) }}}
-	if labUpSteps != nil {
-		steps = append(steps, labUpSteps(g, st)...)
-	}
+	steps = append(steps, openshiftUpSteps(g, st)...)
 	return runSteps(ctx, g, steps, o.until)
 }
 

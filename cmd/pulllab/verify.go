@@ -18,6 +18,7 @@ import (
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/openshift"
 	"github.com/pulllab/pulllab/lab/report"
 	"github.com/pulllab/pulllab/wars"
 )
@@ -146,6 +147,9 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		return runErr
 	}
 	res.Performance.PeakRSSBytes = peakRSS()
+	if backend.Kind() == openshift.KindName && res.Environment.CRCVersion == "" {
+		res.Environment.CRCVersion = crcVersion(context.WithoutCancel(ctx), g)
+	}
 	if err := writeReports(g.out, o, res); err != nil {
 		if runErr != nil {
 			g.log.WithError(err).Error("writing the reports")

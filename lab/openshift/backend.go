@@ -1,0 +1,480 @@
+package openshift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	buildclient "github.com/openshift/client-go/build/clientset/versioned"
+	configclient "github.com/openshift/client-go/config/clientset/versioned"
+	imageclient "github.com/openshift/client-go/image/clientset/versioned"
+	projectclient "github.com/openshift/client-go/project/clientset/versioned"
+	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+// KindName is what Backend.Kind returns.
+const KindName = "openshift"
+
+// DefaultNamespace is the lab project when Options.Namespace is empty.
+const DefaultNamespace = "pulllab"
+
+// DebugSuffix is appended to the lab project's name to name the privileged
+// namespace of the node debug pod.
+const DebugSuffix = "-debug"
+
+// DefaultBaseImage is the article's base image: JBoss EAP 7.4 on OpenJDK 11.
+const DefaultBaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"
+
+// InternalRegistry is the integrated image registry as nodes and pods reach
+// it; the app's pull spec starts with it.
+const InternalRegistry = "image-registry.openshift-image-registry.svc:5000"
+
+// FallbackDebugImage is the debug pod's image when the cluster has no
+// openshift/tools ImageStream (the image `oc debug node` falls back to).
+const FallbackDebugImage = "registry.redhat.io/rhel9/support-tools"
+
+// Labels and annotations on the objects the backend makes.
+const (
+	// LabelVariant names the variant a BuildConfig or Build makes.
+	LabelVariant = "pulllab.io/variant"
+	// LabelWARSHA256 holds the first 63 hex digits of the SHA-256 of the
+	// WAR a Build deployed (a label value has at most 63 characters).
+	LabelWARSHA256 = "pulllab.io/war-sha256"
+	// AnnotationWARSHA256 holds the full hex SHA-256 of that WAR.
+	AnnotationWARSHA256 = "pulllab.io/war-sha256"
+	// AnnotationBaseDigest holds the digest of the base image a Build ran on.
+	AnnotationBaseDigest = "pulllab.io/base-digest"
+	// ImageLabelVariant and ImageLabelWARSHA256 are image config labels of
+	// a variant image (the same as the Kubernetes backend's), visible on the
+	// node with `crictl inspecti`.
+	ImageLabelVariant   = "io.pulllab.variant"
+	ImageLabelWARSHA256 = "io.pulllab.war-sha256"
+	// imageLabelBuildName is the image label OpenShift builds set to the
+	// Build's name.
+	imageLabelBuildName = "io.openshift.build.name"
+)
+
+// Defaults for the Options durations.
+const (
+	DefaultBuildTimeout = 30 * time.Minute
+	DefaultWaitTimeout  = 2 * time.Minute
+)
+
+// Options configure the backend. Everything has a default.
+type Options struct {
+	// Namespace is the lab project (default "pulllab"); the debug pod runs
+	// in Namespace+"-debug".
+	Namespace string
+	// Node pins the lab to a node; empty lets workload.PickNode choose.
+	Node string
+	// BaseImage is the image the variants are built on (default
+	// DefaultBaseImage).
+	BaseImage string
+	// DebugImage is the node debug pod's image; empty resolves the
+	// cluster's openshift/tools ImageStream as `oc debug node` does.
+	DebugImage string
+	// LabID labels what the lab creates (default: the namespace).
+	LabID string
+	// Profile is the base image's log profile; the zero Profile picks
+	// lab.ProfileFor(BaseImage).
+	Profile lab.Profile
+	// LogWait is how long Observe follows a pod's log for the WAR line
+	// (0 is lab/workload's default).
+	LogWait time.Duration
+	// BuildTimeout bounds one variant's build (default DefaultBuildTimeout).
+	BuildTimeout time.Duration
+	// WaitTimeout bounds the shorter waits: the project's service accounts,
+	// an ImageStream's deletion, a tag taking effect (default
+	// DefaultWaitTimeout).
+	WaitTimeout time.Duration
+	// Log receives detail (build logs at debug level); nil discards it.
+	Log logrus.FieldLogger
+	// Status prints the step lines of Connect, ImportBase and
+	// BuildVariants and detail lines of builds; nil prints nothing.
+	Status lab.StatusPrinter
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Workload is the pod and namespace side for one namespace; lab/workload's
+// Client implements it.
+type Workload interface {
+	lab.Workload
+	// EnsureNamespace creates the namespace if needed, labelled for the lab
+	// and, when privileged, for privileged pods.
+	EnsureNamespace(ctx context.Context, privileged bool) error
+	// Cleanup removes the lab's pods and Deployments in the namespace.
+	Cleanup(ctx context.Context) error
+	// DeleteNamespace deletes the namespace (only pulllab's) and waits.
+	DeleteNamespace(ctx context.Context) error
+}
+
+// NodeOps is the node's image cache seen through a debug pod; lab/node's
+// Cache implements it.
+type NodeOps interface {
+	// Start runs the debug pod and waits until it can exec.
+	Start(ctx context.Context) error
+	// Stop deletes the debug pod.
+	Stop(ctx context.Context) error
+	// Images lists the node's images under the lab's repositories.
+	Images(ctx context.Context) ([]lab.NodeImage, error)
+	// Remove removes the node's image under ref, refusing foreign images.
+	Remove(ctx context.Context, ref string) error
+	// RuntimeVersion returns the container runtime's name and version.
+	RuntimeVersion(ctx context.Context) (string, error)
+}
+
+// Clients are the backend's connections to the cluster. New builds them
+// from one rest.Config; tests pass fakes to NewWithClients.
+type Clients struct {
+	Kube    kubernetes.Interface
+	Image   imageclient.Interface
+	Build   buildclient.Interface
+	Project projectclient.Interface
+	Config  configclient.Interface
+	// BuildREST is a REST client for build.openshift.io/v1 without a client
+	// timeout: it carries the instantiatebinary upload, which the server
+	// holds open until the build runs, and the followed build log.
+	BuildREST rest.Interface
+	// Workload returns the workload client of a namespace; node is empty
+	// when no pod will be scheduled.
+	Workload func(namespace, node string) Workload
+	// NodeCache returns the node cache whose debug pod runs image in
+	// namespace on node and sees the images of repositories.
+	NodeCache func(namespace, node, image string, repositories []string) NodeOps
+	// PickNode returns the named node, or the node to use when name is empty.
+	PickNode func(ctx context.Context, name string) (*corev1.Node, error)
+	// Facts reads versions and the node's details for the report.
+	Facts func(ctx context.Context, node *corev1.Node) (lab.Environment, error)
+}
+
+// Backend is the OpenShift lab.Backend. It is meant for one runner at a
+// time; its state-changing methods do not run concurrently.
+type Backend struct {
+	o      Options
+	c      Clients
+	log    logrus.FieldLogger
+	status lab.StatusPrinter
+
+	debugNS   string
+	appRepo   string
+	stashRepo string
+	base      baseRef
+
+	mu      sync.Mutex
+	node    *corev1.Node
+	wl      Workload
+	nc      NodeOps
+	started bool
+	builds  map[lab.Variant]lab.Build
+}
+
+var _ lab.Backend = (*Backend)(nil)
+
+// OptionError is bad input in Options: the CLI maps it to exit code 2.
+type OptionError struct {
+	Flag, Value, Reason string
+}
+
+// Error says which option is wrong and why.
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Reason)
+}
+
+// ExitCode is 2: pulllab could not run with this input.
+func (e *OptionError) ExitCode() int { return 2 }
+
+// NewWithClients returns a backend that uses the given clients. Kube, Image,
+// Build, Project, Config, BuildREST, Workload, NodeCache, PickNode and Facts
+// must all be set. Bad options are an *OptionError.
+func NewWithClients(c Clients, o Options) (*Backend, error) {
+	var missing []string
+	for name, nilness := range map[string]bool{
+		"Kube": c.Kube == nil, "Image": c.Image == nil, "Build": c.Build == nil, "Project": c.Project == nil,
+		"Config": c.Config == nil, "BuildREST": c.BuildREST == nil, "Workload": c.Workload == nil,
+		"NodeCache": c.NodeCache == nil, "PickNode": c.PickNode == nil, "Facts": c.Facts == nil,
+	} {
+		if nilness {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("openshift backend: missing clients %s", strings.Join(missing, ", "))
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	for _, ns := range []string{o.Namespace, o.Namespace + DebugSuffix} {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, &OptionError{Flag: "--namespace", Value: o.Namespace, Reason: fmt.Sprintf("%q is not a valid project name: %s", ns, strings.Join(errs, "; "))}
+		}
+	}
+	if ns := o.Namespace; ns == "default" || ns == "openshift" || strings.HasPrefix(ns, "openshift-") || strings.HasPrefix(ns, "kube-") {
+		return nil, &OptionError{Flag: "--namespace", Value: ns, Reason: "default, openshift, openshift-* and kube-* are the cluster's own projects; choose another name"}
+	}
+	if o.BaseImage == "" {
+		o.BaseImage = DefaultBaseImage
+	}
+	base, err := parseBaseRef(o.BaseImage)
+	if err != nil {
+		return nil, &OptionError{Flag: "--base-image", Value: o.BaseImage, Reason: err.Error()}
+	}
+	if o.DebugImage != "" {
+		if _, err := parseBaseRef(o.DebugImage); err != nil {
+			return nil, &OptionError{Flag: "--debug-image", Value: o.DebugImage, Reason: err.Error()}
+		}
+	}
+	if o.LabID == "" {
+		o.LabID = o.Namespace
+	}
+	if errs := validation.IsValidLabelValue(o.LabID); len(errs) > 0 {
+		return nil, &OptionError{Flag: "lab ID", Value: o.LabID, Reason: strings.Join(errs, "; ")}
+	}
+	if o.Profile.DeployLine == nil {
+		o.Profile = lab.ProfileFor(o.BaseImage)
+	}
+	if o.BuildTimeout <= 0 {
+		o.BuildTimeout = DefaultBuildTimeout
+	}
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = DefaultWaitTimeout
+	}
+	if o.Log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		o.Log = l
+	}
+	if o.Status == nil {
+		o.Status = discardStatus{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Backend{
+		o:         o,
+		c:         c,
+		log:       o.Log.WithField("backend", KindName),
+		status:    o.Status,
+		debugNS:   o.Namespace + DebugSuffix,
+		appRepo:   InternalRegistry + "/" + o.Namespace + "/" + lab.AppName,
+		stashRepo: InternalRegistry + "/" + o.Namespace + "/" + lab.StashName,
+		base:      base,
+		builds:    map[lab.Variant]lab.Build{},
+	}, nil
+}
+
+// discardStatus prints nothing.
+type discardStatus struct{}
+
+func (discardStatus) Start(string, ...any) {}
+func (discardStatus) End(bool)             {}
+func (discardStatus) Infof(string, ...any) {}
+func (discardStatus) Warnf(string, ...any) {}
+
+// Kind returns "openshift".
+func (b *Backend) Kind() string { return KindName }
+
+// Namespace returns the lab project.
+func (b *Backend) Namespace() string { return b.o.Namespace }
+
+// DebugNamespace returns the privileged namespace of the node debug pod.
+func (b *Backend) DebugNamespace() string { return b.debugNS }
+
+// AppRepository returns the app's repository as the node sees it, e.g.
+// "image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java".
+func (b *Backend) AppRepository() string { return b.appRepo }
+
+// StashRepository returns the repository of the stashed variants.
+func (b *Backend) StashRepository() string { return b.stashRepo }
+
+// BaseImage returns the base image reference in force.
+func (b *Backend) BaseImage() string { return b.o.BaseImage }
+
+// Prepare makes sure the lab project is pulllab's and ready, picks the node,
+// makes the privileged debug namespace and starts the node debug pod. It
+// does not print step lines (the runner does).
+func (b *Backend) Prepare(ctx context.Context) error {
+	if err := b.ensureProject(ctx); err != nil {
+		return err
+	}
+	node, err := b.pickNode(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.ensureDebugNamespace(ctx, node.Name); err != nil {
+		return err
+	}
+	image, err := b.debugImage(ctx)
+	if err != nil {
+		return err
+	}
+	nc := b.c.NodeCache(b.debugNS, node.Name, image, b.repositories())
+	b.mu.Lock()
+	b.wl = b.c.Workload(b.o.Namespace, node.Name)
+	b.nc = nc
+	b.mu.Unlock()
+	if err := nc.Start(ctx); err != nil {
+		return fmt.Errorf("starting the node debug pod on %s: %w", node.Name, err)
+	}
+	b.mu.Lock()
+	b.started = true
+	b.mu.Unlock()
+	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "debugImage": image}).Debug("openshift backend prepared")
+	return nil
+}
+
+// annotationNodeSelector is OpenShift's per-project node selector.
+const annotationNodeSelector = "openshift.io/node-selector"
+
+// ensureDebugNamespace makes the privileged namespace of the node debug pod
+// (lab/workload labels it for privileged pods and turns OpenShift's Pod
+// Security label synchronisation off) and, like `oc debug node` does for its
+// temporary namespace, clears the project node selector so a cluster-wide
+// default node selector cannot keep the pod off the lab's node. A namespace
+// of that name that pulllab did not make is refused.
+func (b *Backend) ensureDebugNamespace(ctx context.Context, node string) error {
+	nsc := b.c.Kube.CoreV1().Namespaces()
+	ns, err := nsc.Get(ctx, b.debugNS, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return fmt.Errorf("reading namespace %q: %w", b.debugNS, err)
+	case ns.Labels[lab.LabelManagedBy] != lab.ManagedBy:
+		return fmt.Errorf("namespace %q exists but pulllab did not create it (it lacks the label %s=%s), so pulllab will not run a privileged pod there: choose another project name with --namespace",
+			b.debugNS, lab.LabelManagedBy, lab.ManagedBy)
+	}
+	if err := b.c.Workload(b.debugNS, node).EnsureNamespace(ctx, true); err != nil {
+		return fmt.Errorf("preparing the debug namespace %q: %w", b.debugNS, err)
+	}
+	if ns, err = nsc.Get(ctx, b.debugNS, metav1.GetOptions{}); err != nil {
+		return fmt.Errorf("reading namespace %q: %w", b.debugNS, err)
+	}
+	if v, ok := ns.Annotations[annotationNodeSelector]; ok && v == "" {
+		return nil
+	}
+	patch := []byte(`{"metadata":{"annotations":{"` + annotationNodeSelector + `":""}}}`)
+	if _, err := nsc.Patch(ctx, b.debugNS, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("clearing the node selector of namespace %q: %w", b.debugNS, err)
+	}
+	return nil
+}
+
+// repositories are the lab's repositories as the node sees them.
+func (b *Backend) repositories() []string { return []string{b.appRepo, b.stashRepo} }
+
+// pickNode returns the lab's node, asking the cluster once.
+func (b *Backend) pickNode(ctx context.Context) (*corev1.Node, error) {
+	b.mu.Lock()
+	node := b.node
+	b.mu.Unlock()
+	if node != nil {
+		return node, nil
+	}
+	node, err := b.c.PickNode(ctx, b.o.Node)
+	if err != nil {
+		if b.o.Node != "" {
+			return nil, fmt.Errorf("picking node %q: %w", b.o.Node, err)
+		}
+		return nil, fmt.Errorf("picking a node: %w", err)
+	}
+	b.mu.Lock()
+	b.node = node
+	b.mu.Unlock()
+	return node, nil
+}
+
+// workload returns the lab project's workload client, made without a node
+// when Prepare has not run (enough for cleanup).
+func (b *Backend) workload() Workload {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.wl == nil {
+		node := ""
+		if b.node != nil {
+			node = b.node.Name
+		}
+		b.wl = b.c.Workload(b.o.Namespace, node)
+	}
+	return b.wl
+}
+
+// nodeCache returns the started node cache, or an error before Prepare.
+func (b *Backend) nodeCache() (NodeOps, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.nc == nil || !b.started {
+		return nil, errors.New("the node debug pod is not running: Prepare the backend first")
+	}
+	return b.nc, nil
+}
+
+// Cleanup removes this run's pods in the lab project and the node debug pod.
+// It keeps the projects, the base image and the stashed variants, so a
+// re-run does not rebuild. Both steps run even when the first fails.
+func (b *Backend) Cleanup(ctx context.Context) error {
+	var errs []error
+	if err := b.workload().Cleanup(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("cleaning up project %q: %w", b.o.Namespace, err))
+	}
+	b.mu.Lock()
+	nc := b.nc
+	b.started = false
+	b.mu.Unlock()
+	if nc != nil {
+		if err := nc.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("removing the node debug pod: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Warm makes the node pull ref with a short pod (imagePullPolicy Always).
+func (b *Backend) Warm(ctx context.Context, ref string) error { return b.workload().Warm(ctx, ref) }
+
+// Deploy creates or replaces the app Deployment.
+func (b *Backend) Deploy(ctx context.Context, d lab.Deployment) error {
+	return b.workload().Deploy(ctx, d)
+}
+
+// Observe watches the Deployment's pod and gathers the evidence.
+func (b *Backend) Observe(ctx context.Context, d lab.Deployment, timeout time.Duration) (lab.Observation, error) {
+	return b.workload().Observe(ctx, d, timeout)
+}
+
+// Undeploy deletes the Deployment and waits for its pods to go.
+func (b *Backend) Undeploy(ctx context.Context, name string) error {
+	return b.workload().Undeploy(ctx, name)
+}
+
+// NodeImages lists the node's images under the app and stash repositories.
+func (b *Backend) NodeImages(ctx context.Context) ([]lab.NodeImage, error) {
+	nc, err := b.nodeCache()
+	if err != nil {
+		return nil, err
+	}
+	return nc.Images(ctx)
+}
+
+// RemoveNodeImage removes the node's image under ref (lab images only).
+func (b *Backend) RemoveNodeImage(ctx context.Context, ref string) error {
+	nc, err := b.nodeCache()
+	if err != nil {
+		return err
+	}
+	return nc.Remove(ctx, ref)
+}

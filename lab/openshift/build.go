@@ -1,0 +1,643 @@
+package openshift
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	buildv1 "github.com/openshift/api/build/v1"
+	imagev1 "github.com/openshift/api/image/v1"
+	buildscheme "github.com/openshift/client-go/build/clientset/versioned/scheme"
+	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/manifests"
+	"github.com/pulllab/pulllab/wars"
+)
+
+// BuildConfigName returns the BuildConfig of a variant, e.g. "pulllab-node".
+// Its builds are named pulllab-node-1, pulllab-node-2, …
+func BuildConfigName(v lab.Variant) string { return "pulllab-" + string(v) }
+
+// labelValue63 shortens a hex digest to what fits in a label value.
+func labelValue63(sum string) string {
+	if len(sum) > 63 {
+		return sum[:63]
+	}
+	return sum
+}
+
+// BuildVariants is the `up` step "build": it packs node.war and
+// registry.war and builds (or reuses) both variants, with a step line each.
+func (b *Backend) BuildVariants(ctx context.Context) ([]lab.Build, error) {
+	var out []lab.Build
+	for _, v := range lab.Variants {
+		bd, err := b.buildStep(ctx, v)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, bd)
+	}
+	if out[0].Digest == out[1].Digest {
+		return out, fmt.Errorf("both variants have the digest %s, so no case could tell them apart", out[0].Digest)
+	}
+	return out, nil
+}
+
+func (b *Backend) buildStep(ctx context.Context, v lab.Variant) (lab.Build, error) {
+	b.status.Start("Building the %s variant (%s)", v, v.WAR())
+	defer b.status.End(false)
+	war, err := wars.WAR(string(v))
+	if err != nil {
+		return lab.Build{}, err
+	}
+	bd, err := b.Build(ctx, v, war)
+	if err != nil {
+		return bd, err
+	}
+	if bd.Built {
+		b.status.Infof("built %s as %s", bd.Name, bd.Digest)
+	} else {
+		b.status.Infof("reused %s (%s): %s is unchanged", bd.Digest, bd.Name, v.WAR())
+	}
+	b.status.End(true)
+	return bd, nil
+}
+
+// BuildConfigFor returns the BuildConfig of variant v (buildconfig.yaml):
+// binary source, Source strategy on the base ImageStreamTag, output to the
+// stash tag pulllab-variants:<v>, the variant and the WAR's SHA-256 as image
+// labels.
+func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*buildv1.BuildConfig, error) {
+	bc := &buildv1.BuildConfig{}
+	if err := manifests.Decode(buildConfigFile, bc); err != nil {
+		return nil, err
+	}
+	spec := &bc.Spec
+	if spec.Source.Type != buildv1.BuildSourceBinary || spec.Strategy.SourceStrategy == nil || spec.Output.To == nil {
+		return nil, fmt.Errorf("embedded manifest %q must be a binary Source build with an output", buildConfigFile)
+	}
+	bc.Name = BuildConfigName(v)
+	bc.Namespace = b.o.Namespace
+	bc.Labels = b.labels()
+	bc.Labels[LabelVariant] = string(v)
+	spec.Strategy.SourceStrategy.From = corev1.ObjectReference{Kind: "ImageStreamTag", Namespace: b.o.Namespace, Name: b.base.IST()}
+	spec.Output.To = &corev1.ObjectReference{Kind: "ImageStreamTag", Name: stashTag(v)}
+	spec.Output.ImageLabels = []buildv1.ImageLabel{
+		{Name: ImageLabelVariant, Value: string(v)},
+		{Name: ImageLabelWARSHA256, Value: warSHA256},
+	}
+	return bc, nil
+}
+
+// Build builds variant v from the WAR bytes into the stash tag
+// pulllab-variants:<v> and returns its digest. When the stash tag holds the
+// image of a Complete build of the same WAR (same SHA-256) on the same base
+// image (same digest), that is returned with Built false and nothing is
+// built.
+//
+// A build is started by posting the WAR to instantiatebinary; the server
+// answers once the build runs. The build's log goes to the debug log, each
+// phase to the status printer. When ctx is cancelled the build is cancelled
+// too.
+func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Build, error) {
+	sum := wars.SHA256(war)
+	out := lab.Build{Variant: v, WARSHA256: sum}
+	log := b.log.WithFields(logrus.Fields{"variant": v, "warSHA256": sum})
+	if len(war) == 0 {
+		return out, fmt.Errorf("the %s variant has an empty WAR", v)
+	}
+	baseIST, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, b.base.IST(), metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return out, fmt.Errorf("the base image is not imported (no ImageStreamTag %s in project %s): run 'pulllab up'", b.base.IST(), b.o.Namespace)
+		}
+		return out, fmt.Errorf("reading the base ImageStreamTag %s: %w", b.base.IST(), err)
+	}
+	baseDigest := baseIST.Image.Name
+	if _, err := b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Get(ctx, lab.StashName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		if _, err := b.createImageStream(ctx, lab.StashName); err != nil {
+			return out, err
+		}
+	} else if err != nil {
+		return out, fmt.Errorf("reading ImageStream %q: %w", lab.StashName, err)
+	}
+
+	reused, err := b.reusable(ctx, v, sum, baseDigest)
+	if err != nil {
+		return out, err
+	}
+	if reused != nil {
+		log.WithField("build", reused.Name).Info("reusing the stashed variant")
+		b.remember(*reused)
+		return *reused, nil
+	}
+
+	bc, err := b.BuildConfigFor(v, sum)
+	if err != nil {
+		return out, err
+	}
+	if err := b.applyBuildConfig(ctx, bc); err != nil {
+		return out, err
+	}
+	b.status.Infof("uploading %s (%d bytes) to BuildConfig %s", v.WAR(), len(war), bc.Name)
+	started, err := b.instantiateBinary(ctx, bc.Name, v.WAR(), war)
+	if err != nil {
+		if ctx.Err() != nil {
+			b.cancelUnfinished(ctx, bc.Name)
+			return out, ctx.Err()
+		}
+		return out, fmt.Errorf("starting a build of %s: %w", bc.Name, err)
+	}
+	out.Name = started.Name
+	log = log.WithField("build", started.Name)
+	log.Info("build started")
+	if err := b.labelBuild(ctx, started.Name, v, sum, baseDigest); err != nil {
+		log.WithError(err).Warn("could not label the build; a later run will build again")
+	}
+
+	logCtx, stopLog := context.WithCancel(ctx)
+	tail := newLineTail(20)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.followBuildLog(logCtx, started.Name, log, tail)
+	}()
+	done, err := b.waitForBuild(ctx, v, started.Name)
+	if err != nil {
+		stopLog()
+		wg.Wait()
+		if ctx.Err() != nil {
+			b.cancelBuild(ctx, started.Name)
+			return out, ctx.Err()
+		}
+		if bf := (*BuildFailedError)(nil); errors.As(err, &bf) && bf.LogSnippet == "" {
+			bf.LogSnippet = tail.String()
+		}
+		return out, err
+	}
+	// The log ends with the build pod; let it drain, but not forever.
+	logDone := make(chan struct{})
+	go func() { wg.Wait(); close(logDone) }()
+	select {
+	case <-logDone:
+	case <-time.After(5 * time.Second):
+		stopLog()
+		<-logDone
+	}
+	stopLog()
+
+	out.Built = true
+	if d := buildDigest(done); d != "" {
+		out.Digest = d
+	}
+	ist, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
+	switch {
+	case err == nil:
+		if out.Digest == "" {
+			out.Digest = ist.Image.Name
+		}
+		if ist.Image.Name == out.Digest {
+			out.ImageID = imageConfigDigest(&ist.Image)
+		} else {
+			log.WithField("stashed", ist.Image.Name).Warn("the stash tag does not hold the image the build reported")
+		}
+	case out.Digest == "":
+		return out, fmt.Errorf("build %s completed but neither it nor %s names an image: %w", started.Name, stashTag(v), err)
+	default:
+		log.WithError(err).Debug("could not read the stash tag; the image ID stays unknown")
+	}
+	log.WithField("digest", out.Digest).Info("build complete")
+	b.remember(out)
+	return out, nil
+}
+
+// remember keeps a variant's build for PointApp.
+func (b *Backend) remember(bd lab.Build) {
+	b.mu.Lock()
+	b.builds[bd.Variant] = bd
+	b.mu.Unlock()
+}
+
+// buildDigest returns the digest a build pushed, or "".
+func buildDigest(bd *buildv1.Build) string {
+	if bd.Status.Output.To != nil {
+		return bd.Status.Output.To.ImageDigest
+	}
+	return ""
+}
+
+// reusable returns the stashed variant when its image came from a Complete
+// build of the WAR with SHA-256 sum on the base image baseDigest, else nil.
+func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest string) (*lab.Build, error) {
+	ist, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading ImageStreamTag %s: %w", stashTag(v), err)
+	}
+	digest := ist.Image.Name
+	if digest == "" {
+		return nil, nil
+	}
+	sel := labels.SelectorFromSet(labels.Set{LabelVariant: string(v), LabelWARSHA256: labelValue63(sum)})
+	list, err := b.c.Build.BuildV1().Builds(b.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, fmt.Errorf("listing the builds of the %s variant: %w", v, err)
+	}
+	builtBy := imageLabels(&ist.Image)[imageLabelBuildName]
+	for i := range list.Items {
+		bd := &list.Items[i]
+		if !sel.Matches(labels.Set(bd.Labels)) || bd.Annotations[AnnotationWARSHA256] != sum || bd.Status.Phase != buildv1.BuildPhaseComplete {
+			continue
+		}
+		if baseDigest != "" && bd.Annotations[AnnotationBaseDigest] != baseDigest {
+			continue
+		}
+		if buildDigest(bd) == digest || (builtBy != "" && builtBy == bd.Name) {
+			return &lab.Build{
+				Variant:   v,
+				Digest:    digest,
+				ImageID:   imageConfigDigest(&ist.Image),
+				WARSHA256: sum,
+				Name:      bd.Name,
+			}, nil
+		}
+	}
+	return nil, nil
+}
+
+// dockerImageMetadata is the part of an Image's dockerImageMetadata the
+// backend reads.
+type dockerImageMetadata struct {
+	// ID is the config digest for schema 2 and OCI images.
+	ID     string `json:"Id"`
+	Config *struct {
+		Labels map[string]string `json:"Labels"`
+	} `json:"Config"`
+}
+
+func imageMetadata(img *imagev1.Image) dockerImageMetadata {
+	var m dockerImageMetadata
+	if len(img.DockerImageMetadata.Raw) > 0 {
+		_ = json.Unmarshal(img.DockerImageMetadata.Raw, &m)
+	}
+	return m
+}
+
+// imageConfigDigest returns an image's config digest ("sha256:…"), the ID
+// container runtimes show, or "".
+func imageConfigDigest(img *imagev1.Image) string {
+	if id := imageMetadata(img).ID; strings.HasPrefix(id, "sha256:") {
+		return id
+	}
+	return ""
+}
+
+// imageLabels returns an image's config labels.
+func imageLabels(img *imagev1.Image) map[string]string {
+	if m := imageMetadata(img); m.Config != nil {
+		return m.Config.Labels
+	}
+	return nil
+}
+
+// applyBuildConfig creates the BuildConfig or updates its spec and labels.
+func (b *Backend) applyBuildConfig(ctx context.Context, want *buildv1.BuildConfig) error {
+	bcc := b.c.Build.BuildV1().BuildConfigs(b.o.Namespace)
+	_, err := bcc.Create(ctx, want, metav1.CreateOptions{})
+	if err == nil || !apierrors.IsAlreadyExists(err) {
+		if err != nil {
+			return fmt.Errorf("creating BuildConfig %q: %w", want.Name, err)
+		}
+		return nil
+	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		got, err := bcc.Get(ctx, want.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got.Labels[lab.LabelManagedBy] != lab.ManagedBy {
+			return fmt.Errorf("BuildConfig %q exists but pulllab did not create it", want.Name)
+		}
+		got.Labels = want.Labels
+		got.Spec.CommonSpec = want.Spec.CommonSpec
+		got.Spec.RunPolicy = want.Spec.RunPolicy
+		got.Spec.Triggers = want.Spec.Triggers
+		_, err = bcc.Update(ctx, got, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("updating BuildConfig %q: %w", want.Name, err)
+	}
+	return nil
+}
+
+// instantiateBinary starts a build of the BuildConfig with content as its
+// binary input, stored as the file asFile (`oc start-build --from-file`):
+// POST .../buildconfigs/<name>/instantiatebinary?asFile=<asFile>. The server
+// answers once the build is running and has received the content.
+func (b *Backend) instantiateBinary(ctx context.Context, bcName, asFile string, content []byte) (*buildv1.Build, error) {
+	out := &buildv1.Build{}
+	opts := &buildv1.BinaryBuildRequestOptions{
+		ObjectMeta: metav1.ObjectMeta{Name: bcName, Namespace: b.o.Namespace},
+		AsFile:     asFile,
+	}
+	err := b.c.BuildREST.Post().
+		Namespace(b.o.Namespace).
+		Resource("buildconfigs").
+		Name(bcName).
+		SubResource("instantiatebinary").
+		VersionedParams(opts, buildscheme.ParameterCodec).
+		Body(content).
+		Do(ctx).
+		Into(out)
+	if err != nil {
+		return nil, err
+	}
+	if out.Name == "" {
+		return nil, fmt.Errorf("the server did not name the build it started")
+	}
+	return out, nil
+}
+
+// labelBuild records the variant, the WAR's SHA-256 (the full hex in an
+// annotation, the first 63 digits in a label) and the base image's digest on
+// a build.
+func (b *Backend) labelBuild(ctx context.Context, name string, v lab.Variant, sum, baseDigest string) error {
+	lbl := b.labels()
+	lbl[LabelVariant] = string(v)
+	lbl[LabelWARSHA256] = labelValue63(sum)
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"labels":      lbl,
+		"annotations": map[string]string{AnnotationWARSHA256: sum, AnnotationBaseDigest: baseDigest},
+	}})
+	if err != nil {
+		return err
+	}
+	_, err = b.c.Build.BuildV1().Builds(b.o.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// followBuildLog copies the build's log (GET builds/<name>/log?follow=true)
+// to the debug log line by line and keeps the last lines in tail. It returns
+// when the log ends or ctx is cancelled; errors only go to the debug log.
+func (b *Backend) followBuildLog(ctx context.Context, name string, log logrus.FieldLogger, tail *lineTail) {
+	rc, err := b.c.BuildREST.Get().
+		Namespace(b.o.Namespace).
+		Resource("builds").
+		Name(name).
+		SubResource("log").
+		VersionedParams(&buildv1.BuildLogOptions{Follow: true}, buildscheme.ParameterCodec).
+		Stream(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.WithError(err).Debug("could not follow the build log")
+		}
+		return
+	}
+	defer rc.Close()
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		tail.Add(line)
+		log.Debug(line)
+	}
+	if err := sc.Err(); err != nil && ctx.Err() == nil && err != io.EOF {
+		log.WithError(err).Debug("reading the build log")
+	}
+}
+
+// BuildFailedError is a build that ended Failed, Error or Cancelled.
+type BuildFailedError struct {
+	Name, Namespace string
+	Phase           buildv1.BuildPhase
+	Reason, Message string
+	// LogSnippet is the end of the build's log.
+	LogSnippet string
+}
+
+// Error names the build, how it ended and why, the end of its log, and how
+// to see the rest.
+func (e *BuildFailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "build %s ended %s", e.Name, e.Phase)
+	switch {
+	case e.Message != "" && e.Reason != "":
+		fmt.Fprintf(&b, ": %s (%s)", e.Message, e.Reason)
+	case e.Message != "" || e.Reason != "":
+		fmt.Fprintf(&b, ": %s%s", e.Message, e.Reason)
+	}
+	if s := strings.TrimSpace(e.LogSnippet); s != "" {
+		fmt.Fprintf(&b, "\nthe end of its log:\n%s", s)
+	}
+	fmt.Fprintf(&b, "\nsee the whole log with: oc logs build/%s -n %s", e.Name, e.Namespace)
+	return b.String()
+}
+
+// terminal reports whether a build phase is final.
+func terminal(p buildv1.BuildPhase) bool {
+	switch p {
+	case buildv1.BuildPhaseComplete, buildv1.BuildPhaseFailed, buildv1.BuildPhaseError, buildv1.BuildPhaseCancelled:
+		return true
+	}
+	return false
+}
+
+// waitForBuild watches the build (list, then watch from the list's resource
+// version, like `oc start-build --wait`) until it is Complete, and returns
+// it; Failed, Error and Cancelled are a *BuildFailedError. Each new phase is
+// printed as a status line. It gives up after Options.BuildTimeout.
+func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) (*buildv1.Build, error) {
+	wctx, cancel := context.WithTimeout(ctx, b.o.BuildTimeout)
+	defer cancel()
+	bc := b.c.Build.BuildV1().Builds(b.o.Namespace)
+	sel := fields.OneTermEqualSelector("metadata.name", name).String()
+	var phase buildv1.BuildPhase
+	seen := func(bd *buildv1.Build) (*buildv1.Build, bool, error) {
+		if bd.Status.Phase != phase {
+			phase = bd.Status.Phase
+			b.status.Infof("%s: build %s is %s", v, name, phase)
+			b.log.WithFields(logrus.Fields{"build": name, "phase": phase}).Debug("build phase")
+		}
+		if !terminal(phase) {
+			return nil, false, nil
+		}
+		if phase == buildv1.BuildPhaseComplete {
+			return bd, true, nil
+		}
+		return nil, true, &BuildFailedError{Name: name, Namespace: b.o.Namespace, Phase: phase,
+			Reason: string(bd.Status.Reason), Message: bd.Status.Message, LogSnippet: bd.Status.LogSnippet}
+	}
+	for {
+		list, err := bc.List(wctx, metav1.ListOptions{FieldSelector: sel})
+		if err != nil {
+			return nil, b.buildWaitError(ctx, wctx, name, err)
+		}
+		found := false
+		for i := range list.Items {
+			if list.Items[i].Name != name {
+				continue
+			}
+			found = true
+			if bd, done, err := seen(&list.Items[i]); done {
+				return bd, err
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("build %s disappeared (was it deleted?)", name)
+		}
+		w, err := bc.Watch(wctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: list.ResourceVersion})
+		if err != nil {
+			return nil, b.buildWaitError(ctx, wctx, name, err)
+		}
+		bd, done, err := b.consumeBuildWatch(wctx, w, name, seen)
+		w.Stop()
+		if done {
+			return bd, err
+		}
+		if wctx.Err() != nil {
+			return nil, b.buildWaitError(ctx, wctx, name, wctx.Err())
+		}
+		// The watch ended (it expires on the server): list and watch again.
+	}
+}
+
+// consumeBuildWatch reads watch events until the build is final, it is
+// deleted, the watch ends or ctx is done.
+func (b *Backend) consumeBuildWatch(ctx context.Context, w watch.Interface, name string,
+	seen func(*buildv1.Build) (*buildv1.Build, bool, error)) (*buildv1.Build, bool, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, false, nil
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return nil, false, nil
+			}
+			switch ev.Type {
+			case watch.Error:
+				b.log.WithField("event", apierrors.FromObject(ev.Object)).Debug("build watch error; watching again")
+				return nil, false, nil
+			case watch.Deleted:
+				if bd, ok := ev.Object.(*buildv1.Build); ok && bd.Name == name {
+					return nil, true, fmt.Errorf("build %s was deleted while pulllab waited for it", name)
+				}
+			case watch.Added, watch.Modified:
+				bd, ok := ev.Object.(*buildv1.Build)
+				if !ok || bd.Name != name {
+					continue
+				}
+				if out, done, err := seen(bd); done {
+					return out, true, err
+				}
+			}
+		}
+	}
+}
+
+// buildWaitError explains why waiting for a build stopped.
+func (b *Backend) buildWaitError(ctx, wctx context.Context, name string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if wctx.Err() != nil {
+		b.cancelBuild(ctx, name)
+		return fmt.Errorf("build %s did not finish within %s, so pulllab cancelled it; see its log with: oc logs build/%s -n %s",
+			name, b.o.BuildTimeout, name, b.o.Namespace)
+	}
+	return fmt.Errorf("watching build %s: %w", name, err)
+}
+
+// cancelBuild cancels a build that is not finished (`oc cancel-build`), with
+// a fresh context so it works after ctx was cancelled.
+func (b *Backend) cancelBuild(ctx context.Context, name string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	bc := b.c.Build.BuildV1().Builds(b.o.Namespace)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		bd, err := bc.Get(cctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if terminal(bd.Status.Phase) || bd.Status.Cancelled {
+			return nil
+		}
+		bd.Status.Cancelled = true
+		_, err = bc.Update(cctx, bd, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		b.log.WithError(err).WithField("build", name).Warn("could not cancel the build")
+		return
+	}
+	b.log.WithField("build", name).Info("cancelled the build")
+}
+
+// cancelUnfinished cancels the builds of a BuildConfig that have not
+// finished: after an interrupted instantiatebinary the build's name is not
+// known.
+func (b *Backend) cancelUnfinished(ctx context.Context, bcName string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	sel := labels.SelectorFromSet(labels.Set{buildv1.BuildConfigLabel: bcName}).String()
+	list, err := b.c.Build.BuildV1().Builds(b.o.Namespace).List(cctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		b.log.WithError(err).Warn("could not list the builds to cancel")
+		return
+	}
+	var names []string
+	for _, bd := range list.Items {
+		if !terminal(bd.Status.Phase) {
+			names = append(names, bd.Name)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b.cancelBuild(ctx, n)
+	}
+}
+
+// lineTail keeps the last lines of a stream; safe for concurrent use.
+type lineTail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func newLineTail(max int) *lineTail { return &lineTail{max: max} }
+
+// Add appends a line, dropping the oldest beyond max.
+func (t *lineTail) Add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(t.lines, line)
+	if len(t.lines) > t.max {
+		t.lines = t.lines[len(t.lines)-t.max:]
+	}
+}
+
+// String returns the kept lines, newline-separated.
+func (t *lineTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "\n")
+}

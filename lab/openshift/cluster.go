@@ -1,0 +1,289 @@
+package openshift
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	configv1 "github.com/openshift/api/config/v1"
+	projectv1 "github.com/openshift/api/project/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+// openShiftGroups are the API groups whose presence makes a cluster
+// OpenShift for pulllab: it imports and builds through them.
+var openShiftGroups = []string{"image.openshift.io", "build.openshift.io"}
+
+// IsOpenShift reports whether the cluster serves the OpenShift image and
+// build APIs (image.openshift.io and build.openshift.io). An error means
+// discovery itself failed, e.g. the cluster is unreachable.
+func IsOpenShift(d discovery.DiscoveryInterface) (bool, error) {
+	groups, err := d.ServerGroups()
+	if err != nil {
+		return false, fmt.Errorf("discovering the cluster's API groups: %w", err)
+	}
+	have := map[string]bool{}
+	for _, g := range groups.Groups {
+		have[g.Name] = true
+	}
+	for _, g := range openShiftGroups {
+		if !have[g] {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// projectDescription marks a project as made by pulllab (the default project
+// template copies it into the namespace's openshift.io/description).
+const projectDescription = "pulllab: the imagePullPolicy lab (delete it with 'pulllab down')"
+
+// annotationDescription is where OpenShift keeps a project's description.
+const annotationDescription = "openshift.io/description"
+
+// Connect is the `up` step "cluster": it checks that the cluster is
+// OpenShift and that the user may do what the lab needs, then creates the
+// lab project (or checks that the existing one is pulllab's) and waits until
+// its service accounts can pull from the internal registry. It prints its
+// own step line.
+func (b *Backend) Connect(ctx context.Context) error {
+	b.status.Start("Connecting to the OpenShift cluster")
+	defer b.status.End(false)
+	ok, err := IsOpenShift(b.c.Kube.Discovery())
+	if err != nil {
+		return fmt.Errorf("reaching the cluster: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("the cluster is not OpenShift: it serves no %s API; for plain Kubernetes run pulllab with --registry", strings.Join(openShiftGroups, " or "))
+	}
+	if v, err := b.OpenShiftVersion(ctx); err == nil && v != "" {
+		b.status.Infof("OpenShift %s", v)
+	} else if err != nil {
+		b.log.WithError(err).Debug("could not read the OpenShift version")
+	}
+	if err := b.CheckAccess(ctx); err != nil {
+		return err
+	}
+	if err := b.ensureProject(ctx); err != nil {
+		return err
+	}
+	b.status.Infof("Project %s is ready", b.o.Namespace)
+	b.status.End(true)
+	return nil
+}
+
+// accessCheck is one permission the lab needs, in words and as a review.
+type accessCheck struct {
+	what  string
+	attrs authorizationv1.ResourceAttributes
+}
+
+// accessChecks lists what the lab needs: a project, a privileged debug pod
+// on the node, imports, binary Source builds, image tags and Deployments.
+func (b *Backend) accessChecks() []accessCheck {
+	ns, dbg := b.o.Namespace, b.debugNS
+	return []accessCheck{
+		{"create projects (projectrequests)", authorizationv1.ResourceAttributes{Verb: "create", Group: "project.openshift.io", Resource: "projectrequests"}},
+		{"create namespaces (for the debug namespace " + dbg + ")", authorizationv1.ResourceAttributes{Verb: "create", Resource: "namespaces"}},
+		{"list nodes", authorizationv1.ResourceAttributes{Verb: "list", Resource: "nodes"}},
+		{"create pods in namespace " + dbg, authorizationv1.ResourceAttributes{Namespace: dbg, Verb: "create", Resource: "pods"}},
+		{"exec into pods in namespace " + dbg, authorizationv1.ResourceAttributes{Namespace: dbg, Verb: "create", Resource: "pods", Subresource: "exec"}},
+		{"use the privileged SecurityContextConstraints", authorizationv1.ResourceAttributes{Verb: "use", Group: "security.openshift.io", Resource: "securitycontextconstraints", Name: "privileged"}},
+		{"create imagestreamimports in namespace " + ns, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "image.openshift.io", Resource: "imagestreamimports"}},
+		{"create imagestreamtags in namespace " + ns, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "image.openshift.io", Resource: "imagestreamtags"}},
+		{"start binary builds (buildconfigs/instantiatebinary) in namespace " + ns, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "build.openshift.io", Resource: "buildconfigs", Subresource: "instantiatebinary"}},
+		{"run Source strategy builds (builds/source) in namespace " + ns, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "build.openshift.io", Resource: "builds", Subresource: "source"}},
+		{"create deployments in namespace " + ns, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "apps", Resource: "deployments"}},
+	}
+}
+
+// AccessError lists the permissions the user lacks.
+type AccessError struct {
+	// User is the user's name, when the cluster told it.
+	User string
+	// Missing describes each missing permission.
+	Missing []string
+}
+
+// Error lists the missing permissions and says how to get them.
+func (e *AccessError) Error() string {
+	who := "you"
+	if e.User != "" {
+		who = fmt.Sprintf("you (%s)", e.User)
+	}
+	return fmt.Sprintf("%s may not do everything the lab needs:\n  - %s\nthe lab runs a privileged pod on the node, so it needs cluster-admin: on OpenShift Local use the kubeadmin user (--context crc-admin, or 'oc login -u kubeadmin' with the password from 'crc console --credentials')",
+		who, strings.Join(e.Missing, "\n  - "))
+}
+
+// ExitCode is 2: the lab could not run.
+func (e *AccessError) ExitCode() int { return 2 }
+
+// CheckAccess asks the API server, with SelfSubjectAccessReviews, whether the
+// user may do everything the lab needs, and returns an *AccessError listing
+// what is missing.
+func (b *Backend) CheckAccess(ctx context.Context) error {
+	var missing []string
+	for _, c := range b.accessChecks() {
+		attrs := c.attrs
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}
+		res, err := b.c.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("checking whether you may %s: %w", c.what, err)
+		}
+		if !res.Status.Allowed {
+			missing = append(missing, c.what)
+			b.log.WithFields(map[string]any{"check": c.what, "reason": res.Status.Reason}).Debug("access denied")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &AccessError{User: b.userName(ctx), Missing: missing}
+}
+
+// userName returns the user's name from a SelfSubjectReview, or "".
+func (b *Backend) userName(ctx context.Context) string {
+	r, err := b.c.Kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		b.log.WithError(err).Debug("could not read the user's name")
+		return ""
+	}
+	return r.Status.UserInfo.Username
+}
+
+// OpenShiftVersion returns the cluster's OpenShift version from the
+// ClusterVersion "version": the desired version, else the newest history
+// entry.
+func (b *Backend) OpenShiftVersion(ctx context.Context) (string, error) {
+	cv, err := b.c.Config.ConfigV1().ClusterVersions().Get(ctx, "version", metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("reading the ClusterVersion: %w", err)
+	}
+	return clusterVersion(cv), nil
+}
+
+func clusterVersion(cv *configv1.ClusterVersion) string {
+	if v := cv.Status.Desired.Version; v != "" {
+		return v
+	}
+	if len(cv.Status.History) > 0 {
+		return cv.Status.History[0].Version
+	}
+	return ""
+}
+
+// ensureProject creates the lab project with a ProjectRequest, or checks
+// that the existing one is pulllab's, labels it, and waits until its service
+// accounts can pull from the internal registry.
+func (b *Backend) ensureProject(ctx context.Context) error {
+	name := b.o.Namespace
+	nsc := b.c.Kube.CoreV1().Namespaces()
+	ns, err := nsc.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		pr := &projectv1.ProjectRequest{
+			ObjectMeta:  metav1.ObjectMeta{Name: name},
+			DisplayName: "pulllab",
+			Description: projectDescription,
+		}
+		_, err = b.c.Project.ProjectV1().ProjectRequests().Create(ctx, pr, metav1.CreateOptions{})
+		switch {
+		case err == nil:
+			b.log.WithField("project", name).Info("created the lab project")
+		case apierrors.IsAlreadyExists(err):
+			// Someone made it meanwhile: check it below like any existing one.
+		default:
+			return fmt.Errorf("creating project %q: %w", name, err)
+		}
+		ns, err = b.waitNamespace(ctx, name)
+	}
+	if err != nil {
+		return fmt.Errorf("reading project %q: %w", name, err)
+	}
+	if ns.DeletionTimestamp != nil || ns.Status.Phase == corev1.NamespaceTerminating {
+		return fmt.Errorf("project %q is being deleted: wait until it is gone ('oc get project %s' says NotFound) and run pulllab again", name, name)
+	}
+	ours := ns.Labels[lab.LabelManagedBy] == lab.ManagedBy
+	if !ours && ns.Annotations[annotationDescription] != projectDescription {
+		return fmt.Errorf("project %q exists but pulllab did not create it (it lacks the label %s=%s), so pulllab will not use it: choose another project with --namespace, or delete it with 'oc delete project %s' if you no longer need it",
+			name, lab.LabelManagedBy, lab.ManagedBy, name)
+	}
+	if !ours || ns.Labels[lab.LabelLabID] == "" {
+		// A project pulllab requested but had not labelled yet (the run was
+		// cut short in between): label it now.
+		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": b.labels()}})
+		if _, err := nsc.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("labelling project %q as pulllab's: %w", name, err)
+		}
+	}
+	return b.waitServiceAccounts(ctx)
+}
+
+// waitNamespace waits until the namespace of a just-requested project is
+// visible.
+func (b *Backend) waitNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	var ns *corev1.Namespace
+	err := b.poll(ctx, func(ctx context.Context) (bool, error) {
+		n, err := b.c.Kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		ns = n
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("the namespace of project %q did not appear within %s", name, b.o.WaitTimeout)
+	})
+	return ns, err
+}
+
+// serviceAccounts must carry an image pull secret before the lab can build
+// (builder) and before its pods can pull from the internal registry
+// (default): a pod created earlier would get no pull secret and fail to pull
+// for a reason the lab does not study.
+var serviceAccounts = []string{"builder", "default"}
+
+// waitServiceAccounts waits until the project's builder and default service
+// accounts have their internal-registry pull secrets.
+func (b *Backend) waitServiceAccounts(ctx context.Context) error {
+	var waiting string
+	err := b.poll(ctx, func(ctx context.Context) (bool, error) {
+		for _, name := range serviceAccounts {
+			sa, err := b.c.Kube.CoreV1().ServiceAccounts(b.o.Namespace).Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				waiting = fmt.Sprintf("service account %q does not exist yet", name)
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			if len(sa.ImagePullSecrets) == 0 {
+				waiting = fmt.Sprintf("service account %q has no image pull secret yet", name)
+				return false, nil
+			}
+		}
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("project %q is not ready after %s: %s; the cluster makes these pull secrets only when the internal image registry is enabled (check 'oc get clusteroperator image-registry')",
+			b.o.Namespace, b.o.WaitTimeout, waiting)
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the service accounts of project %q: %w", b.o.Namespace, err)
+	}
+	return nil
+}
+
+// labels are the labels of everything the backend creates.
+func (b *Backend) labels() map[string]string {
+	return map[string]string{lab.LabelManagedBy: lab.ManagedBy, lab.LabelLabID: b.o.LabID}
+}

@@ -1,0 +1,252 @@
+package openshift
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	configv1 "github.com/openshift/api/config/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+func TestPrepareAndCleanup(t *testing.T) {
+	c := newCluster(t, ourProject(nil)...)
+	b := c.backend(Options{})
+	ctx := context.Background()
+	if _, err := b.NodeImages(ctx); err == nil {
+		t.Error("NodeImages worked before Prepare")
+	}
+	if err := b.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dbg := c.workloads["pulllab-debug"]
+	if dbg == nil || !reflect.DeepEqual(dbg.ensured, []bool{true}) || dbg.node != "crc" {
+		t.Fatalf("debug namespace workload %+v", dbg)
+	}
+	if ns, err := c.kube.CoreV1().Namespaces().Get(ctx, "pulllab-debug", metav1.GetOptions{}); err != nil || ns.Annotations["openshift.io/node-selector"] != "" {
+		t.Errorf("debug namespace %+v, %v; want an empty node selector", ns, err)
+	} else if _, ok := ns.Annotations["openshift.io/node-selector"]; !ok {
+		t.Error("the debug namespace has no openshift.io/node-selector annotation")
+	}
+	if len(c.nodes) != 1 {
+		t.Fatalf("%d node caches", len(c.nodes))
+	}
+	n := c.nodes[0]
+	wantRepos := []string{InternalRegistry + "/pulllab/custom-image-java", InternalRegistry + "/pulllab/pulllab-variants"}
+	if n.ns != "pulllab-debug" || n.node != "crc" || n.starts != 1 || !strings.HasPrefix(n.image, "quay.io/openshift-release-dev/") || !reflect.DeepEqual(n.repos, wantRepos) {
+		t.Errorf("node cache %+v", n)
+	}
+
+	// The lab.Backend operations reach the workload and the node cache.
+	ref := b.AppRef("v1")
+	if err := b.Warm(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Deploy(ctx, lab.Deployment{Name: lab.AppName, Image: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Observe(ctx, lab.Deployment{Name: lab.AppName}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Undeploy(ctx, lab.AppName); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RemoveNodeImage(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.NodeImages(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := c.workloads["pulllab"]
+	want := []string{"warm " + ref, "deploy " + ref, "observe " + lab.AppName, "undeploy " + lab.AppName}
+	if w == nil || !reflect.DeepEqual(w.calls, want) || w.node != "crc" {
+		t.Errorf("workload calls %v, want %v", w.calls, want)
+	}
+	if !reflect.DeepEqual(n.removed, []string{ref}) {
+		t.Errorf("removed %v", n.removed)
+	}
+
+	if err := b.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.cleanups != 1 || n.stops != 1 {
+		t.Errorf("cleanup: workload %d, debug pod stops %d", w.cleanups, n.stops)
+	}
+	if _, err := b.NodeImages(ctx); err == nil {
+		t.Error("NodeImages worked after Cleanup")
+	}
+}
+
+func TestPrepareRefusesForeignProject(t *testing.T) {
+	c := newCluster(t, ourProject(map[string]string{"owner": "someone"})...)
+	err := c.backend(Options{}).Prepare(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "pulllab did not create it") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(c.nodes) != 0 {
+		t.Error("a debug pod was started for a foreign project")
+	}
+}
+
+func TestPrepareRefusesForeignDebugNamespace(t *testing.T) {
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pulllab-debug", Labels: map[string]string{"team": "a"}}}
+	c := newCluster(t, append(ourProject(nil), foreign)...)
+	err := c.backend(Options{}).Prepare(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "pulllab-debug") || !strings.Contains(err.Error(), "privileged") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(c.nodes) != 0 || c.workloads["pulllab-debug"] != nil {
+		t.Error("pulllab touched a namespace it did not create")
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	c := newCluster(t, ourProject(nil)...)
+	b := c.backend(Options{})
+	ctx := context.Background()
+	if err := b.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env, err := b.Environment(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := lab.Environment{
+		Target: "openshift", OpenShiftVersion: "4.21.8", KubernetesVersion: "v1.34.2", KubeletVersion: "v1.34.2",
+		ContainerRuntime: "cri-o 1.34.1", Node: "crc", OSImage: "Red Hat Enterprise Linux CoreOS", Namespace: "pulllab",
+		AppRepository:            InternalRegistry + "/pulllab/custom-image-java",
+		EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
+	}
+	if env != want {
+		t.Errorf("environment\n got %+v\nwant %+v", env, want)
+	}
+}
+
+func TestEnvironmentWithoutClusterVersion(t *testing.T) {
+	c := newCluster(t, ourProject(nil)...)
+	if err := c.config.Tracker().Delete(configv1.SchemeGroupVersion.WithResource("clusterversions"), "", "version"); err != nil {
+		t.Fatal(err)
+	}
+	env, err := c.backend(Options{}).Environment(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "ClusterVersion") {
+		t.Errorf("err = %v, want it to name the ClusterVersion", err)
+	}
+	if env.Node != "crc" || env.Target != "openshift" || env.OpenShiftVersion != "" {
+		t.Errorf("the other facts are lost: %+v", env)
+	}
+}
+
+func TestClusterVersionFromHistory(t *testing.T) {
+	c := newCluster(t)
+	cv, _ := c.config.ConfigV1().ClusterVersions().Get(context.Background(), "version", metav1.GetOptions{})
+	cv.Status.Desired.Version = ""
+	cv.Status.History = []configv1.UpdateHistory{{Version: "4.20.5"}, {Version: "4.19.9"}}
+	if got := clusterVersion(cv); got != "4.20.5" {
+		t.Errorf("clusterVersion = %q", got)
+	}
+}
+
+func TestEnsureSecretPulledImages(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"v1.31.6", "off: the feature does not exist before Kubernetes 1.33"},
+		{"v1.33.2", "off: alpha, default off in Kubernetes 1.33 and 1.34"},
+		{"v1.34.2+ocp", "off: alpha, default off in Kubernetes 1.33 and 1.34"},
+		{"v1.35.0", "on: beta, default on since Kubernetes 1.35"},
+		{"v1.36.3-rc.0", "on: beta, default on since Kubernetes 1.35"},
+		{"v2.0.0", "on: beta, default on since Kubernetes 1.35"},
+		{"", `unknown: kubelet version ""`},
+		{"banana", `unknown: kubelet version "banana"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := EnsureSecretPulledImages(tt.in); got != tt.want {
+				t.Errorf("EnsureSecretPulledImages(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatus(t *testing.T) {
+	t.Run("no project", func(t *testing.T) {
+		c := newCluster(t)
+		st, err := c.backend(Options{}).Status(context.Background())
+		if err != nil || st.Exists || st.Namespace != "pulllab" {
+			t.Fatalf("status %+v, %v", st, err)
+		}
+	})
+	t.Run("lab in use", func(t *testing.T) {
+		debugNS := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pulllab-debug", Labels: map[string]string{lab.LabelManagedBy: lab.ManagedBy}}}
+		c := newCluster(t, append(ourProject(nil), debugNS)...)
+		withBase(t, c)
+		withVariants(t, c)
+		b := c.backend(Options{})
+		ctx := context.Background()
+		if err := b.PointApp(ctx, "v1", lab.VariantRegistry); err != nil {
+			t.Fatal(err)
+		}
+		ref := b.AppRef("v1")
+		c.nodeImages = []lab.NodeImage{{ID: strings.TrimPrefix(digestOf("config-node"), "sha256:"), RepoTags: []string{ref}, RepoDigests: []string{InternalRegistry + "/pulllab/custom-image-java@" + digestOf("node")}}}
+		b = c.backend(Options{}) // a fresh backend, as `pulllab status` has
+		st, err := b.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Exists || st.Base == nil || st.Base.Digest != digestOf("eap") {
+			t.Errorf("project/base %+v", st)
+		}
+		if len(st.Variants) != 2 || st.Variants[0].Digest != digestOf("node") || st.Variants[1].ImageID != digestOf("config-registry") || st.Variants[0].Name != "pulllab-node-1" {
+			t.Errorf("variants %+v", st.Variants)
+		}
+		wantTags := []TagStatus{
+			{Tag: "v1", Ref: ref, Digest: digestOf("registry"), Registry: lab.HoldsRegistry, Node: lab.HoldsNode},
+			{Tag: "latest", Ref: b.AppRef("latest"), Registry: lab.HoldsNone, Node: lab.HoldsNone},
+		}
+		if !reflect.DeepEqual(st.Tags, wantTags) {
+			t.Errorf("tags\n got %+v\nwant %+v", st.Tags, wantTags)
+		}
+		if st.Node != "crc" || len(st.NodeImages) != 1 || st.NodeNote != "" {
+			t.Errorf("node %q images %v note %q", st.Node, st.NodeImages, st.NodeNote)
+		}
+		// The short-lived debug pod is gone again.
+		last := c.nodes[len(c.nodes)-1]
+		if last.starts != 1 || last.stops != 1 {
+			t.Errorf("debug pod starts %d stops %d", last.starts, last.stops)
+		}
+	})
+	t.Run("no debug namespace", func(t *testing.T) {
+		c := newCluster(t, ourProject(nil)...)
+		st, err := c.backend(Options{}).Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(st.NodeNote, "pulllab-debug") || len(c.nodes) != 0 || st.Tags[0].Node != "" {
+			t.Errorf("status %+v; %d debug pods", st, len(c.nodes))
+		}
+	})
+}
+
+func TestTeardown(t *testing.T) {
+	c := newCluster(t, ourProject(nil)...)
+	b := c.backend(Options{})
+	if err := b.Teardown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"pulllab", "pulllab-debug"} {
+		if w := c.workloads[ns]; w == nil || w.deletions != 1 {
+			t.Errorf("namespace %s: %+v", ns, w)
+		}
+	}
+	c.workloads["pulllab"].deleteErr = errors.New(`namespace "pulllab" was not created by pulllab`)
+	err := b.Teardown(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "not created by pulllab") {
+		t.Errorf("err = %v", err)
+	}
+	if c.workloads["pulllab-debug"].deletions != 2 {
+		t.Error("a failure on one namespace stopped the other's deletion")
+	}
+}

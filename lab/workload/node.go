@@ -1,0 +1,129 @@
+package workload
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+// Control-plane taint keys, tolerated on a single-node cluster.
+var controlPlaneTaints = map[string]bool{
+	"node-role.kubernetes.io/control-plane": true,
+	"node-role.kubernetes.io/master":        true,
+}
+
+// PickNode returns the node the lab runs on. A named node must exist and be
+// Ready (the lab's pods name it in spec.nodeName, so cordons and NoSchedule
+// taints do not keep them off it). With name "" it picks, by name, the first
+// Ready node that is schedulable and has no NoSchedule or NoExecute taint; a
+// control-plane taint is ignored when the cluster has a single node.
+func PickNode(ctx context.Context, cs kubernetes.Interface, name string) (*corev1.Node, error) {
+	if name != "" {
+		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("node %q does not exist: list the nodes with 'kubectl get nodes' and pick one", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading node %q: %w", name, err)
+		}
+		if !nodeReady(n) {
+			return nil, fmt.Errorf("node %q is not Ready: %s", name, readyMessage(n))
+		}
+		return n, nil
+	}
+	list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	if len(list.Items) == 0 {
+		return nil, fmt.Errorf("the cluster has no nodes")
+	}
+	nodes := list.Items
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	single := len(nodes) == 1
+	var why []string
+	for i := range nodes {
+		n := &nodes[i]
+		if reason := unsuitable(n, single); reason != "" {
+			why = append(why, fmt.Sprintf("%s (%s)", n.Name, reason))
+			continue
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("no node is Ready and schedulable: %s; pin the lab to a node with --node", strings.Join(why, ", "))
+}
+
+// unsuitable says why the picker skips a node, or "".
+func unsuitable(n *corev1.Node, single bool) string {
+	if !nodeReady(n) {
+		return "not Ready"
+	}
+	if n.Spec.Unschedulable {
+		return "cordoned"
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
+			continue
+		}
+		if single && controlPlaneTaints[t.Key] {
+			continue
+		}
+		return "taint " + t.ToString()
+	}
+	return ""
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func readyMessage(n *corev1.Node) string {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			if c.Message != "" {
+				return c.Message
+			}
+			return "Ready is " + string(c.Status)
+		}
+	}
+	return "it reports no Ready condition"
+}
+
+// Facts gathers what the report says about the cluster and the node: the
+// API server's Kubernetes version, and the node's name, kubelet version,
+// container runtime ("cri-o 1.34.1", "containerd 1.6.20") and OS image.
+func Facts(ctx context.Context, cs kubernetes.Interface, node *corev1.Node) (lab.Environment, error) {
+	var env lab.Environment
+	v, err := cs.Discovery().ServerVersion()
+	if err != nil {
+		return env, fmt.Errorf("reading the cluster's Kubernetes version: %w", err)
+	}
+	env.KubernetesVersion = v.GitVersion
+	if node != nil {
+		info := node.Status.NodeInfo
+		env.Node = node.Name
+		env.KubeletVersion = info.KubeletVersion
+		env.ContainerRuntime = RuntimeName(info.ContainerRuntimeVersion)
+		env.OSImage = info.OSImage
+	}
+	return env, nil
+}
+
+// RuntimeName turns a node's containerRuntimeVersion ("cri-o://1.34.1",
+// "containerd://1.6.20") into "cri-o 1.34.1".
+func RuntimeName(v string) string {
+	return strings.Replace(v, "://", " ", 1)
+}
