@@ -1,12 +1,93 @@
 package main
 
 import (
-	"errors"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/report"
 )
 
-// PLACEHOLDER: replaced by the real command; must not land.
+type reportOptions struct {
+	from   string
+	lang   string
+	out    string
+	format string
+}
+
 func newReportCommand(g *globals) *cli.Command {
-	return &cli.Command{Name: "report", Action: func(*cli.Context) error { return errors.New("report: not built yet") }}
+	o := &reportOptions{}
+	return &cli.Command{
+		Name:  "report",
+		Usage: "re-render a report from results.json",
+		Description: "report renders the Markdown report (or the JUnit XML, or the summary table) again from the\n" +
+			"results.json that verify wrote: for another language, or after upgrading pulllab.\n" +
+			"It prints to stdout unless --out names a file.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "read the results from `FILE` (a results.json from verify)", Required: true, TakesFile: true, Destination: &o.from},
+			&cli.StringFlag{Name: "lang", Usage: "report `LANGUAGE`: " + strings.Join(report.Languages, " or "), Value: "en", Destination: &o.lang},
+			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout", TakesFile: true, Destination: &o.out},
+			&cli.StringFlag{Name: "format", Usage: "`FORMAT`: markdown, junit or summary", Value: "markdown", Destination: &o.format},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("report takes no arguments, got %q; name the results with --from", c.Args().First())
+			}
+			return o.run(g)
+		},
+	}
+}
+
+func (o *reportOptions) validate() error {
+	if !slices.Contains(report.Languages, o.lang) {
+		return usagef("--lang %q is not one of %s", o.lang, strings.Join(report.Languages, ", "))
+	}
+	switch o.format {
+	case "markdown", "junit", "summary":
+	default:
+		return usagef("--format %q is not one of markdown, junit, summary", o.format)
+	}
+	return nil
+}
+
+func (o *reportOptions) run(g *globals) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	res, err := lab.ReadResults(o.from)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	var buf bytes.Buffer
+	switch o.format {
+	case "junit":
+		err = report.JUnit(&buf, res)
+	case "summary":
+		err = report.Summary(&buf, res, o.lang)
+	default:
+		err = report.Markdown(&buf, res, o.lang)
+	}
+	if err != nil {
+		return fmt.Errorf("rendering the report: %w", err)
+	}
+	if o.out == "" {
+		_, err = g.out.Write(buf.Bytes())
+		return err
+	}
+	if dir := filepath.Dir(o.out); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	if err := os.WriteFile(o.out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	fmt.Fprintf(g.out, "Report: %s\n", o.out)
+	return nil
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -157,30 +159,95 @@ func (c *Client) Observe(ctx context.Context, d lab.Deployment, timeout time.Dur
 	selector := labels.SelectorFromSet(sel)
 	log := c.o.Log.WithFields(map[string]any{"deployment": d.Name, "case": d.CaseID})
 
+	// Two watches feed one decision: the pod (Running and Ready, or a
+	// terminal waiting reason) and the namespace's pod events. The kubelet
+	// sends its BackOff and ErrImageNeverPull events at once but publishes
+	// the matching pod status only at its next sync, often ten seconds
+	// later; deciding on the event keeps the verdict within a second of the
+	// kubelet's own report.
 	wctx, cancel := context.WithTimeout(ctx, timeout)
-	var cur *corev1.Pod
-	var seen time.Time
+	var (
+		mu         sync.Mutex
+		cur        *corev1.Pod
+		seen       time.Time
+		eventState string
+		firstSeen  = map[string]time.Time{}
+		podEvs     []*corev1.Event
+	)
+	decide := func() bool { // with mu held
+		if cur == nil || !seen.IsZero() {
+			return !seen.IsZero()
+		}
+		if _, done := terminal(cur); done {
+			seen = c.o.Now()
+			return true
+		}
+		for _, e := range podEvs {
+			if e.InvolvedObject.UID != cur.UID {
+				continue
+			}
+			for _, st := range []string{lab.ReasonImagePullBackOff, lab.ReasonErrImageNeverPull} {
+				if matchesState(e.Reason, e.Message, st) {
+					eventState, seen = st, c.o.Now()
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var evErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		opts := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()}
+		evErr = until(wctx, eventLW(c.cs, ns, opts), &corev1.Event{},
+			func(e *corev1.Event) bool { return e.InvolvedObject.Kind == "Pod" && e.Source.Component == "kubelet" },
+			func(evs []*corev1.Event) (bool, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				podEvs = evs
+				if decide() {
+					cancel()
+					return true, nil
+				}
+				return false, nil
+			})
+	}()
 	err = until(wctx, podLW(c.cs, ns, metav1.ListOptions{LabelSelector: selector.String()}), &corev1.Pod{},
 		func(p *corev1.Pod) bool {
 			return p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) &&
 				p.DeletionTimestamp == nil && !p.CreationTimestamp.Before(&dep.CreationTimestamp)
 		},
 		func(pods []*corev1.Pod) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
 			p := newest(pods)
 			if p == nil {
 				return false, nil
+			}
+			if _, ok := firstSeen[p.Name]; !ok {
+				firstSeen[p.Name] = c.o.Now()
 			}
 			if cur == nil || cur.Name != p.Name || PodStatus(cur) != PodStatus(p) {
 				log.WithFields(map[string]any{"pod": p.Name, "status": PodStatus(p)}).Debug("pod changed")
 			}
 			cur = p
-			if _, done := terminal(p); done {
-				seen = c.o.Now()
+			if decide() {
+				cancel()
 				return true, nil
 			}
 			return false, nil
 		})
 	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if !seen.IsZero() {
+		err = nil // decided, by the pod or by its events
+	} else if err == nil && evErr != nil && ctx.Err() == nil {
+		err = evErr
+	}
 	obs := lab.Observation{Seen: seen}
 	switch {
 	case err == nil:
@@ -198,11 +265,19 @@ func (c *Client) Observe(ctx context.Context, d lab.Deployment, timeout time.Dur
 		return obs, nil
 	}
 
+	if eventState != "" {
+		// The verdict is taken; let the pod status catch up (bounded) so
+		// that the `oc get pod` line shows what the kubelet reported.
+		cur = c.catchUp(ctx, cur, eventState)
+	}
 	obs.Pod = cur.Name
-	obs.Created = cur.CreationTimestamp.Time
+	obs.Created = createdTime(cur, firstSeen[cur.Name])
 	obs.Status = PodStatus(cur)
 	obs.PodLine = PodLine(cur, obs.Seen)
 	state, _ := terminal(cur)
+	if state == "" {
+		state = eventState
+	}
 	if cs := appStatus(cur); cs != nil {
 		obs.Ready = cs.Ready
 		obs.Image = cs.Image
@@ -213,17 +288,21 @@ func (c *Client) Observe(ctx context.Context, d lab.Deployment, timeout time.Dur
 				state = w.Reason
 			}
 		}
+		if eventState != "" && obs.Reason != eventState {
+			// decided on the kubelet's event before its status said so
+			obs.Reason = eventState
+		}
 	}
 	if obs.Image == "" && len(cur.Spec.Containers) > 0 {
 		obs.Image = cur.Spec.Containers[0].Image
 	}
 
-	events, err := c.podEvents(ctx, cur, state)
+	events, raw, err := c.podEvents(ctx, cur, state)
 	if err != nil {
 		return lab.Observation{}, err
 	}
 	obs.Events = events
-	obs.Kubelet = kubeletTime(cur, state, events)
+	obs.Kubelet = kubeletTime(cur, state, raw)
 
 	if state == stateRunning {
 		line, err := c.deployLine(ctx, cur)

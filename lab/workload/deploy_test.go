@@ -352,13 +352,15 @@ func TestObserve(t *testing.T) {
 		if obs.ImageID != nodeID || obs.Image != appRef {
 			t.Errorf("image %q id %q", obs.Image, obs.ImageID)
 		}
-		if want := "custom-image-java-6c74ff7f9b-x9jxm   1/1   Running   0     30s"; obs.PodLine != want {
+		// The fake clock ticks a second per reading: the pod's first
+		// sighting takes t0+30s, the verdict t0+31s.
+		if want := "custom-image-java-6c74ff7f9b-x9jxm   1/1   Running   0     31s"; obs.PodLine != want {
 			t.Errorf("PodLine = %q, want %q", obs.PodLine, want)
 		}
 		if obs.LogLine != warLine {
 			t.Errorf("LogLine = %q", obs.LogLine)
 		}
-		if !obs.Created.Equal(t0) || !obs.Kubelet.Equal(t0.Add(2*time.Second)) || !obs.Seen.Equal(t0.Add(30*time.Second)) {
+		if !obs.Created.Equal(t0) || !obs.Kubelet.Equal(t0.Add(2*time.Second)) || !obs.Seen.Equal(t0.Add(31*time.Second)) {
 			t.Errorf("created %v kubelet %v seen %v", obs.Created, obs.Kubelet, obs.Seen)
 		}
 		var reasons []string
@@ -427,9 +429,9 @@ func TestObserve(t *testing.T) {
 		if len(obs.Events) < 4 || !hasReason(obs.Events, "BackOff") {
 			t.Errorf("events = %+v, want the late BackOff too", obs.Events)
 		}
-		// The kubelet's time of the state: the latest matching event.
-		if !obs.Kubelet.Equal(t0.Add(14 * time.Second)) {
-			t.Errorf("Kubelet = %v, want %v", obs.Kubelet, t0.Add(14*time.Second))
+		// The kubelet's time of the state: its first report of the back-off.
+		if !obs.Kubelet.Equal(t0.Add(2 * time.Second)) {
+			t.Errorf("Kubelet = %v, want %v", obs.Kubelet, t0.Add(2*time.Second))
 		}
 	})
 
@@ -452,7 +454,7 @@ func TestObserve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if obs.Status != "ErrImageNeverPull" || obs.TimedOut || !obs.Kubelet.Equal(t0.Add(9*time.Second)) {
+		if obs.Status != "ErrImageNeverPull" || obs.TimedOut || !obs.Kubelet.Equal(t0.Add(time.Second)) {
 			t.Errorf("obs = %+v", obs)
 		}
 		if obs.Events[0].Count != 4 {

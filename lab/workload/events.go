@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ const (
 // server asynchronously (the kubelet's recorder sends them after the status),
 // so when the event that matches the terminal state is not there yet it
 // watches for it, bounded by EventWait; after that it returns what there is.
-func (c *Client) podEvents(ctx context.Context, pod *corev1.Pod, state string) ([]lab.Event, error) {
+func (c *Client) podEvents(ctx context.Context, pod *corev1.Pod, state string) ([]lab.Event, []*corev1.Event, error) {
 	opts := metav1.ListOptions{FieldSelector: fields.Set{
 		"involvedObject.uid":  string(pod.UID),
 		"involvedObject.name": pod.Name,
@@ -53,18 +54,18 @@ func (c *Client) podEvents(ctx context.Context, pod *corev1.Pod, state string) (
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("reading the events of pod %s: %w", pod.Name, ctx.Err())
+		return nil, nil, fmt.Errorf("reading the events of pod %s: %w", pod.Name, ctx.Err())
 	case errors.Is(err, context.DeadlineExceeded):
 		c.o.Log.WithFields(map[string]any{"pod": pod.Name, "state": state}).Debugf("the event for the pod's state did not arrive within %s", c.o.EventWait)
 	default:
-		return nil, fmt.Errorf("reading the events of pod %s: %w", pod.Name, err)
+		return nil, nil, fmt.Errorf("reading the events of pod %s: %w", pod.Name, err)
 	}
 	sort.SliceStable(got, func(i, j int) bool { return eventBefore(got[i], got[j]) })
 	out := make([]lab.Event, 0, len(got))
 	for _, e := range got {
 		out = append(out, convertEvent(e))
 	}
-	return out, nil
+	return out, got, nil
 }
 
 // eventBefore orders events by their first occurrence. Events of the same
@@ -148,10 +149,28 @@ func hasStateEvent(evs []*corev1.Event, state string) bool {
 }
 
 // kubeletTime is when the kubelet reached the terminal state, by its own
-// clock: the container's start for a running pod (else the Ready
-// condition's transition), or the latest last-seen time of the events that
-// report the waiting state. Zero when unknown.
-func kubeletTime(pod *corev1.Pod, state string, events []lab.Event) time.Time {
+// clock. The kubelet's event recorder names each event after the pod and
+// the kubelet's clock in nanoseconds ("<pod>.<hex>"), so the Started event
+// (for a running pod) or the first BackOff / ErrImageNeverPull event gives
+// the moment to the nanosecond; the events' timestamps, the container's
+// startedAt and the Ready condition only have one-second resolution and are
+// the fallback. Zero when unknown.
+func kubeletTime(pod *corev1.Pod, state string, events []*corev1.Event) time.Time {
+	var precise, coarse time.Time
+	for _, e := range events {
+		if !matchesState(e.Reason, e.Message, state) {
+			continue
+		}
+		if t, ok := eventNameTime(e.Name, pod.Name); ok && (precise.IsZero() || t.Before(precise)) {
+			precise = t
+		}
+		if t := convertEvent(e).First; coarse.IsZero() || t.Before(coarse) {
+			coarse = t
+		}
+	}
+	if !precise.IsZero() {
+		return precise
+	}
 	if state == stateRunning {
 		if cs := appStatus(pod); cs != nil && cs.State.Running != nil && !cs.State.Running.StartedAt.IsZero() {
 			return cs.State.Running.StartedAt.Time
@@ -161,15 +180,52 @@ func kubeletTime(pod *corev1.Pod, state string, events []lab.Event) time.Time {
 				return c.LastTransitionTime.Time
 			}
 		}
-		return time.Time{}
 	}
-	var t time.Time
-	for _, e := range events {
-		if matchesState(e.Reason, e.Message, state) && e.Last.After(t) {
-			t = e.Last
+	return coarse
+}
+
+// eventNameTime reads the recorder's clock from an event name
+// "<object>.<hex nanoseconds>".
+func eventNameTime(name, object string) (time.Time, bool) {
+	suffix, ok := strings.CutPrefix(name, object+".")
+	if !ok || len(suffix) < 15 || len(suffix) > 16 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(suffix, 16, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// createdTime is when the pod was created. The API's creationTimestamp is
+// truncated to the second; when pulllab's watch saw the pod appear within
+// that second, the sighting is the closer (upper) bound and is used.
+func createdTime(pod *corev1.Pod, firstSeen time.Time) time.Time {
+	ct := pod.CreationTimestamp.Time
+	if !firstSeen.IsZero() && !firstSeen.Before(ct) && firstSeen.Sub(ct) < time.Second {
+		return firstSeen
+	}
+	return ct
+}
+
+// catchUp waits (bounded) until the pod's status shows the waiting reason
+// state, and returns the newest pod seen. The verdict does not wait for
+// this; the pod line in the report does.
+func (c *Client) catchUp(ctx context.Context, pod *corev1.Pod, state string) *corev1.Pod {
+	wctx, cancel := context.WithTimeout(ctx, c.o.StatusWait)
+	defer cancel()
+	got, err := WaitForPod(wctx, c.cs, pod.Namespace, pod.Name, func(p *corev1.Pod) (bool, error) {
+		if p.UID != pod.UID {
+			return false, nil
 		}
+		cs := appStatus(p)
+		return cs != nil && cs.State.Waiting != nil && cs.State.Waiting.Reason == state, nil
+	})
+	if err != nil || got == nil {
+		return pod
 	}
-	return t
+	return got
 }
 
 // maxLogLine bounds one log line; a longer line is cut.

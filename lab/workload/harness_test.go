@@ -139,6 +139,7 @@ func event(pod *corev1.Pod, name, typ, reason, msg string, count int32, first, l
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
 		Type:           typ, Reason: reason, Message: msg, Count: count,
 		FirstTimestamp: metav1.NewTime(first), LastTimestamp: metav1.NewTime(last),
+		Source: corev1.EventSource{Component: "kubelet"},
 	}
 }
 

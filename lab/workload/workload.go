@@ -42,6 +42,9 @@ const (
 	// DefaultEventWait bounds the wait for the event that matches a pod's
 	// terminal state (events reach the API server after the status does).
 	DefaultEventWait = 5 * time.Second
+	// DefaultStatusWait bounds the wait for the pod status to show a state
+	// the kubelet's events already reported (for the report's pod line).
+	DefaultStatusWait = 20 * time.Second
 )
 
 // Options configure a Client.
@@ -66,6 +69,9 @@ type Options struct {
 	// EventWait bounds the wait for the event matching a terminal state
 	// (default DefaultEventWait).
 	EventWait time.Duration
+	// StatusWait bounds the wait for the pod status to catch up with the
+	// kubelet's events after the verdict (default DefaultStatusWait).
+	StatusWait time.Duration
 	// Log receives progress at debug level and warnings (default: discarded).
 	Log logrus.FieldLogger
 	// Now is the clock (default time.Now).
@@ -93,6 +99,9 @@ func New(cs kubernetes.Interface, o Options) *Client {
 	}
 	if o.DeleteTimeout <= 0 {
 		o.DeleteTimeout = DefaultDeleteTimeout
+	}
+	if o.StatusWait <= 0 {
+		o.StatusWait = DefaultStatusWait
 	}
 	if o.EventWait <= 0 {
 		o.EventWait = DefaultEventWait
