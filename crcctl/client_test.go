@@ -23,7 +23,7 @@ func writePullSecret(t *testing.T, content string) string {
 	return p
 }
 
-const goodSecret = `{"auths":{"registry.redhat.io":{"auth":"dXNlcjpUT1BTRUNSRVQ="},"quay.io":{"auth":"eDp5"}}}`
+const goodSecret = `{"auths":{"registry.redhat.io":{"auth":"dXNlcjpUT1BTRUNSRVQ="},"registry.example.com":{"auth":"eDp5"}}}`
 
 func openshiftSettings(ps string) Settings {
 	return Settings{Preset: preset.OpenShift, CPUs: 4, MemoryMiB: 10752, DiskGiB: 31, PullSecretFile: ps, ConsentTelemetry: "no", DisableUpdateCheck: true}

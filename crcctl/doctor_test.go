@@ -152,7 +152,7 @@ func TestDoctorChecks(t *testing.T) {
 		{"no pull secret", healthyLinux, func(in *DoctorInput) { in.Settings.PullSecretFile = "" }, "pull secret", CheckFail, "no pull secret"},
 		{"pull secret without registry.redhat.io", func() *fakeHost {
 			h := healthyLinux()
-			h.files["/home/u/ps.json"] = []byte(`{"auths":{"quay.io":{"auth":"TOPSECRET"}}}`)
+			h.files["/home/u/ps.json"] = []byte(`{"auths":{"registry.example.com":{"auth":"TOPSECRET"}}}`)
 			return h
 		}, nil, "pull secret", CheckFail, "no auth for registry.redhat.io"},
 		{"pull secret invalid", func() *fakeHost { h := healthyLinux(); h.files["/home/u/ps.json"] = []byte(`TOPSECRET`); return h }, nil, "pull secret", CheckFail, "not valid JSON"},

@@ -19,9 +19,9 @@ func TestParsePullSecret(t *testing.T) {
 		hosts   []string
 		wantErr string
 	}{
-		{"good", goodSecret, []string{"quay.io", "registry.redhat.io"}, ""},
+		{"good", goodSecret, []string{"registry.example.com", "registry.redhat.io"}, ""},
 		{"credsStore", `{"auths":{"registry.redhat.io":{"credsStore":"desktop"}}}`, []string{"registry.redhat.io"}, ""},
-		{"surrounding whitespace", "\n\t " + goodSecret + "\n\n", []string{"quay.io", "registry.redhat.io"}, ""},
+		{"surrounding whitespace", "\n\t " + goodSecret + "\n\n", []string{"registry.example.com", "registry.redhat.io"}, ""},
 		{"empty", "  \n", nil, "the file is empty"},
 		{"not JSON", "Bearer TOPSECRET", nil, "not valid JSON (error at byte 1)"},
 		{"truncated", `{"auths":{"registry.redhat.io":{"auth":"TOPSECRET`, nil, "not valid JSON"},
@@ -30,7 +30,7 @@ func TestParsePullSecret(t *testing.T) {
 		{"empty auths", `{"auths":{}}`, nil, "missing 'auths'"},
 		{"auths not an object", `{"auths":"TOPSECRET"}`, nil, `not a JSON object`},
 		{"entry without auth", `{"auths":{"registry.redhat.io":{"email":"TOPSECRET@example.com"}}}`, nil, `the entry for "registry.redhat.io" has neither 'auth' nor 'credsStore'`},
-		{"entry not an object", `{"auths":{"quay.io":"TOPSECRET"}}`, nil, `the entry for "quay.io" is not a JSON object`},
+		{"entry not an object", `{"auths":{"registry.example.com":"TOPSECRET"}}`, nil, `the entry for "registry.example.com" is not a JSON object`},
 		{"odd host key hidden", `{"auths":{"TOPSECRET value=":{}}}`, nil, "the entry for a registry has neither"},
 	}
 	for _, tt := range tests {
@@ -123,7 +123,7 @@ func FuzzParsePullSecret(f *testing.F) {
 // position crc reads and checks it never reaches the error.
 func FuzzPullSecretNoLeak(f *testing.F) {
 	f.Add("registry.redhat.io", "auth", "dXNlcjpwYXNz")
-	f.Add("quay.io", "email", "me@example.com")
+	f.Add("registry.example.com", "email", "me@example.com")
 	f.Add("", "password", "hunter2hunter2")
 	f.Add("bad host!", "identitytoken", "tok=")
 	f.Fuzz(func(t *testing.T, host, field, cred string) {

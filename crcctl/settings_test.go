@@ -136,7 +136,7 @@ func TestClassify(t *testing.T) {
 		{"Failed to ask for pull secret: cannot ask for secret, crc not launched by a terminal", KindPullSecretMissing},
 		{`unable to load pull secret from path "" or from configuration`, KindPullSecretMissing},
 		{"invalid pull secret: missing 'auths' JSON-object field", KindPullSecretInvalid},
-		{`invalid pull secret, '"quay.io"' JSON-object requires either 'auth' or 'credsStore' field`, KindPullSecretInvalid},
+		{`invalid pull secret, '"registry.example.com"' JSON-object requires either 'auth' or 'credsStore' field`, KindPullSecretInvalid},
 		{"requires memory in MiB >= 10752", KindMemory},
 		{"Value '64000' for configuration property 'memory' is invalid, reason: only 31.2GB of memory found (67.1GB required)", KindMemory},
 		{"crc requires at least 11.27GB to run", KindMemory},

@@ -26,7 +26,7 @@ import (
 const (
 	fakePassword = "kubeadmin-FAKE-Secret-Pw-12345"
 	secretAuth   = "cHVsbGxhYjpUT1AtU0VDUkVU"
-	pullSecret   = `{"auths":{"registry.redhat.io":{"auth":"` + secretAuth + `"},"quay.io":{"auth":"eDp5"}}}`
+	pullSecret   = `{"auths":{"registry.redhat.io":{"auth":"` + secretAuth + `"},"registry.example.com":{"auth":"eDp5"}}}`
 )
 
 type crcHarness struct {

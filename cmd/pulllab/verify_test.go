@@ -99,7 +99,7 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 
 func TestVerifyAcceptsGoodInput(t *testing.T) {
 	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", namespace: "pulllab", node: "crc-abcde-master-0",
-		registry: "127.0.0.1:5000/pulllab", baseImage: "quay.io/wildfly/wildfly:latest", caseTimeout: time.Minute}
+		registry: "127.0.0.1:5000/pulllab", baseImage: "registry.example.com/wildfly/wildfly:latest", caseTimeout: time.Minute}
 	cases, err := o.validate()
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ const DefaultNamespace = "pulllab"
 // empty: it needs sh, sleep and chroot, which busybox has. Clusters that
 // cannot reach Docker Hub need --debug-image (for example a copy of this
 // image in the lab registry).
-const DefaultDebugImage = "docker.io/library/busybox:1.37"
+const DefaultDebugImage = "busybox:1.37"
 
 // DebugSuffix is appended to the lab namespace to name the privileged
 // namespace of the node debug pod.

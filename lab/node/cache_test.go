@@ -386,7 +386,7 @@ var (
 	labDigestOnly = lab.NodeImage{ID: "bbbb", Size: 10, RepoTags: []string{},
 		RepoDigests: []string{ocpRepo + "@sha256:43da3553ace447eb15f078400254df6e54404feb32109883839381172648cc8b"}}
 	withBystander = lab.NodeImage{ID: "cccc", Size: 10,
-		RepoTags:    []string{ocpRepo + ":v1", "quay.io/someone/app:1"},
+		RepoTags:    []string{ocpRepo + ":v1", "registry.example.com/someone/app:1"},
 		RepoDigests: []string{}}
 	withPrefixTwin = lab.NodeImage{ID: "dddd", Size: 10,
 		RepoTags:    []string{ocpRepo + ":v1", ocpRepo + "-old:v1"},
@@ -411,7 +411,7 @@ func TestRemove(t *testing.T) {
 		{name: "by digest", images: []lab.NodeImage{labOnly, labDigestOnly}, ref: labDigestOnly.RepoDigests[0],
 			wantRmi: []string{"rmi bbbb"}, left: []string{"aaaa"}},
 		{name: "an image with a bystander's tag is refused", images: []lab.NodeImage{withBystander}, ref: ocpRepo + ":v1",
-			wantErr: `"quay.io/someone/app:1"`, left: []string{"cccc"}},
+			wantErr: `"registry.example.com/someone/app:1"`, left: []string{"cccc"}},
 		{name: "a tag in a repository that only shares the prefix is refused", images: []lab.NodeImage{withPrefixTwin}, ref: ocpRepo + ":v1",
 			wantErr: "custom-image-java-old:v1", left: []string{"dddd"}},
 		{name: "a reference outside the lab's repositories is refused", images: []lab.NodeImage{prefixTwinOnly}, ref: ocpRepo + "-old:v1",

@@ -179,7 +179,7 @@ func TestSplitRef(t *testing.T) {
 		{ocpRepo + "@" + digestA, ocpRepo, "", digestA, true},
 		{ocpRepo + ":v1@" + digestA, ocpRepo, "v1", digestA, true},
 		{"127.0.0.1:5000/lab/app:latest", "127.0.0.1:5000/lab/app", "latest", "", true},
-		{"docker.io/library/busybox:1.36", "docker.io/library/busybox", "1.36", "", true},
+		{"registry.example.com/library/busybox:1.36", "registry.example.com/library/busybox", "1.36", "", true},
 		{"127.0.0.1:5000/lab/app", "", "", "", false},  // no tag: the ':' is the port
 		{"app", "", "", "", false},                     // neither tag nor digest
 		{ocpRepo + "@sha256:short", "", "", "", false}, // not a digest
@@ -236,8 +236,8 @@ func TestCheckRemovable(t *testing.T) {
 	}{
 		{"lab tag and digest", lab.NodeImage{ID: "x", RepoTags: []string{ocpRepo + ":v1"}, RepoDigests: []string{ocpRepo + "@" + digestA, ocpStash + "@" + digestA}}, ""},
 		{"only a lab digest", lab.NodeImage{ID: "x", RepoTags: []string{}, RepoDigests: []string{ocpRepo + "@" + digestA}}, ""},
-		{"also a bystander's tag", lab.NodeImage{ID: "x", RepoTags: []string{ocpRepo + ":v1", "quay.io/someone/app:1"}}, `"quay.io/someone/app:1"`},
-		{"also a bystander's digest", lab.NodeImage{ID: "x", RepoTags: []string{ocpRepo + ":v1"}, RepoDigests: []string{"quay.io/someone/app@" + digestA}}, "quay.io/someone/app@"},
+		{"also a bystander's tag", lab.NodeImage{ID: "x", RepoTags: []string{ocpRepo + ":v1", "registry.example.com/someone/app:1"}}, `"registry.example.com/someone/app:1"`},
+		{"also a bystander's digest", lab.NodeImage{ID: "x", RepoTags: []string{ocpRepo + ":v1"}, RepoDigests: []string{"registry.example.com/someone/app@" + digestA}}, "registry.example.com/someone/app@"},
 		{"a repository that only shares the prefix", lab.NodeImage{ID: "x", RepoTags: []string{ocpRepo + ":v1", ocpRepo + "-old:v1"}}, "custom-image-java-old:v1"},
 		{"no references at all", lab.NodeImage{ID: "x"}, "no tag or digest"},
 	}

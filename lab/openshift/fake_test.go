@@ -279,7 +279,7 @@ func newCluster(t *testing.T, objs ...runtime.Object) *cluster {
 		ObjectMeta: metav1.ObjectMeta{Name: "tools", Namespace: "openshift"},
 		Status: imagev1.ImageStreamStatus{Tags: []imagev1.NamedTagEventList{{
 			Tag:   "latest",
-			Items: []imagev1.TagEvent{{DockerImageReference: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@" + digestOf("tools"), Image: digestOf("tools")}},
+			Items: []imagev1.TagEvent{{DockerImageReference: "registry.example.com/openshift-release-dev/ocp-v4.0-art-dev@" + digestOf("tools"), Image: digestOf("tools")}},
 		}}},
 	}, "openshift"))
 

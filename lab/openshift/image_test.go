@@ -18,10 +18,10 @@ func TestParseBaseRef(t *testing.T) {
 		wantErr          bool
 	}{
 		{ref: DefaultBaseImage, stream: "eap74-openjdk11-openshift-rhel8", tag: "7.4.21-2.1743444175"},
-		{ref: "quay.io/wildfly/wildfly:26.1.3.Final-jdk11", stream: "wildfly", tag: "26.1.3.Final-jdk11"},
+		{ref: "registry.example.com/wildfly/wildfly:26.1.3.Final-jdk11", stream: "wildfly", tag: "26.1.3.Final-jdk11"},
 		{ref: "localhost:5000/appserver", stream: "appserver", tag: "latest"},
 		{ref: "registry.example.com/a/b/c@" + digestOf("x"), stream: "c", tag: "latest"},
-		{ref: "  quay.io/x/y:1  ", stream: "y", tag: "1"},
+		{ref: "  registry.example.com/x/y:1  ", stream: "y", tag: "1"},
 		{ref: "", wantErr: true},
 		{ref: "UPPER/case:1", wantErr: true},
 		{ref: "a:b:c", wantErr: true},
@@ -162,7 +162,7 @@ func TestEnsureBaseRetriesAfterFailedImport(t *testing.T) {
 
 func TestEnsureBaseOtherImage(t *testing.T) {
 	c := newCluster(t, ourProject(nil)...)
-	ref := "quay.io/wildfly/wildfly:26.1.3.Final-jdk11"
+	ref := "registry.example.com/wildfly/wildfly:26.1.3.Final-jdk11"
 	c.imports[ref] = importOutcome{digest: digestOf("wildfly")}
 	bi, err := c.backend(Options{BaseImage: ref}).EnsureBase(context.Background())
 	if err != nil {
@@ -177,14 +177,14 @@ func TestDebugImage(t *testing.T) {
 	t.Run("openshift/tools", func(t *testing.T) {
 		c := newCluster(t)
 		got, err := c.backend(Options{}).debugImage(context.Background())
-		if err != nil || got != "quay.io/openshift-release-dev/ocp-v4.0-art-dev@"+digestOf("tools") {
+		if err != nil || got != "registry.example.com/openshift-release-dev/ocp-v4.0-art-dev@"+digestOf("tools") {
 			t.Fatalf("debugImage = %q, %v", got, err)
 		}
 	})
 	t.Run("override", func(t *testing.T) {
 		c := newCluster(t)
-		got, err := c.backend(Options{DebugImage: "quay.io/me/tools:1"}).debugImage(context.Background())
-		if err != nil || got != "quay.io/me/tools:1" {
+		got, err := c.backend(Options{DebugImage: "registry.example.com/me/tools:1"}).debugImage(context.Background())
+		if err != nil || got != "registry.example.com/me/tools:1" {
 			t.Fatalf("debugImage = %q, %v", got, err)
 		}
 	})

@@ -38,7 +38,7 @@ func TestPrepareAndCleanup(t *testing.T) {
 	}
 	n := c.nodes[0]
 	wantRepos := []string{InternalRegistry + "/pulllab/custom-image-java", InternalRegistry + "/pulllab/pulllab-variants"}
-	if n.ns != "pulllab-debug" || n.node != "crc" || n.starts != 1 || !strings.HasPrefix(n.image, "quay.io/openshift-release-dev/") || !reflect.DeepEqual(n.repos, wantRepos) {
+	if n.ns != "pulllab-debug" || n.node != "crc" || n.starts != 1 || !strings.HasPrefix(n.image, "registry.example.com/openshift-release-dev/") || !reflect.DeepEqual(n.repos, wantRepos) {
 		t.Errorf("node cache %+v", n)
 	}
 

@@ -48,7 +48,7 @@ func withSecrets() *lab.Results {
 	o := c.Observation
 	o.Events[0].Message = "Failed to pull image: unauthorized with " + fakeJWT
 	o.Events = append(o.Events, lab.Event{Type: "Warning", Reason: "Failed", Message: "dockercfg " + fakePullSecret, Count: 1})
-	o.LogLine = `startup: {\"auths\":{\"quay.io\":{\"auth\":\"` + fakePullAuth + `\"}}} and --password ` + fakePassword
+	o.LogLine = `startup: {\"auths\":{\"registry.example.com\":{\"auth\":\"` + fakePullAuth + `\"}}} and --password ` + fakePassword
 	o.PodLine += " " + fakeOAuthToken
 	o.Message = "kubeadmin password is " + fakeKubeadmin
 	r.Environment.AppRepository = "https://admin:" + fakeBasicURLPass + "@registry.example.com/pulllab/custom-image-java"
