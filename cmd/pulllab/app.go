@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -232,28 +233,41 @@ func (g *globals) configureLogging() error {
 	return nil
 }
 
-// addCommandFlags lets every command take the cluster and logging flags
-// after its name too (`pulllab verify --kubeconfig K -v`): urfave/cli only
-// parses app-level flags before the command. The copies share the
-// destinations; logging is reconfigured when one of them is given.
+// clusterCommands are the commands that also take the cluster and logging
+// flags after their name (`pulllab verify --kubeconfig K -v`): urfave/cli
+// only parses app-level flags before the command.
+var clusterCommands = []string{"up", "verify", "down", "status", "doctor", "env"}
+
+// addCommandFlags gives the cluster commands their own copies of the
+// cluster and logging flags. The copies have no destinations (a flag with a
+// destination would reset the app-level value it shares); Before copies
+// what the user gave after the command into g and reconfigures logging.
 func addCommandFlags(g *globals, cmds []*cli.Command) {
-	logging := []string{"log-level", "verbose", "quiet", "no-color"}
 	for _, cmd := range cmds {
-		flags := globalFlags(g)
-		for _, f := range flags {
-			if f.Names()[0] == "config" {
-				continue
-			}
-			cmd.Flags = append(cmd.Flags, f)
+		if !slices.Contains(clusterCommands, cmd.Name) {
+			continue
 		}
+		cmd.Flags = append(cmd.Flags, commandFlags()...)
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
-			for _, name := range logging {
-				if c.IsSet(name) {
-					if err := g.configureLogging(); err != nil {
-						return err
-					}
-					break
+			strs := map[string]*string{"log-level": &g.logLevel, "kubeconfig": &g.kubeconfig, "context": &g.context}
+			bools := map[string]*bool{"verbose": &g.verbose, "quiet": &g.quiet, "no-color": &g.noColor}
+			relog := false
+			for name, dst := range strs {
+				if c.IsSet(name) && c.String(name) != *dst {
+					*dst = c.String(name)
+					relog = relog || name == "log-level"
+				}
+			}
+			for name, dst := range bools {
+				if c.IsSet(name) && c.Bool(name) != *dst {
+					*dst = c.Bool(name)
+					relog = true
+				}
+			}
+			if relog {
+				if err := g.configureLogging(); err != nil {
+					return err
 				}
 			}
 			if before != nil {
@@ -261,6 +275,18 @@ func addCommandFlags(g *globals, cmds []*cli.Command) {
 			}
 			return nil
 		}
+	}
+}
+
+// commandFlags are the cluster and logging flags as a command takes them.
+func commandFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (as the global flag)", TakesFile: true, Category: "Global:"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (as the global flag)", Category: "Global:"},
+		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr (as the global flag)", EnvVars: []string{"PULLLAB_LOG_LEVEL"}, Category: "Global:"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Category: "Global:"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Category: "Global:"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks", EnvVars: []string{"PULLLAB_NO_COLOR"}, Category: "Global:"},
 	}
 }
 

@@ -215,13 +215,15 @@ func TestCRCCommands(t *testing.T) {
 		if got := m.calls(t)[before:]; strings.Join(got, ",") != "version -o json,status -o json" {
 			t.Errorf("already running made crc calls %q", got)
 		}
-		// Without --until the missing later steps are named.
+		// Without --until, up goes on to the cluster step: the fake's
+		// kubeconfig points at a closed loopback port, so it stops there
+		// with a clear error (exit 2) after the crc step succeeded.
 		r = m.run(t, "up")
-		if r.code != 0 || !strings.Contains(r.stderr, "stopped after crc") {
+		if r.code != 2 || !strings.Contains(r.stderr, "cannot reach the cluster at https://127.0.0.1:1") {
 			t.Errorf("plain up: exit %d\n%s", r.code, r.stderr)
 		}
-		if r = m.run(t, "up", "--until", "build"); r.code != 2 || !strings.Contains(r.stderr, `step "build" is not available`) {
-			t.Errorf("--until build without the lab steps: exit %d\n%s", r.code, r.stderr)
+		if r = m.run(t, "up", "--until", "nosuchstep"); r.code != 2 || !strings.Contains(r.stderr, "nosuchstep") {
+			t.Errorf("--until nosuchstep: exit %d\n%s", r.code, r.stderr)
 		}
 	})
 
@@ -430,7 +432,9 @@ func TestCRCCommands(t *testing.T) {
 
 	t.Run("down", func(t *testing.T) {
 		m := h.machine(t, map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}, true)
-		if r := m.run(t, "down"); r.code != 0 || !strings.Contains(r.stderr, "not built into this pulllab yet") {
+		// This fake VM has neither a kubeconfig nor an API server:
+		// removing the lab fails clearly.
+		if r := m.run(t, "down"); r.code != 2 || !strings.Contains(r.stderr, "no kubeconfig found") {
 			t.Errorf("down: exit %d\n%s", r.code, r.stderr)
 		}
 		if r := m.run(t, "down", "--stop"); r.code != 0 || m.readState(t)["vm"] != "stopped" {

@@ -76,8 +76,10 @@ func (o *downOptions) run(ctx context.Context, g *globals) error {
 		// The namespace goes with the VM.
 	default:
 		labErr = removeLab(ctx, g)
-		if labErr != nil && (o.stop || o.delete) && ctx.Err() == nil {
-			g.status.Warnf("removing the lab: %v", labErr)
+		if labErr != nil && o.stop && ctx.Err() == nil {
+			// Stopping CRC is what was asked for; the lab stays in the VM.
+			g.status.Warnf("the lab was not removed: %v", labErr)
+			labErr = nil
 		}
 	}
 	if !o.stop && !o.delete {

@@ -19,6 +19,7 @@ func runCmdForTest(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBECONFIG", "")
 	var out, errb bytes.Buffer
 	code := run(context.Background(), append([]string{"pulllab"}, args...), streams{in: strings.NewReader(""), out: &out, err: &errb})
 	return code, out.String(), errb.String()
@@ -83,7 +84,7 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 		{"zero timeout", []string{"--case-timeout", "0s"}, "--case-timeout: want a duration above 0"},
 		{"empty out", []string{"--out", ""}, "--out: must not be empty"},
 		{"positional argument", []string{"6"}, "verify takes no arguments"},
-		{"no backend yet", nil, "no lab backend is available"},
+		{"no kubeconfig", nil, "no kubeconfig found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := runCmdForTest(t, append([]string{"verify"}, tc.args...)...)

@@ -489,7 +489,7 @@ func start(s *state, path string, args []string) int {
 	if home, err := os.UserHomeDir(); err == nil {
 		dir := filepath.Join(home, ".crc", "machines", "crc")
 		_ = os.MkdirAll(dir, 0o700)
-		_ = os.WriteFile(filepath.Join(dir, "kubeconfig"), []byte("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://api.crc.testing:6443\n  name: crc\ncontexts:\n- context:\n    cluster: crc\n    user: admin\n  name: admin\ncurrent-context: admin\nusers:\n- name: admin\n  user: {}\n"), 0o600)
+		_ = os.WriteFile(filepath.Join(dir, "kubeconfig"), []byte("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://127.0.0.1:1\n  name: crc\ncontexts:\n- context:\n    cluster: crc\n    user: admin\n  name: admin\ncurrent-context: admin\nusers:\n- name: admin\n  user: {}\n"), 0o600)
 	}
 	s.VM = "running"
 	s.StartingPolls = s.AfterStartPolls
