@@ -465,57 +465,6 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	env.Target = KindName
 	env.Namespace = b.o.Namespace
 	env.AppRepository = b.appRepo
-	env.EnsureSecretPulledImages = EnsureSecretPulledImages(env.KubeletVersion)
+	env.EnsureSecretPulledImages = lab.EnsureSecretPulledImages(env.KubeletVersion)
 	return env, nil
-}
-
-// EnsureSecretPulledImages infers from a kubelet version ("v1.34.4", also
-// with suffixes such as "+k3s1") whether the kubelet feature
-// KubeletEnsureSecretPulledImages (KEP-2535) is in force by default:
-// absent before 1.33, alpha and off in 1.33 and 1.34, beta and on from
-// 1.35. A cluster admin can override the feature gate; this reads defaults.
-func EnsureSecretPulledImages(kubeletVersion string) string {
-	major, minor, ok := parseMinor(kubeletVersion)
-	switch {
-	case !ok:
-		return fmt.Sprintf("unknown: kubelet version %q", kubeletVersion)
-	case major > 1 || minor >= 35:
-		return "on: beta, default on"
-	case minor >= 33:
-		return "off: alpha, default off"
-	default:
-		return "off: absent before 1.33"
-	}
-}
-
-// parseMinor reads MAJOR.MINOR from "v1.34.4+anything".
-func parseMinor(v string) (major, minor int, ok bool) {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return 0, 0, false
-	}
-	var err error
-	if major, err = atoiPrefix(parts[0]); err != nil {
-		return 0, 0, false
-	}
-	if minor, err = atoiPrefix(parts[1]); err != nil {
-		return 0, 0, false
-	}
-	return major, minor, true
-}
-
-// atoiPrefix parses the leading digits of s ("34+" → 34); it needs at least one.
-func atoiPrefix(s string) (int, error) {
-	n, i := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n > 1<<20 {
-			return 0, errors.New("number too large")
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("%q does not start with a number", s)
-	}
-	return n, nil
 }

@@ -249,7 +249,7 @@ func TestEnvironment(t *testing.T) {
 			OSImage:                  "Debian GNU/Linux 12 (bookworm)",
 			Namespace:                "lab",
 			AppRepository:            "127.0.0.1:5000/lab/custom-image-java",
-			EnsureSecretPulledImages: "off: alpha, default off",
+			EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
 		}
 		if env != want {
 			t.Errorf("Environment =\n %+v\nwant\n %+v", env, want)
@@ -267,7 +267,7 @@ func TestEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if env.ContainerRuntime != "containerd 1.6.20" || env.EnsureSecretPulledImages != "on: beta, default on" {
+		if env.ContainerRuntime != "containerd 1.6.20" || env.EnsureSecretPulledImages != "on: beta, default on since Kubernetes 1.35" {
 			t.Errorf("Environment = %+v", env)
 		}
 	})
@@ -279,27 +279,4 @@ func TestEnvironment(t *testing.T) {
 			t.Errorf("Environment error = %v", err)
 		}
 	})
-}
-
-func TestEnsureSecretPulledImages(t *testing.T) {
-	for in, want := range map[string]string{
-		"v1.32.9":       "off: absent before 1.33",
-		"v1.28.0":       "off: absent before 1.33",
-		"v1.33.0":       "off: alpha, default off",
-		"v1.34.4":       "off: alpha, default off",
-		"v1.34.4+k3s1":  "off: alpha, default off",
-		"1.34":          "off: alpha, default off",
-		"v1.35.0":       "on: beta, default on",
-		"v1.36.0-beta1": "on: beta, default on",
-		"v2.0.0":        "on: beta, default on",
-		"":              `unknown: kubelet version ""`,
-		"v1":            `unknown: kubelet version "v1"`,
-		"vx.y":          `unknown: kubelet version "vx.y"`,
-	} {
-		t.Run(in, func(t *testing.T) {
-			if got := EnsureSecretPulledImages(in); got != want {
-				t.Errorf("EnsureSecretPulledImages(%q) = %q, want %q", in, got, want)
-			}
-		})
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,54 +57,8 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	env.Target = KindName
 	env.Namespace = b.o.Namespace
 	env.AppRepository = b.appRepo
-	env.EnsureSecretPulledImages = EnsureSecretPulledImages(env.KubeletVersion)
+	env.EnsureSecretPulledImages = lab.EnsureSecretPulledImages(env.KubeletVersion)
 	return env, errors.Join(errs...)
-}
-
-// EnsureSecretPulledImages infers from a kubelet version ("v1.34.2", also
-// with suffixes such as "+ocp") whether the kubelet feature
-// KubeletEnsureSecretPulledImages (KEP-2535) is in force by default: absent
-// before 1.33, alpha and off in 1.33 and 1.34 (OpenShift 4.20, 4.21), beta
-// and on from 1.35 (OpenShift 4.22). OpenShift sets neither the gate nor the
-// verification policy, so the upstream default applies.
-func EnsureSecretPulledImages(kubeletVersion string) string {
-	major, minor, ok := parseMinor(kubeletVersion)
-	switch {
-	case !ok:
-		return fmt.Sprintf("unknown: kubelet version %q", kubeletVersion)
-	case major > 1 || minor >= 35:
-		return "on: beta, default on since Kubernetes 1.35"
-	case minor >= 33:
-		return "off: alpha, default off in Kubernetes 1.33 and 1.34"
-	default:
-		return "off: the feature does not exist before Kubernetes 1.33"
-	}
-}
-
-// parseMinor reads MAJOR.MINOR from "v1.34.2+anything".
-func parseMinor(v string) (major, minor int, ok bool) {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return 0, 0, false
-	}
-	var okMajor, okMinor bool
-	major, okMajor = leadingInt(parts[0])
-	minor, okMinor = leadingInt(parts[1])
-	return major, minor, okMajor && okMinor
-}
-
-// leadingInt parses the leading digits of s ("34+" → 34); it needs at least
-// one and at most six.
-func leadingInt(s string) (int, bool) {
-	n, i := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if i == 6 {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, i > 0
 }
 
 // LabStatus is what `pulllab status` shows of the lab on OpenShift.
