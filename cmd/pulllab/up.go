@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -112,8 +113,8 @@ func runSteps(ctx context.Context, g *globals, steps []Step, until string) error
 	for i, s := range steps {
 		have[i] = s.Name
 	}
-	if until != "" && !contains(have, until) {
-		return fmt.Errorf("step %q is not available in this build of pulllab (it has: %s)", until, strings.Join(have, ", "))
+	if until != "" && !slices.Contains(have, until) {
+		return usagef("--until %q is not a step of up; the steps are %s", until, strings.Join(have, ", "))
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -128,29 +129,7 @@ func runSteps(ctx context.Context, g *globals, steps []Step, until string) error
 			return nil
 		}
 	}
-	if missing := missingSteps(have); len(missing) > 0 && until == "" {
-		g.status.Warnf("stopped after %s: the %s steps are not built into this pulllab yet", have[len(have)-1], strings.Join(missing, ", "))
-	}
 	return nil
-}
-
-func missingSteps(have []string) []string {
-	var out []string
-	for _, n := range upStepNames {
-		if !contains(have, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // crcStep gets OpenShift Local running and leaves the kubeconfig in st.
