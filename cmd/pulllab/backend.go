@@ -38,13 +38,13 @@ type labBackend interface {
 // alone when given; else $KUBECONFIG (merged) when set; else CRC's admin
 // kubeconfig when it exists (OpenShift Local is the default target); else
 // ~/.kube/config. --context applies to whichever is used.
-func (g *globals) clientConfig() (clientcmd.ClientConfig, string) {
+func (g *globals) clientConfig(kubeconfig, kubecontext string) (clientcmd.ClientConfig, string) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	from := "the default kubeconfig (~/.kube/config)"
 	switch {
-	case g.kubeconfig != "":
-		rules.ExplicitPath = g.kubeconfig
-		from = g.kubeconfig
+	case kubeconfig != "":
+		rules.ExplicitPath = kubeconfig
+		from = kubeconfig
 	case envSet(g, "KUBECONFIG"):
 		from = "$KUBECONFIG"
 	default:
@@ -55,7 +55,7 @@ func (g *globals) clientConfig() (clientcmd.ClientConfig, string) {
 			}
 		}
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: g.context}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubecontext}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides), from
 }
 
@@ -64,9 +64,16 @@ func envSet(g *globals, name string) bool {
 	return ok && v != ""
 }
 
-// connect reaches the cluster and finds out whether it is OpenShift.
+// connect reaches the cluster that --kubeconfig and --context (or the
+// defaults) name and finds out whether it is OpenShift.
 func (g *globals) connect(ctx context.Context) (*cluster, error) {
-	cc, from := g.clientConfig()
+	return g.connectTo(ctx, g.kubeconfig, g.context)
+}
+
+// connectTo is connect with an explicit kubeconfig and context ("" for the
+// defaults).
+func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string) (*cluster, error) {
+	cc, from := g.clientConfig(kubeconfig, kubecontext)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
@@ -191,11 +198,7 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 		if b != nil {
 			return b, nil
 		}
-		saved := g.kubeconfig
-		savedCtx := g.context
-		g.kubeconfig, g.context = st.Kubeconfig, st.Context
-		c, err := g.connect(ctx)
-		g.kubeconfig, g.context = saved, savedCtx
+		c, err := g.connectTo(ctx, st.Kubeconfig, st.Context)
 		if err != nil {
 			return nil, err
 		}
