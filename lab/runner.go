@@ -77,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 	x := r.start()
 	res = x.res
 	defer func() {
-		if err != nil && !isMismatch(err) || !r.Keep {
+		if err != nil && !isMismatch(err) || !r.Keep || res.Summary.Errors > 0 {
 			x.cleanup(ctx)
 		}
 		res.FinishedAt = x.now()
@@ -109,10 +109,19 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 	x.status.Start("Reading what the node and the registry hold")
 	state, err := ReadState(ctx, r.Backend, caseTags(cases), x.builds)
 	if err != nil {
+		if ctx.Err() != nil {
+			x.status.End(false)
+			return res, x.stopped(ctx, err)
+		}
+		// Every case reads the state again before it runs and turns a
+		// failed read into that case's error; plan from an empty lab.
 		x.status.End(false)
-		return res, x.stopped(ctx, err)
+		x.status.Warnf("Could not read the lab's state (%v); planning as for an empty lab", err)
+		x.log.WithError(err).Debug("reading the initial state")
+		state = State{}
+	} else {
+		x.status.End(true)
 	}
-	x.status.End(true)
 	plan := NewPlan(cases, state)
 	ids := make([]string, len(plan.Steps))
 	for i, s := range plan.Steps {
@@ -265,7 +274,7 @@ func (x *run) setup(ctx context.Context) error {
 		}
 		x.status.End(false)
 		x.status.Warnf("The report will lack some environment facts: %v", err)
-		x.log.WithError(err).Warn("reading the environment")
+		x.log.WithError(err).Debug("reading the environment")
 	} else {
 		x.status.End(true)
 	}
@@ -294,7 +303,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 		if ctx.Err() == nil {
 			x.status.Warnf("Case %d: error: %s", c.ID, detail)
 		}
-		log.WithField("verdict", cr.Verdict).Warn(detail)
+		log.WithField("verdict", cr.Verdict).Debug(detail)
 		return cr
 	}
 
@@ -429,7 +438,7 @@ func (x *run) cleanup(ctx context.Context) {
 	if err := x.Backend.Cleanup(cctx); err != nil {
 		x.status.End(false)
 		x.status.Warnf("Some of the lab's pods may remain: %v", err)
-		x.log.WithError(err).Warn("cleaning up")
+		x.log.WithError(err).Debug("cleaning up")
 		return
 	}
 	x.status.End(true)

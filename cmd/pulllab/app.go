@@ -283,10 +283,10 @@ func commandFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (as the global flag)", TakesFile: true, Category: "Global:"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (as the global flag)", Category: "Global:"},
-		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr (as the global flag)", EnvVars: []string{"PULLLAB_LOG_LEVEL"}, Category: "Global:"},
+		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr (as the global flag)", Category: "Global:"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Category: "Global:"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Category: "Global:"},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks", EnvVars: []string{"PULLLAB_NO_COLOR"}, Category: "Global:"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks", Category: "Global:"},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -83,6 +84,7 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 	}
 	cfg = rest.CopyConfig(cfg)
 	rest.AddUserAgent(cfg, version.UserAgent())
+	cfg.WarningHandler = apiWarnings{log: g.log}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
@@ -107,6 +109,17 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 	return &cluster{cfg: cfg, cs: cs, openshift: isOS, from: from}, nil
 }
 
+// apiWarnings sends the API server's warnings (for example PodSecurity
+// "would violate" notices) to the debug log instead of stderr.
+type apiWarnings struct{ log logrus.FieldLogger }
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (w apiWarnings) HandleWarningHeader(code int, agent, message string) {
+	if code == 299 && message != "" {
+		w.log.Debugf("API server warning: %s", message)
+	}
+}
+
 // clusterError is a cluster that cannot be used: exit code 2.
 type clusterError struct{ msg string }
 
@@ -126,6 +139,9 @@ func labSettingsFrom(l config.Lab) labSettings {
 // the plain-Kubernetes backend (which needs a registry) for any other.
 func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 	if c.openshift {
+		if s.registry != "" {
+			g.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.registry)
+		}
 		b, err := openshift.New(c.cfg, openshift.Options{
 			Namespace:  s.namespace,
 			Node:       s.node,
@@ -263,7 +279,7 @@ func labStatus(ctx context.Context, g *globals) (any, error) {
 	}
 	s := labSettingsFrom(g.cfg.Config.Lab)
 	if !c.openshift && s.registry == "" {
-		return map[string]string{"note": "plain Kubernetes: pass --registry to see what the lab holds"}, nil
+		return map[string]string{"note": "plain Kubernetes: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds"}, nil
 	}
 	b, err := newLabBackend(g, c, s)
 	if err != nil {

@@ -11,6 +11,11 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first Ctrl-C pulllab cleans up; a second one kills it.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args, newStreams())
 	stop()
 	os.Exit(code)

@@ -152,8 +152,8 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	}
 	if err := writeReports(g.out, o, res); err != nil {
 		if runErr != nil {
-			g.log.WithError(err).Error("writing the reports")
-			return fmt.Errorf("%w; the reports could not be written either: %v", runErr, err)
+			// Not %w: exit code 1 promises a written report.
+			return fmt.Errorf("%v; the reports could not be written either: %w", runErr, err)
 		}
 		return err
 	}

@@ -306,7 +306,9 @@ type fakeNode struct {
 }
 
 func (n *fakeNode) Start(context.Context) error { return n.f.record("start " + n.desc) }
-func (n *fakeNode) Stop(context.Context) error  { return n.f.record("stop " + n.desc) }
+
+func (n *fakeNode) StartShared(ctx context.Context) (bool, error) { return true, n.Start(ctx) }
+func (n *fakeNode) Stop(context.Context) error                    { return n.f.record("stop " + n.desc) }
 func (n *fakeNode) Images(context.Context) ([]lab.NodeImage, error) {
 	if err := n.f.record("images"); err != nil {
 		return nil, err

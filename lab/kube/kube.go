@@ -123,6 +123,9 @@ type Workload interface {
 type NodeOps interface {
 	// Start runs the debug pod and waits until it can exec.
 	Start(ctx context.Context) error
+	// StartShared uses a running debug pod without owning it (owned is
+	// false: do not Stop it), or starts one (owned is true).
+	StartShared(ctx context.Context) (owned bool, err error)
 	// Stop deletes the debug pod.
 	Stop(ctx context.Context) error
 	// Images lists the node's images under the lab's repositories.

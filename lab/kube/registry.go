@@ -449,11 +449,13 @@ func (b *Backend) nodeStatus(ctx context.Context, s *LabStatus) error {
 	s.Node = node.Name
 	if !started {
 		nc = b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo})
-		if err := nc.Start(ctx); err != nil {
-			b.stopDetached(ctx, nc)
+		owned, err := nc.StartShared(ctx)
+		if owned {
+			defer b.stopDetached(ctx, nc)
+		}
+		if err != nil {
 			return note("starting the node debug pod on %s: %v", node.Name, err)
 		}
-		defer b.stopDetached(ctx, nc)
 	}
 	imgs, err := nc.Images(ctx)
 	if err != nil {

@@ -152,6 +152,26 @@ func (c *Cache) DebugPodFor() (*corev1.Pod, error) {
 	return p, nil
 }
 
+// StartShared is Start for read-only callers such as `pulllab status`: when
+// a debug pod for this node is already running (a verify run is using it),
+// it uses that pod and reports owned=false, and the caller must not Stop it;
+// otherwise it starts one as Start does and reports owned=true.
+func (c *Cache) StartShared(ctx context.Context) (owned bool, err error) {
+	want, err := c.DebugPodFor()
+	if err != nil {
+		return false, err
+	}
+	cur, err := c.cs.CoreV1().Pods(c.o.Namespace).Get(ctx, want.Name, metav1.GetOptions{})
+	if err == nil && cur.DeletionTimestamp == nil && cur.Status.Phase == corev1.PodRunning &&
+		cur.Spec.NodeName == c.o.Node && cur.Spec.Containers[0].Image == c.o.Image {
+		return false, nil
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("reading debug pod %s/%s: %w", c.o.Namespace, want.Name, err)
+	}
+	return true, c.Start(ctx)
+}
+
 // Start makes the debug pod run on the node: it reuses a running one,
 // replaces one that has ended or is being deleted, and otherwise creates it
 // and watches it until its container runs. If Start fails after creating the

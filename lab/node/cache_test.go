@@ -511,3 +511,44 @@ func TestRuntimeVersionAndInspect(t *testing.T) {
 		t.Errorf("Inspect = %+v, %v", info, err)
 	}
 }
+
+// StartShared lets `pulllab status` read through the debug pod a verify run
+// is using without owning (and so deleting) it.
+func TestStartShared(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a running pod is used, not owned", func(t *testing.T) {
+		h := newHarness(t)
+		c := newCache(h, &fakeRuntime{})
+		p, _ := c.DebugPodFor()
+		runningStatus(p)
+		if _, err := h.cs.CoreV1().Pods(debugNS).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		h.cs.ClearActions()
+		owned, err := c.StartShared(ctx)
+		if err != nil || owned {
+			t.Fatalf("StartShared = %v, %v; want not owned", owned, err)
+		}
+		for _, a := range h.cs.Actions() {
+			if a.GetVerb() != "get" {
+				t.Errorf("unexpected %s", a.GetVerb())
+			}
+		}
+	})
+	t.Run("no pod: one is started and owned", func(t *testing.T) {
+		h := newHarness(t)
+		c := newCache(h, &fakeRuntime{})
+		type result struct {
+			owned bool
+			err   error
+		}
+		done := make(chan result, 1)
+		go func() { o, err := c.StartShared(ctx); done <- result{o, err} }()
+		h.waitWatch("pods")
+		h.setStatus("pulllab-debug-crc", runningStatus)
+		r := <-done
+		if r.err != nil || !r.owned {
+			t.Fatalf("StartShared = %v, %v; want owned", r.owned, r.err)
+		}
+	})
+}

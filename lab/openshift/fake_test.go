@@ -156,7 +156,9 @@ type fakeNode struct {
 }
 
 func (n *fakeNode) Start(context.Context) error { n.mu.Lock(); n.starts++; n.mu.Unlock(); return nil }
-func (n *fakeNode) Stop(context.Context) error  { n.mu.Lock(); n.stops++; n.mu.Unlock(); return nil }
+
+func (n *fakeNode) StartShared(ctx context.Context) (bool, error) { return true, n.Start(ctx) }
+func (n *fakeNode) Stop(context.Context) error                    { n.mu.Lock(); n.stops++; n.mu.Unlock(); return nil }
 func (n *fakeNode) Images(context.Context) ([]lab.NodeImage, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -213,14 +213,17 @@ func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string
 		return nil, err.Error()
 	}
 	nc := b.c.NodeCache(b.debugNS, node.Name, image, b.repositories())
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.WaitTimeout)
-		defer cancel()
-		if err := nc.Stop(sctx); err != nil {
-			b.log.WithError(err).Warn("could not remove the debug pod")
-		}
-	}()
-	if err := nc.Start(ctx); err != nil {
+	owned, err := nc.StartShared(ctx)
+	if owned {
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.WaitTimeout)
+			defer cancel()
+			if err := nc.Stop(sctx); err != nil {
+				b.log.WithError(err).Warn("could not remove the debug pod")
+			}
+		}()
+	}
+	if err != nil {
 		return nil, fmt.Sprintf("could not start the debug pod on %s: %v", node.Name, err)
 	}
 	imgs, err := nc.Images(ctx)

@@ -216,6 +216,9 @@ func (c *Client) catchUp(ctx context.Context, pod *corev1.Pod, state string) *co
 	wctx, cancel := context.WithTimeout(ctx, c.o.StatusWait)
 	defer cancel()
 	got, err := WaitForPod(wctx, c.cs, pod.Namespace, pod.Name, func(p *corev1.Pod) (bool, error) {
+		if p == nil {
+			return false, errors.New("the pod is gone")
+		}
 		if p.UID != pod.UID {
 			return false, nil
 		}
