@@ -475,3 +475,54 @@ func TestRunnerReadsStateNotThePlan(t *testing.T) {
 		t.Errorf("%d operations, want more than the %d planned: the runner must repair the changed state", res.Performance.Operations, planned)
 	}
 }
+
+// The state read before planning may fail (an exec hiccup); every case reads
+// the state again anyway, so the run plans from an empty lab and goes on.
+func TestRunnerFirstStateReadFailsPlansFromEmpty(t *testing.T) {
+	f := newFakeLab()
+	failed := false
+	f.hook = func(_ context.Context, call string) error {
+		if call == "NodeImages" && !failed {
+			failed = true
+			return errors.New("exec: connection reset")
+		}
+		return nil
+	}
+	st := &recStatus{}
+	cases := Matrix(false)
+	res, err := newTestRunner(f, st).Run(context.Background(), cases)
+	if err != nil {
+		t.Fatalf("err = %v; the run should go on", err)
+	}
+	if !failed {
+		t.Fatal("the hook never failed the first read")
+	}
+	checkPassed(t, res, cases)
+	if !strings.Contains(strings.Join(st.lines, "\n"), "planning as for an empty lab") {
+		t.Errorf("no warning about the failed read in:\n%s", strings.Join(st.lines, "\n"))
+	}
+}
+
+// --keep keeps the pods only after a run whose every case could be judged:
+// after a case error they are removed like after any other error.
+func TestRunnerKeepCleansUpAfterACaseError(t *testing.T) {
+	f := newFakeLab()
+	failed := false
+	f.hook = func(_ context.Context, call string) error {
+		if call == "PointApp v1 registry" && !failed {
+			failed = true
+			return errors.New("registry unavailable")
+		}
+		return nil
+	}
+	r := newTestRunner(f, nil)
+	r.Keep = true
+	res, err := r.Run(context.Background(), Matrix(false))
+	var mm *MismatchError
+	if !errors.As(err, &mm) || res.Summary.Errors != 1 {
+		t.Fatalf("err = %v, summary %+v; want one case error", err, res.Summary)
+	}
+	if f.cleanups != 1 {
+		t.Errorf("cleanups %d, want 1 despite --keep", f.cleanups)
+	}
+}
