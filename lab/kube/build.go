@@ -96,7 +96,7 @@ func baseError(err error, ref name.Reference, host string) error {
 // platform is linux and the node's architecture (amd64 when the node does
 // not say).
 func (b *Backend) platform(ctx context.Context) (v1.Platform, error) {
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return v1.Platform{}, err
 	}

@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/site"
 )
 
 // KindName is what Backend.Kind returns.
@@ -105,36 +106,11 @@ type Options struct {
 	Keychain authn.Keychain
 }
 
-// Workload is the pod and namespace side for one namespace; lab/workload's
-// Client implements it.
-type Workload interface {
-	lab.Workload
-	// EnsureNamespace creates the namespace if needed, labelled for the lab
-	// and, when privileged, for privileged pods.
-	EnsureNamespace(ctx context.Context, privileged bool) error
-	// Cleanup removes the lab's pods and Deployments in the namespace.
-	Cleanup(ctx context.Context) error
-	// DeleteNamespace deletes the namespace.
-	DeleteNamespace(ctx context.Context) error
-}
+// Workload is the pod and namespace side for one namespace (site.Workload).
+type Workload = site.Workload
 
-// NodeOps is the node's image cache seen through a debug pod; lab/node's
-// Cache implements it.
-type NodeOps interface {
-	// Start runs the debug pod and waits until it can exec.
-	Start(ctx context.Context) error
-	// StartShared uses a running debug pod without owning it (owned is
-	// false: do not Stop it), or starts one (owned is true).
-	StartShared(ctx context.Context) (owned bool, err error)
-	// Stop deletes the debug pod.
-	Stop(ctx context.Context) error
-	// Images lists the node's images under the lab's repositories.
-	Images(ctx context.Context) ([]lab.NodeImage, error)
-	// Remove removes the node's image under ref, refusing foreign images.
-	Remove(ctx context.Context, ref string) error
-	// RuntimeVersion returns the container runtime's name and version.
-	RuntimeVersion(ctx context.Context) (string, error)
-}
+// NodeOps is the node's image cache seen through a debug pod (site.NodeOps).
+type NodeOps = site.NodeOps
 
 // Cluster is what the backend needs from the Kubernetes API. New wires it to
 // lab/workload and lab/node; tests fake it.
@@ -168,11 +144,11 @@ type Backend struct {
 	baseRef            name.Reference // nil when Options.BaseImage is empty
 	debugNS            string
 
+	// Site is the lab's node: the workload client, the node debug pod,
+	// and the lab.Workload and lab.NodeCache methods.
+	*site.Site
+
 	mu       sync.Mutex
-	node     *corev1.Node
-	wl       Workload
-	nc       NodeOps
-	started  bool
 	base     v1.Image
 	baseInfo *lab.BaseImage
 }
@@ -219,6 +195,7 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 		insecure: o.Insecure || addr.Loopback(),
 		debugNS:  o.Namespace + DebugSuffix,
 	}
+	b.Site = site.New(site.Options{Namespace: o.Namespace, Node: o.Node, PickNode: c.PickNode, Workload: c.Workload, Log: o.Log})
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
@@ -282,97 +259,32 @@ func (b *Backend) StashRepository() string { return b.stashRepo }
 // Prepare picks the node, makes the lab namespace and the privileged debug
 // namespace (both idempotent) and starts the node debug pod.
 func (b *Backend) Prepare(ctx context.Context) error {
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	b.wl = b.cluster.Workload(b.o.Namespace, node.Name)
-	b.nc = b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo})
-	wl, nc := b.wl, b.nc
-	b.mu.Unlock()
+	wl := b.cluster.Workload(b.o.Namespace, node.Name)
+	b.Use(wl, b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo}))
 	if err := wl.EnsureNamespace(ctx, false); err != nil {
 		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
 	}
 	if err := b.cluster.Workload(b.debugNS, node.Name).EnsureNamespace(ctx, true); err != nil {
 		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
 	}
-	if err := nc.Start(ctx); err != nil {
-		return fmt.Errorf("starting the node debug pod on %s: %w", node.Name, err)
+	if err := b.StartNodeCache(ctx, node.Name); err != nil {
+		return err
 	}
-	b.mu.Lock()
-	b.started = true
-	b.mu.Unlock()
 	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "registry": b.addr.String()}).Debug("kubernetes backend prepared")
 	return nil
 }
 
-// pickNode returns the lab's node, asking the cluster once.
-func (b *Backend) pickNode(ctx context.Context) (*corev1.Node, error) {
-	b.mu.Lock()
-	node := b.node
-	b.mu.Unlock()
-	if node != nil {
-		return node, nil
-	}
-	node, err := b.cluster.PickNode(ctx, b.o.Node)
-	if err != nil {
-		return nil, fmt.Errorf("choosing the lab's node: %w", err)
-	}
-	b.mu.Lock()
-	b.node = node
-	b.mu.Unlock()
-	return node, nil
-}
-
-// workload returns the lab namespace's workload client, made without a node
-// when Prepare has not run (enough for cleanup).
-func (b *Backend) workload() Workload {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.wl == nil {
-		node := ""
-		if b.node != nil {
-			node = b.node.Name
-		}
-		b.wl = b.cluster.Workload(b.o.Namespace, node)
-	}
-	return b.wl
-}
-
-// nodeCache returns the started node cache, or an error before Prepare.
-func (b *Backend) nodeCache() (NodeOps, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.nc == nil || !b.started {
-		return nil, errors.New("the node debug pod is not running: Prepare the backend first")
-	}
-	return b.nc, nil
-}
-
 // Cleanup removes this run's pods in the lab namespace and the node debug
-// pod. It keeps the namespaces and every registry image. Both steps run
-// even when the first fails.
+// pod (also one left by an earlier run). It keeps the namespaces and every
+// registry image. Both steps run even when the first fails.
 func (b *Backend) Cleanup(ctx context.Context) error {
-	var errs []error
-	if err := b.workload().Cleanup(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("cleaning up namespace %q: %w", b.o.Namespace, err))
-	}
-	b.mu.Lock()
-	nc := b.nc
-	if nc == nil {
-		node := ""
-		if b.node != nil {
-			node = b.node.Name
-		}
-		nc = b.cluster.NodeCache(b.debugNS, node, []string{b.appRepo, b.stashRepo})
-	}
-	b.started = false
-	b.mu.Unlock()
-	if err := nc.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("removing the node debug pod: %w", err))
-	}
-	return errors.Join(errs...)
+	return b.Site.Cleanup(ctx, func(node string) NodeOps {
+		return b.cluster.NodeCache(b.debugNS, node, []string{b.appRepo, b.stashRepo})
+	})
 }
 
 // Teardown is `pulllab down` on Kubernetes: it deletes the lab namespace and
@@ -388,48 +300,8 @@ func (b *Backend) Teardown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("deleting namespace %q: %w", ns, err))
 		}
 	}
-	b.mu.Lock()
-	b.wl, b.nc, b.started = nil, nil, false
-	b.mu.Unlock()
+	b.Forget()
 	return errors.Join(errs...)
-}
-
-// Warm makes the node pull ref with a short pod (imagePullPolicy Always).
-func (b *Backend) Warm(ctx context.Context, ref string) error {
-	return b.workload().Warm(ctx, ref)
-}
-
-// Deploy creates or replaces the app Deployment.
-func (b *Backend) Deploy(ctx context.Context, d lab.Deployment) error {
-	return b.workload().Deploy(ctx, d)
-}
-
-// Observe watches the Deployment's pod and gathers the evidence.
-func (b *Backend) Observe(ctx context.Context, d lab.Deployment, timeout time.Duration) (lab.Observation, error) {
-	return b.workload().Observe(ctx, d, timeout)
-}
-
-// Undeploy deletes the Deployment and waits for its pods to go.
-func (b *Backend) Undeploy(ctx context.Context, name string) error {
-	return b.workload().Undeploy(ctx, name)
-}
-
-// NodeImages lists the node's images under the app and stash repositories.
-func (b *Backend) NodeImages(ctx context.Context) ([]lab.NodeImage, error) {
-	nc, err := b.nodeCache()
-	if err != nil {
-		return nil, err
-	}
-	return nc.Images(ctx)
-}
-
-// RemoveNodeImage removes the node's image under ref (lab images only).
-func (b *Backend) RemoveNodeImage(ctx context.Context, ref string) error {
-	nc, err := b.nodeCache()
-	if err != nil {
-		return err
-	}
-	return nc.Remove(ctx, ref)
 }
 
 // Environment gathers the cluster and node facts for the report, the
@@ -437,7 +309,7 @@ func (b *Backend) RemoveNodeImage(ctx context.Context, ref string) error {
 // KubeletEnsureSecretPulledImages is in force (inferred from the kubelet's
 // version).
 func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return lab.Environment{}, err
 	}
@@ -445,29 +317,10 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	if err != nil {
 		return lab.Environment{}, fmt.Errorf("reading cluster facts: %w", err)
 	}
-	if nc, err := b.nodeCache(); err == nil {
-		rv, err := nc.RuntimeVersion(ctx)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return lab.Environment{}, ctx.Err()
-		case err != nil:
-			b.log.WithError(err).Warn("could not read the container runtime version on the node; the report shows the kubelet's")
-		case rv != "":
-			env.ContainerRuntime = rv
-		}
-	}
-	if env.ContainerRuntime == "" {
-		env.ContainerRuntime = strings.Replace(node.Status.NodeInfo.ContainerRuntimeVersion, "://", " ", 1)
-	}
-	if env.KubeletVersion == "" {
-		env.KubeletVersion = node.Status.NodeInfo.KubeletVersion
-	}
-	if env.Node == "" {
-		env.Node = node.Name
+	if env, err = b.CompleteEnvironment(ctx, env, node); err != nil {
+		return lab.Environment{}, err
 	}
 	env.Target = KindName
-	env.Namespace = b.o.Namespace
 	env.AppRepository = b.appRepo
-	env.EnsureSecretPulledImages = lab.EnsureSecretPulledImages(env.KubeletVersion)
 	return env, nil
 }

@@ -430,9 +430,7 @@ func (b *Backend) nodeStatus(ctx context.Context, s *LabStatus) error {
 		s.NodeNote = fmt.Sprintf(format, args...)
 		return nil
 	}
-	b.mu.Lock()
-	nc, started := b.nc, b.started
-	b.mu.Unlock()
+	nc, started := b.Running()
 	if !started {
 		ok, err := b.cluster.NamespaceExists(ctx, b.debugNS)
 		if err != nil {
@@ -442,7 +440,7 @@ func (b *Backend) nodeStatus(ctx context.Context, s *LabStatus) error {
 			return note("the lab's debug namespace %q does not exist, so the node was not read (pulllab verify creates it)", b.debugNS)
 		}
 	}
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return note("%v", err)
 	}

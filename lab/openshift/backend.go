@@ -2,7 +2,6 @@ package openshift
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/site"
 )
 
 // KindName is what Backend.Kind returns.
@@ -110,36 +110,11 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Workload is the pod and namespace side for one namespace; lab/workload's
-// Client implements it.
-type Workload interface {
-	lab.Workload
-	// EnsureNamespace creates the namespace if needed, labelled for the lab
-	// and, when privileged, for privileged pods.
-	EnsureNamespace(ctx context.Context, privileged bool) error
-	// Cleanup removes the lab's pods and Deployments in the namespace.
-	Cleanup(ctx context.Context) error
-	// DeleteNamespace deletes the namespace (only pulllab's) and waits.
-	DeleteNamespace(ctx context.Context) error
-}
+// Workload is the pod and namespace side for one namespace (site.Workload).
+type Workload = site.Workload
 
-// NodeOps is the node's image cache seen through a debug pod; lab/node's
-// Cache implements it.
-type NodeOps interface {
-	// Start runs the debug pod and waits until it can exec.
-	Start(ctx context.Context) error
-	// StartShared uses a running debug pod without owning it (owned is
-	// false: do not Stop it), or starts one (owned is true).
-	StartShared(ctx context.Context) (owned bool, err error)
-	// Stop deletes the debug pod.
-	Stop(ctx context.Context) error
-	// Images lists the node's images under the lab's repositories.
-	Images(ctx context.Context) ([]lab.NodeImage, error)
-	// Remove removes the node's image under ref, refusing foreign images.
-	Remove(ctx context.Context, ref string) error
-	// RuntimeVersion returns the container runtime's name and version.
-	RuntimeVersion(ctx context.Context) (string, error)
-}
+// NodeOps is the node's image cache seen through a debug pod (site.NodeOps).
+type NodeOps = site.NodeOps
 
 // Clients are the backend's connections to the cluster. New builds them
 // from one rest.Config; tests pass fakes to NewWithClients.
@@ -178,12 +153,12 @@ type Backend struct {
 	stashRepo string
 	base      baseRef
 
-	mu      sync.Mutex
-	node    *corev1.Node
-	wl      Workload
-	nc      NodeOps
-	started bool
-	builds  map[lab.Variant]lab.Build
+	// Site is the lab's node: the workload client, the node debug pod,
+	// and the lab.Workload and lab.NodeCache methods.
+	*site.Site
+
+	mu     sync.Mutex
+	builds map[lab.Variant]lab.Build
 }
 
 var _ lab.Backend = (*Backend)(nil)
@@ -268,7 +243,7 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Backend{
+	b := &Backend{
 		o:         o,
 		c:         c,
 		log:       o.Log.WithField("backend", KindName),
@@ -278,7 +253,9 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 		stashRepo: InternalRegistry + "/" + o.Namespace + "/" + lab.StashName,
 		base:      base,
 		builds:    map[lab.Variant]lab.Build{},
-	}, nil
+	}
+	b.Site = site.New(site.Options{Namespace: o.Namespace, Node: o.Node, PickNode: c.PickNode, Workload: c.Workload, Log: b.log})
+	return b, nil
 }
 
 // discardStatus prints nothing.
@@ -315,7 +292,7 @@ func (b *Backend) Prepare(ctx context.Context) error {
 	if err := b.ensureProject(ctx); err != nil {
 		return err
 	}
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return err
 	}
@@ -326,17 +303,10 @@ func (b *Backend) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nc := b.c.NodeCache(b.debugNS, node.Name, image, b.repositories())
-	b.mu.Lock()
-	b.wl = b.c.Workload(b.o.Namespace, node.Name)
-	b.nc = nc
-	b.mu.Unlock()
-	if err := nc.Start(ctx); err != nil {
-		return fmt.Errorf("starting the node debug pod on %s: %w", node.Name, err)
+	b.Use(b.c.Workload(b.o.Namespace, node.Name), b.c.NodeCache(b.debugNS, node.Name, image, b.repositories()))
+	if err := b.StartNodeCache(ctx, node.Name); err != nil {
+		return err
 	}
-	b.mu.Lock()
-	b.started = true
-	b.mu.Unlock()
 	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "debugImage": image}).Debug("openshift backend prepared")
 	return nil
 }
@@ -380,104 +350,7 @@ func (b *Backend) ensureDebugNamespace(ctx context.Context, node string) error {
 // repositories are the lab's repositories as the node sees them.
 func (b *Backend) repositories() []string { return []string{b.appRepo, b.stashRepo} }
 
-// pickNode returns the lab's node, asking the cluster once.
-func (b *Backend) pickNode(ctx context.Context) (*corev1.Node, error) {
-	b.mu.Lock()
-	node := b.node
-	b.mu.Unlock()
-	if node != nil {
-		return node, nil
-	}
-	node, err := b.c.PickNode(ctx, b.o.Node)
-	if err != nil {
-		if b.o.Node != "" {
-			return nil, fmt.Errorf("picking node %q: %w", b.o.Node, err)
-		}
-		return nil, fmt.Errorf("picking a node: %w", err)
-	}
-	b.mu.Lock()
-	b.node = node
-	b.mu.Unlock()
-	return node, nil
-}
-
-// workload returns the lab project's workload client, made without a node
-// when Prepare has not run (enough for cleanup).
-func (b *Backend) workload() Workload {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.wl == nil {
-		node := ""
-		if b.node != nil {
-			node = b.node.Name
-		}
-		b.wl = b.c.Workload(b.o.Namespace, node)
-	}
-	return b.wl
-}
-
-// nodeCache returns the started node cache, or an error before Prepare.
-func (b *Backend) nodeCache() (NodeOps, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.nc == nil || !b.started {
-		return nil, errors.New("the node debug pod is not running: Prepare the backend first")
-	}
-	return b.nc, nil
-}
-
 // Cleanup removes this run's pods in the lab project and the node debug pod.
 // It keeps the projects, the base image and the stashed variants, so a
 // re-run does not rebuild. Both steps run even when the first fails.
-func (b *Backend) Cleanup(ctx context.Context) error {
-	var errs []error
-	if err := b.workload().Cleanup(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("cleaning up project %q: %w", b.o.Namespace, err))
-	}
-	b.mu.Lock()
-	nc := b.nc
-	b.started = false
-	b.mu.Unlock()
-	if nc != nil {
-		if err := nc.Stop(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("removing the node debug pod: %w", err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Warm makes the node pull ref with a short pod (imagePullPolicy Always).
-func (b *Backend) Warm(ctx context.Context, ref string) error { return b.workload().Warm(ctx, ref) }
-
-// Deploy creates or replaces the app Deployment.
-func (b *Backend) Deploy(ctx context.Context, d lab.Deployment) error {
-	return b.workload().Deploy(ctx, d)
-}
-
-// Observe watches the Deployment's pod and gathers the evidence.
-func (b *Backend) Observe(ctx context.Context, d lab.Deployment, timeout time.Duration) (lab.Observation, error) {
-	return b.workload().Observe(ctx, d, timeout)
-}
-
-// Undeploy deletes the Deployment and waits for its pods to go.
-func (b *Backend) Undeploy(ctx context.Context, name string) error {
-	return b.workload().Undeploy(ctx, name)
-}
-
-// NodeImages lists the node's images under the app and stash repositories.
-func (b *Backend) NodeImages(ctx context.Context) ([]lab.NodeImage, error) {
-	nc, err := b.nodeCache()
-	if err != nil {
-		return nil, err
-	}
-	return nc.Images(ctx)
-}
-
-// RemoveNodeImage removes the node's image under ref (lab images only).
-func (b *Backend) RemoveNodeImage(ctx context.Context, ref string) error {
-	nc, err := b.nodeCache()
-	if err != nil {
-		return err
-	}
-	return nc.Remove(ctx, ref)
-}
+func (b *Backend) Cleanup(ctx context.Context) error { return b.Site.Cleanup(ctx, nil) }

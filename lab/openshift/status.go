@@ -17,7 +17,7 @@ import (
 // in force (inferred from the kubelet's version). The CRC version is the
 // CLI's to add.
 func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return lab.Environment{}, err
 	}
@@ -34,30 +34,11 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	} else {
 		env.OpenShiftVersion = v
 	}
-	if nc, err := b.nodeCache(); err == nil {
-		rv, err := nc.RuntimeVersion(ctx)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return lab.Environment{}, ctx.Err()
-		case err != nil:
-			b.log.WithError(err).Warn("could not read the container runtime version on the node; the report shows the kubelet's")
-		case rv != "":
-			env.ContainerRuntime = rv
-		}
-	}
-	if env.ContainerRuntime == "" {
-		env.ContainerRuntime = node.Status.NodeInfo.ContainerRuntimeVersion
-	}
-	if env.KubeletVersion == "" {
-		env.KubeletVersion = node.Status.NodeInfo.KubeletVersion
-	}
-	if env.Node == "" {
-		env.Node = node.Name
+	if env, err = b.CompleteEnvironment(ctx, env, node); err != nil {
+		return lab.Environment{}, err
 	}
 	env.Target = KindName
-	env.Namespace = b.o.Namespace
 	env.AppRepository = b.appRepo
-	env.EnsureSecretPulledImages = lab.EnsureSecretPulledImages(env.KubeletVersion)
 	return env, errors.Join(errs...)
 }
 
@@ -140,11 +121,7 @@ func (b *Backend) Status(ctx context.Context) (LabStatus, error) {
 	if images != nil {
 		st.NodeImages = images
 	}
-	b.mu.Lock()
-	if b.node != nil {
-		st.Node = b.node.Name
-	}
-	b.mu.Unlock()
+	st.Node = b.Picked()
 
 	for _, tag := range []string{lab.AppTag, lab.LatestTag} {
 		d, err := b.AppDigest(ctx, tag)
@@ -187,7 +164,7 @@ func (b *Backend) stashed(ctx context.Context, v lab.Variant) (*lab.Build, error
 // statusNodeImages reads the node's lab images with a short-lived debug pod
 // (or the running one), or says why it could not.
 func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string) {
-	if nc, err := b.nodeCache(); err == nil {
+	if nc, running := b.Running(); running {
 		imgs, err := nc.Images(ctx)
 		if err != nil {
 			return nil, fmt.Sprintf("could not read the node's images: %v", err)
@@ -204,7 +181,7 @@ func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string
 	if ns.Labels[lab.LabelManagedBy] != lab.ManagedBy {
 		return nil, fmt.Sprintf("namespace %s is not pulllab's, so pulllab runs no debug pod there", b.debugNS)
 	}
-	node, err := b.pickNode(ctx)
+	node, err := b.Node(ctx)
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -249,8 +226,8 @@ func (b *Backend) Teardown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("deleting %q: %w", ns, err))
 		}
 	}
+	b.Forget()
 	b.mu.Lock()
-	b.wl, b.nc, b.started = nil, nil, false
 	b.builds = map[lab.Variant]lab.Build{}
 	b.mu.Unlock()
 	return errors.Join(errs...)
