@@ -13,8 +13,6 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
 // fakeCRC is the fake crc executable built for this test run.
 var fakeCRC string
 

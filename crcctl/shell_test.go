@@ -2,8 +2,8 @@ package crcctl
 
 import (
 	"fmt"
+	"github.com/pulllab/pulllab/internal/golden"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -32,19 +32,7 @@ func TestRenderEnvGolden(t *testing.T) {
 						hint = "pulllab --kubeconfig KUBECONFIG env"
 					}
 					got := RenderEnv(sh, goos, vars, hint)
-					golden := filepath.Join("testdata", "env", name+".golden")
-					if *update {
-						if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-							t.Fatal(err)
-						}
-					}
-					want, err := os.ReadFile(golden)
-					if err != nil {
-						t.Fatalf("%v (run go test -update)", err)
-					}
-					if got != string(want) {
-						t.Errorf("RenderEnv mismatch for %s\ngot:\n%s\nwant:\n%s", name, got, want)
-					}
+					golden.Check(t, filepath.Join("testdata", "env", name+".golden"), []byte(got))
 				})
 			}
 		}

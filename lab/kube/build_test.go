@@ -6,12 +6,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
+	"github.com/pulllab/pulllab/internal/golden"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,8 +24,6 @@ import (
 
 	"github.com/pulllab/pulllab/lab"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var (
 	nodeWAR     = []byte("PK\x03\x04 node.war: pretend zip, deploys the node variant")
@@ -234,22 +231,7 @@ func TestWARLayerTarGolden(t *testing.T) {
 				}
 				fmt.Fprintf(&sb, "%c %s mode=%o uid=%d gid=%d size=%d mtime=%s format=%s\n", h.Typeflag, h.Name, h.Mode, h.Uid, h.Gid, h.Size, h.ModTime.UTC().Format("2006-01-02T15:04:05Z"), h.Format)
 			}
-			golden := filepath.Join("testdata", "layer-"+string(v)+".golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(sb.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if sb.String() != string(want) {
-				t.Errorf("layer of %s:\n%s\nwant (%s):\n%s", v, sb.String(), golden, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "layer-"+string(v)+".golden"), []byte(sb.String()))
 		})
 	}
 }

@@ -1,12 +1,11 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/pulllab/pulllab/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,8 +24,6 @@ import (
 
 	"github.com/pulllab/pulllab/lab"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeRuntime answers crictl commands from an image list, as the node's
 // runtime would, and records them.
@@ -211,19 +208,7 @@ func TestDebugPodFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "debug-pod.golden.yaml")
-	if *update {
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(out, want) {
-		t.Errorf("the debug pod differs from %s (go test -update if intended):\n%s", path, out)
-	}
+	golden.Check(t, filepath.Join("testdata", "debug-pod.golden.yaml"), out)
 	sc := p.Spec.Containers[0].SecurityContext
 	if p.Name != "pulllab-debug-crc" || p.Spec.NodeName != "crc" || p.Spec.Containers[0].Image != debugImage ||
 		!p.Spec.HostPID || !p.Spec.HostNetwork || sc == nil || sc.Privileged == nil || !*sc.Privileged ||

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
+	"github.com/pulllab/pulllab/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,31 +20,14 @@ import (
 	"github.com/pulllab/pulllab/wars"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares v, as YAML, with testdata/name.
-func golden(t *testing.T, name string, v any) {
+// goldenYAML compares v, as YAML, with testdata/name.
+func goldenYAML(t *testing.T, name string, v any) {
 	t.Helper()
 	got, err := yaml.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./lab/openshift -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update if the change is intended):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // sumOf is a fixed "WAR SHA-256" for golden files.
@@ -59,7 +41,7 @@ func TestBuildConfigGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "buildconfig-"+string(v)+".yaml", bc)
+			goldenYAML(t, "buildconfig-"+string(v)+".yaml", bc)
 		})
 	}
 }
@@ -70,7 +52,7 @@ func TestImageStreamTagGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "imagestreamtag.yaml", ist)
+	goldenYAML(t, "imagestreamtag.yaml", ist)
 	if _, err := c.backend(Options{}).ImageStreamTagFor("v1", lab.VariantNode, ""); err == nil {
 		t.Error("a tag without a digest was accepted")
 	}
@@ -82,7 +64,7 @@ func TestImageStreamImportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "imagestreamimport.yaml", isi)
+	goldenYAML(t, "imagestreamimport.yaml", isi)
 }
 
 func TestImageStreamGolden(t *testing.T) {
@@ -91,7 +73,7 @@ func TestImageStreamGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "imagestream.yaml", is)
+	goldenYAML(t, "imagestream.yaml", is)
 }
 
 // withBase adds an imported base image to the fake cluster.

@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
+	"github.com/pulllab/pulllab/internal/golden"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,8 +19,6 @@ import (
 
 	"github.com/pulllab/pulllab/lab"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const (
 	ns     = "pulllab"
@@ -42,27 +39,6 @@ func newClient(h *harness, mutate ...func(*Options)) *Client {
 	return New(h.cs, o)
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update if the change is intended):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestDeploymentFor(t *testing.T) {
 	c := newClient(newHarness(t))
 	dep, err := c.DeploymentFor(lab.Deployment{Name: lab.AppName, Image: appRef, Policy: lab.PolicyIfNotPresent, CaseID: 6})
@@ -73,7 +49,7 @@ func TestDeploymentFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "deployment.golden.yaml", out)
+	golden.Check(t, filepath.Join("testdata", "deployment.golden.yaml"), out)
 
 	spec := dep.Spec.Template.Spec
 	ctr := spec.Containers[0]

@@ -3,6 +3,8 @@ package workload
 import (
 	"context"
 	"errors"
+	"github.com/pulllab/pulllab/internal/golden"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,7 @@ func TestWarmupPodFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "warmup-pod.golden.yaml", out)
+	golden.Check(t, filepath.Join("testdata", "warmup-pod.golden.yaml"), out)
 	ctr := p.Spec.Containers[0]
 	if ctr.Image != appRef || ctr.ImagePullPolicy != corev1.PullAlways || p.Spec.RestartPolicy != corev1.RestartPolicyNever ||
 		p.Spec.NodeName != node || p.Labels[lab.LabelRole] != RoleWarmup || p.Labels[lab.LabelLabID] != labID || p.GenerateName == "" {
