@@ -45,46 +45,36 @@ func until[T runtime.Object](ctx context.Context, lw cache.ListerWatcher, objTyp
 	return err
 }
 
-// podLW lists and watches the pods in ns that match opts.
-func podLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
+// listWatch lists and watches with list and watchFn, restricted to opts'
+// label and field selectors.
+func listWatch[L runtime.Object](opts metav1.ListOptions,
+	list func(context.Context, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.ListerWatcher {
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector, o.FieldSelector = opts.LabelSelector, opts.FieldSelector
-			return cs.CoreV1().Pods(ns).List(ctx, o)
+			return list(ctx, o)
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			o.LabelSelector, o.FieldSelector = opts.LabelSelector, opts.FieldSelector
-			return cs.CoreV1().Pods(ns).Watch(ctx, o)
+			return watchFn(ctx, o)
 		},
 	}
+}
+
+// podLW lists and watches the pods in ns that match opts.
+func podLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
+	return listWatch(opts, cs.CoreV1().Pods(ns).List, cs.CoreV1().Pods(ns).Watch)
 }
 
 // deploymentLW lists and watches the Deployments in ns that match opts.
 func deploymentLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector, o.FieldSelector = opts.LabelSelector, opts.FieldSelector
-			return cs.AppsV1().Deployments(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector, o.FieldSelector = opts.LabelSelector, opts.FieldSelector
-			return cs.AppsV1().Deployments(ns).Watch(ctx, o)
-		},
-	}
+	return listWatch(opts, cs.AppsV1().Deployments(ns).List, cs.AppsV1().Deployments(ns).Watch)
 }
 
 // eventLW lists and watches the core/v1 events in ns that match opts.
 func eventLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector, o.FieldSelector = opts.LabelSelector, opts.FieldSelector
-			return cs.CoreV1().Events(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector, o.FieldSelector = opts.LabelSelector, opts.FieldSelector
-			return cs.CoreV1().Events(ns).Watch(ctx, o)
-		},
-	}
+	return listWatch(opts, cs.CoreV1().Events(ns).List, cs.CoreV1().Events(ns).Watch)
 }
 
 // byName restricts a list or watch to one object.

@@ -21,14 +21,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/manifests"
@@ -235,17 +231,7 @@ func (c *Client) DeleteNamespace(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, c.o.DeleteTimeout)
 	defer cancel()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-			return nsc.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-			return nsc.Watch(ctx, o)
-		},
-	}
-	err = until(wctx, lw, &corev1.Namespace{},
+	err = until(wctx, listWatch(byName(name), nsc.List, nsc.Watch), &corev1.Namespace{},
 		func(n *corev1.Namespace) bool { return n.Name == name },
 		func(ns []*corev1.Namespace) (bool, error) { return len(ns) == 0, nil })
 	if err != nil {
