@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/kube"
 	"github.com/pulllab/pulllab/lab/openshift"
 	"github.com/pulllab/pulllab/lab/report"
 	"github.com/pulllab/pulllab/wars"
@@ -86,10 +86,6 @@ func (o *verifyOptions) setLab(l config.Lab) {
 	o.debugImage = l.DebugImage
 }
 
-// registryPattern is HOST[:PORT][/path], with the lower-case path
-// components an OCI repository name allows.
-var registryPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
-
 // validate checks what the config loader does not (it has already checked
 // the language, namespace, images, output directory and timeout, naming
 // where each value came from) and returns the selected cases.
@@ -106,8 +102,10 @@ func (o *verifyOptions) validate() ([]lab.Case, error) {
 			return nil, usagef("node name %q (--node, lab.node) is not valid: %s", o.node, strings.Join(errs, "; "))
 		}
 	}
-	if o.registry != "" && !registryPattern.MatchString(o.registry) {
-		return nil, usagef("registry %q (--registry, lab.registry) is not HOST:PORT[/prefix] with a lower-case path, e.g. 127.0.0.1:5000/pulllab", o.registry)
+	if o.registry != "" {
+		if _, err := kube.ParseRegistry(o.registry); err != nil {
+			return nil, usagef("registry %q (--registry, lab.registry) is not HOST:PORT[/prefix] with a lower-case path, e.g. 127.0.0.1:5000/pulllab: %v", o.registry, err)
+		}
 	}
 	return cases, nil
 }
