@@ -88,7 +88,9 @@ build_kubernetes() (
   local modfile
   modfile=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   {
-    printf 'module pulllab.local/e2e/kubernetes\n\ngo 1.24.0\n\ngodebug default=go1.24\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
+    # the go line follows the release's own (1.24.0 for 1.34, 1.26.0 for 1.37)
+    local gover; gover=$(awk '/^go /{print $2; exit}' "$modfile")
+    printf 'module pulllab.local/e2e/kubernetes\n\ngo %s\n\ngodebug default=go%s\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$gover" "${gover%.*}" "$K8S_VERSION"
     grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging' "$modfile" | awk -v v="$staging" '{print "\t"$1" => "$1" "v}'
     printf ')\n'
   } > go.mod
