@@ -246,7 +246,8 @@ type statusCatchUp struct {
 //   - config/config.go checkAndUpdatePod turns a pod whose annotations
 //     changed (podsDifferSemantically: spec, labels, deletion fields and
 //     every annotation but the kubelet's own) into an UPDATE, while a
-//     status-only change is a RECONCILE that does not sync; kubelet.go
+//     status-only change is a RECONCILE, which kubelet.go
+//     HandlePodReconcile syncs only to repair the Ready condition; kubelet.go
 //     syncLoopIteration passes an UPDATE to HandlePodUpdates, which calls
 //     podWorkers.UpdatePod, which wakes the pod's worker at once (or right
 //     after its current sync) without the work queue's delay;
@@ -256,7 +257,10 @@ type statusCatchUp struct {
 //     (podStatusChannel → syncBatch).
 //
 // Pod Security admission ignores an annotation-only update
-// (pod-security-admission admission.go isSignificantPodUpdate). When the
+// (pod-security-admission admission.go isSignificantPodUpdate); OpenShift's
+// SCC admission re-validates an updated pod without mutation against the SCC
+// it was admitted under (apiserver-library-go sccadmission/admission.go),
+// which an unchanged spec passes. When the
 // annotation cannot be set (e.g. the user may not patch pods) catchUp still
 // waits for the kubelet's own next sync within the bound; when the status
 // does not catch up, note says so and the reason rests on the event.
