@@ -260,10 +260,10 @@ type statusCatchUp struct {
 // (pod-security-admission admission.go isSignificantPodUpdate); OpenShift's
 // SCC admission re-validates an updated pod without mutation against the SCC
 // it was admitted under (apiserver-library-go sccadmission/admission.go),
-// which an unchanged spec passes. When the
-// annotation cannot be set (e.g. the user may not patch pods) catchUp still
-// waits for the kubelet's own next sync within the bound; when the status
-// does not catch up, note says so and the reason rests on the event.
+// which an unchanged spec passes. When the annotation cannot be set (e.g.
+// the user may not patch pods) catchUp still waits for the kubelet's own
+// next sync within the bound; when the status does not catch up, note says
+// so and the reason rests on the event.
 func (c *Client) catchUp(ctx context.Context, pod *corev1.Pod, state string) statusCatchUp {
 	out := statusCatchUp{pod: pod}
 	shows := func(p *corev1.Pod) bool {
