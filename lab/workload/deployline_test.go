@@ -126,6 +126,38 @@ func TestDeployLine(t *testing.T) {
 			wantLine: eapLine, min: 1200 * time.Millisecond, max: 10 * time.Second,
 		},
 		{
+			name: "EAP finishes starting without naming a WAR: no quiet period", profile: lab.ProfileGeneric,
+			quiet: 10 * time.Second, bound: 30 * time.Second,
+			setup: func(l *fakeLog) {
+				l.script(false, boot+"WFLYSRV0025: JBoss EAP 7.4.19.GA (WildFly Core 15.0.37.Final-redhat-00001) started in 9512ms - Started 300 of 500 services\n")
+			},
+			wantNote: []string{"named no WAR", "finished starting"}, max: 5 * time.Second,
+		},
+		{
+			name: "the appserver lists no deployment: no quiet period", profile: lab.ProfileWildFly,
+			quiet: 10 * time.Second, bound: 30 * time.Second,
+			setup: func(l *fakeLog) {
+				l.script(false, "appserver: APPSRV0012: No deployments directory /deployments\nappserver: APPSRV0025: Listening on [::]:8080 with 0 deployment(s)\n")
+			},
+			wantNote: []string{"finished starting"}, max: 5 * time.Second,
+		},
+		{
+			name: "a WAR then the started line: the WAR", profile: lab.ProfileAppServer,
+			quiet: 10 * time.Second, bound: 30 * time.Second,
+			setup: func(l *fakeLog) {
+				l.script(false, appsrvLine+"\nappserver: APPSRV0025: Listening on [::]:8080 with 1 deployment(s)\n")
+			},
+			wantLine: appsrvLine, max: 5 * time.Second,
+		},
+		{
+			name: "another WAR, then the started line: the other WAR", profile: lab.ProfileWildFly,
+			quiet: 10 * time.Second, bound: 30 * time.Second,
+			setup: func(l *fakeLog) {
+				l.script(false, rootWarLine+"\nWFLYSRV0026: JBoss EAP 7.4 started (with errors) in 8001ms - Started 1 of 2 services\n")
+			},
+			wantLine: rootWarLine, max: 5 * time.Second,
+		},
+		{
 			name: "a server that never names its WAR and goes quiet costs the quiet period", profile: lab.ProfileWildFly,
 			quiet: 300 * time.Millisecond, bound: 30 * time.Second,
 			setup:    func(l *fakeLog) { l.script(false, boot, 50*time.Millisecond, "WFLYSRV0025: started in 9512ms\n") },

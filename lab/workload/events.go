@@ -338,9 +338,10 @@ type logRead struct {
 // first line that names one of the variants' WARs, recognised in every known
 // format (lab.FindDeployedWAR, the profile's format first) whatever the base
 // image is called; a line naming another WAR is kept in case none names a
-// variant's. It stops at that line; when the log has not grown for LogQuiet
-// (the server is up and has said what it had to say at start-up); when the
-// log ends; or after LogWait in all. The line is supporting evidence (the
+// variant's. It stops at that line; at a known server's "finished starting"
+// line (lab.ServerStarted: a server names what it deploys at start-up
+// before that); when the log has not grown for LogQuiet; when the log ends;
+// or after LogWait in all. The line is supporting evidence (the
 // verdict rests on the image ID), so a log without it is a note, not an
 // error: the note tells a silent log from one that could not be read. It
 // returns an error only when ctx itself ends.
@@ -367,15 +368,20 @@ func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, erro
 
 	grew := make(chan struct{}, 1)
 	type scanned struct {
-		line string
-		err  error
+		line    string
+		started bool // the server said it had finished starting
+		err     error
 	}
 	result := make(chan scanned, 1)
 	go func() {
 		var best, other string
+		started := false
 		err := scanLines(activityReader{r: rc, grew: grew}, func(line string) bool {
 			war, _ := lab.FindDeployedWAR(c.o.Profile, line)
 			switch {
+			case war == "" && lab.ServerStarted(line):
+				started = true
+				return false // it named at start-up all it deploys
 			case war == "":
 				return true
 			case lab.VariantOfWAR(war) != "":
@@ -389,7 +395,7 @@ func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, erro
 		if best == "" {
 			best = other
 		}
-		result <- scanned{best, err}
+		result <- scanned{best, started, err}
 	}()
 
 	// finish turns what the scan found into the result; why is "quiet"
@@ -400,6 +406,8 @@ func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, erro
 			return done(logRead{line: r.line})
 		case ctx.Err() != nil:
 			return logRead{}, fmt.Errorf("reading the log of pod %s: %w", pod.Name, ctx.Err())
+		case r.started:
+			return done(logRead{note: "the log named no WAR: the server said it had finished starting without naming one"})
 		case why == "quiet":
 			return done(logRead{note: fmt.Sprintf("the log named no WAR: it was silent for %s with the container running and ready", c.o.LogQuiet)})
 		case why == "bound" || lctx.Err() != nil:
