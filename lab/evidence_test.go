@@ -227,7 +227,12 @@ func FuzzDeployedWAR(f *testing.F) {
 	f.Add(`WFLYSRV0027: Starting deployment of "node.war`)
 	f.Add(`deploy "x.war" "registry.war"`)
 	f.Add("\x00APPSRV0027: Starting deployment of \"\xff.war\"")
+	f.Add(`WFLYSRV0025: JBoss EAP 7.4.19.GA started in 9512ms - Started 321 of 550 services`)
+	f.Add(`appserver: APPSRV0025: Listening on [::]:8080 with 2 deployment(s)`)
 	f.Fuzz(func(t *testing.T, line string) {
+		if ServerStarted(line) && !strings.Contains(line, "WFLYSRV002") && !strings.Contains(line, "APPSRV0025") {
+			t.Errorf("ServerStarted(%q) without a known server's started message", line)
+		}
 		for _, p := range []Profile{{}, ProfileWildFly, ProfileAppServer, ProfileGeneric} {
 			v, war := LogVariant(p, line)
 			fwar, format := FindDeployedWAR(p, line)
