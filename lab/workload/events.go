@@ -234,7 +234,7 @@ type statusCatchUp struct {
 // sync but puts the reason into the pod status only at its next sync, and
 // after a failed sync its pod worker waits about ten seconds before the
 // next one. An update of the pod's annotations makes it sync at once.
-// Checked in Kubernetes v1.34.4, pkg/kubelet:
+// Checked in Kubernetes v1.34.4 and v1.37.2, pkg/kubelet:
 //
 //   - kubelet.go SyncPod builds the status (generateAPIPodStatus) before
 //     the runtime's SyncPod, and only after that fills the reason cache
@@ -242,7 +242,8 @@ type statusCatchUp struct {
 //     convertToAPIContainerStatuses takes the waiting reason: a failure
 //     reaches the status one sync later;
 //   - pod_workers.go completeWork re-queues a pod whose sync failed after
-//     backOffPeriod (10 s, kubelet.go);
+//     backOffPeriod (10 s, kubelet.go), or in v1.37.2 when the image
+//     back-off expires (kubecontainer.MinBackoffExpiration; 10 s at first);
 //   - config/config.go checkAndUpdatePod turns a pod whose annotations
 //     changed (podsDifferSemantically: spec, labels, deletion fields and
 //     every annotation but the kubelet's own) into an UPDATE, while a
