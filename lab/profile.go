@@ -13,6 +13,10 @@ type Profile struct {
 	DeployLine *regexp.Regexp
 	// Example is a sample of that line, for documentation and tests.
 	Example string
+	// StartedLine, when set, matches the line with which the server says
+	// it has finished starting: everything it deploys at start-up it has
+	// named by then.
+	StartedLine *regexp.Regexp
 }
 
 // The known profiles.
@@ -22,12 +26,16 @@ var (
 		Name:       "wildfly",
 		DeployLine: regexp.MustCompile(`WFLYSRV0027: Starting deployment of "([^"]+\.war)"`),
 		Example:    `INFO  [org.jboss.as.server.deployment] (MSC service thread 1-2) WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`,
+		// WFLYSRV0025 "… started in 9512ms …", WFLYSRV0026 "… started (with errors) in …".
+		StartedLine: regexp.MustCompile(`WFLYSRV002[56]: .* started (\(with errors\) )?in \d+ms`),
 	}
 	// ProfileAppServer is pulllab's e2e base image (hack/e2e/images/appserver).
 	ProfileAppServer = Profile{
 		Name:       "appserver",
 		DeployLine: regexp.MustCompile(`APPSRV0027: Starting deployment of "([^"]+\.war)"`),
 		Example:    `appserver: APPSRV0027: Starting deployment of "node.war" from /deployments`,
+		// It logs this once every WAR is deployed, before it serves.
+		StartedLine: regexp.MustCompile(`APPSRV0025: Listening on `),
 	}
 	// ProfileGeneric takes the first quoted or bare *.war name in a line
 	// that mentions deploying.
@@ -47,7 +55,11 @@ var Profiles = map[string]Profile{
 
 // ProfileFor picks the profile of a base image reference: EAP and WildFly
 // images get the WildFly profile, pulllab's appserver image its own, and
-// anything else the generic one.
+// anything else the generic one. The profile only names what the report
+// tells a reader to look for (and which format is tried first): the log line
+// itself is recognised in every known format whatever the image is called
+// (see FindDeployedWAR), because an image's name says nothing certain about
+// the server inside it.
 func ProfileFor(image string) Profile {
 	s := strings.ToLower(image)
 	switch {
@@ -61,9 +73,48 @@ func ProfileFor(image string) Profile {
 
 // DeployedWAR returns the WAR named by a log line under the profile, or "".
 func (p Profile) DeployedWAR(line string) string {
+	if p.DeployLine == nil {
+		return ""
+	}
 	m := p.DeployLine.FindStringSubmatch(line)
 	if m == nil {
 		return ""
 	}
 	return m[1]
+}
+
+// knownProfiles is the order in which FindDeployedWAR tries the known
+// formats: the precise server message IDs before the generic pattern, so
+// that a WildFly line is reported as WildFly's.
+var knownProfiles = []Profile{ProfileWildFly, ProfileAppServer, ProfileGeneric}
+
+// FindDeployedWAR recognises a log line that names a deployed WAR in any
+// known format, the preferred profile's first (when it has a pattern) and
+// then every known one, and returns the WAR and the name of the
+// format that matched; ("", "") when the line names none.
+func FindDeployedWAR(preferred Profile, line string) (war, format string) {
+	if w := preferred.DeployedWAR(line); w != "" {
+		return w, preferred.Name
+	}
+	for _, p := range knownProfiles {
+		if p.Name == preferred.Name {
+			continue
+		}
+		if w := p.DeployedWAR(line); w != "" {
+			return w, p.Name
+		}
+	}
+	return "", ""
+}
+
+// ServerStarted reports whether a log line is a known server's "finished
+// starting" line (WildFly/EAP WFLYSRV0025/0026, the e2e appserver's
+// APPSRV0025), whatever profile the base image's name suggested.
+func ServerStarted(line string) bool {
+	for _, p := range knownProfiles {
+		if p.StartedLine != nil && p.StartedLine.MatchString(line) {
+			return true
+		}
+	}
+	return false
 }

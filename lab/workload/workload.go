@@ -32,15 +32,35 @@ import (
 
 // Defaults for the Options durations.
 const (
-	DefaultLogWait       = 2 * time.Minute
 	DefaultPullTimeout   = 10 * time.Minute
 	DefaultDeleteTimeout = 3 * time.Minute
+	// DefaultLogWait bounds the whole wait for the log line naming the
+	// deployed WAR. It matters only for a log that keeps growing without
+	// naming one (a server that says it has started, or whose log stops
+	// growing, ends the wait sooner), and leaves room for a slow EAP boot
+	// on a cold CRC, which logs all along.
+	DefaultLogWait = time.Minute
+	// DefaultLogQuiet is how long a running container's log may stay
+	// silent before pulllab stops waiting for the WAR line. The lab's pod
+	// has no readiness probe, so "ready" only means the container started:
+	// a JVM server logs its WAR during the boot that follows. Known servers
+	// end the wait with their "started" line (lab.ServerStarted); for any
+	// other, the longest pause in such a boot log is the JVM's own start
+	// before the server's first line (one to three seconds on a busy CRC
+	// VM), and the log path (runtime log file → kubelet → API server) adds
+	// well under a second. Five seconds covers both, and a server that
+	// never names its WAR costs that much per running case.
+	DefaultLogQuiet = 5 * time.Second
 	// DefaultEventWait bounds the wait for the event that matches a pod's
 	// terminal state (events reach the API server after the status does).
 	DefaultEventWait = 5 * time.Second
 	// DefaultStatusWait bounds the wait for the pod status to show a state
 	// the kubelet's events already reported (for the report's pod line).
-	DefaultStatusWait = 20 * time.Second
+	// pulllab makes the kubelet sync the pod at once (see catchUp), which
+	// publishes the status within a fraction of a second; when that has
+	// not happened in two seconds the kubelet's own next sync is up to ten
+	// seconds away, and the report says the reason rests on the event.
+	DefaultStatusWait = 2 * time.Second
 )
 
 // Options configure a Client.
@@ -53,9 +73,12 @@ type Options struct {
 	LabID string
 	// Profile says how to find the log line naming the deployed WAR.
 	Profile lab.Profile
-	// LogWait is how long to follow a running pod's log for that line
-	// (default DefaultLogWait).
+	// LogWait is how long at most to follow a running pod's log for that
+	// line (default DefaultLogWait).
 	LogWait time.Duration
+	// LogQuiet ends that wait when the log has not grown for so long
+	// (default DefaultLogQuiet).
+	LogQuiet time.Duration
 	// PullTimeout bounds Warm's wait for the image pull (default
 	// DefaultPullTimeout).
 	PullTimeout time.Duration
@@ -89,6 +112,9 @@ var _ lab.Workload = (*Client)(nil)
 func New(cs kubernetes.Interface, o Options) *Client {
 	if o.LogWait <= 0 {
 		o.LogWait = DefaultLogWait
+	}
+	if o.LogQuiet <= 0 {
+		o.LogQuiet = DefaultLogQuiet
 	}
 	if o.PullTimeout <= 0 {
 		o.PullTimeout = DefaultPullTimeout
