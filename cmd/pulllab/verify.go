@@ -127,6 +127,9 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAccess(ctx, backend); err != nil {
+		return err
+	}
 	archives, err := variantWARs()
 	if err != nil {
 		return err
@@ -156,6 +159,23 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		return err
 	}
 	return runErr
+}
+
+// accessChecker is a backend that can ask the cluster, before changing
+// anything, whether the user may do all the lab needs.
+type accessChecker interface {
+	CheckAccess(ctx context.Context) error
+}
+
+// checkAccess runs the backend's up-front permission check (as 'up' does),
+// so a user without the rights gets one list of what is missing (exit 2)
+// instead of the first raw Forbidden error half-way through.
+func checkAccess(ctx context.Context, b lab.Backend) error {
+	ac, ok := b.(accessChecker)
+	if !ok {
+		return nil
+	}
+	return ac.CheckAccess(ctx)
 }
 
 // variantWARs packs both variants' web archives.
