@@ -119,8 +119,15 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if o.dryRun {
 		fmt.Fprintln(g.out, "Dry run: nothing is changed. This plan starts from an empty lab; a real run reads what the node")
 		fmt.Fprintln(g.out, "and the registry hold before every case and does only what is missing.")
+		model := lab.RemovesAllAppTags
+		if o.registry != "" {
+			model = lab.RemovesTag
+			fmt.Fprintln(g.out, "With --registry (plain Kubernetes) \"registry has none\" removes only the case's tag.")
+		} else {
+			fmt.Fprintln(g.out, "On OpenShift \"registry has none\" deletes the app's ImageStream: every app tag goes.")
+		}
 		fmt.Fprintln(g.out)
-		return lab.NewPlan(cases, lab.State{}).Format(g.out)
+		return lab.NewPlanFor(cases, lab.State{}, model).Format(g.out)
 	}
 
 	backend, err := newBackend(ctx, g, o)

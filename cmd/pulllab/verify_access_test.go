@@ -93,3 +93,22 @@ func TestVerifyChecksPermissionsFirst(t *testing.T) {
 		}
 	}
 }
+
+// The dry run plans for the backend it will meet: OpenShift (no
+// --registry) deletes the app ImageStream for "registry has none".
+func TestVerifyDryRunModelsTheRegistry(t *testing.T) {
+	code, out, stderr := runCmdForTest(t, "verify", "--dry-run", "--extended")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "delete the app's ImageStream custom-image-java") {
+		t.Errorf("OpenShift dry run does not say it deletes the ImageStream:\n%s", out)
+	}
+	code, out, stderr = runCmdForTest(t, "verify", "--dry-run", "--extended", "--registry", "127.0.0.1:5000")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(out, "ImageStream custom-image-java") || !strings.Contains(out, "remove the tag v1 from the registry") {
+		t.Errorf("Kubernetes dry run:\n%s", out)
+	}
+}
