@@ -299,7 +299,7 @@ func (b *Backend) Prepare(ctx context.Context) error {
 	if err := b.ensureDebugNamespace(ctx, node.Name); err != nil {
 		return err
 	}
-	image, err := b.debugImage(ctx)
+	image, err := b.debugImage(ctx, node.Name)
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,7 @@ func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string
 	if err != nil {
 		return nil, err.Error()
 	}
-	image, err := b.debugImage(ctx)
+	image, err := b.debugImage(ctx, node.Name)
 	if err != nil {
 		return nil, err.Error()
 	}
