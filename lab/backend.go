@@ -205,4 +205,8 @@ type Environment struct {
 	// KubeletEnsureSecretPulledImages (KEP-2535) is in force: "on", "off",
 	// or "unknown", with the reason after a colon when inferred.
 	EnsureSecretPulledImages string `json:"ensureSecretPulledImages,omitempty" yaml:"ensureSecretPulledImages,omitempty"`
+	// BaseImageChoice says which base image the variants were built on and
+	// why (the default, the user's --base-image, or the arm64 default
+	// because the node is arm64).
+	BaseImageChoice string `json:"baseImageChoice,omitempty" yaml:"baseImageChoice,omitempty"`
 }

@@ -177,6 +177,10 @@ type importOutcome struct {
 	digest  string
 	reason  metav1.StatusReason
 	message string
+	// arch is the imported image's architecture (its config); archs, when
+	// set, the architectures of the manifest list the import kept.
+	arch  string
+	archs []string
 }
 
 // buildOutcome is how a fake build of a BuildConfig ends.
@@ -524,6 +528,19 @@ func (c *cluster) reactImport(a k8stesting.Action) (bool, runtime.Object, error)
 		pullSpec = repo + "@" + outc.digest
 		st.Status = metav1.Status{Status: metav1.StatusSuccess}
 		st.Image = &imagev1.Image{ObjectMeta: metav1.ObjectMeta{Name: outc.digest}, DockerImageReference: pullSpec}
+		arch := outc.arch
+		if arch == "" {
+			arch = "amd64"
+		}
+		st.Image.DockerImageMetadata = runtime.RawExtension{Raw: []byte(`{"kind":"DockerImage","apiVersion":"1.0","Architecture":"` + arch + `","Os":"linux"}`)}
+		for _, a := range outc.archs {
+			st.Image.DockerImageManifests = append(st.Image.DockerImageManifests, imagev1.ImageManifest{Digest: digestOf(a), Architecture: a, OS: "linux"})
+		}
+		if _, err := c.image.Tracker().Get(imagev1.SchemeGroupVersion.WithResource("images"), "", outc.digest); err != nil {
+			if err := c.image.Tracker().Create(imagev1.SchemeGroupVersion.WithResource("images"), st.Image.DeepCopy(), ""); err != nil {
+				return true, nil, err
+			}
+		}
 	} else {
 		st.Status = metav1.Status{Status: metav1.StatusFailure, Reason: outc.reason, Message: outc.message}
 	}

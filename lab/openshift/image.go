@@ -102,6 +102,9 @@ func (b *Backend) BaseImageStreamTag() string { return b.base.IST() }
 
 // ImportBase is the `up` step "image": EnsureBase with its own step line.
 func (b *Backend) ImportBase(ctx context.Context) (lab.BaseImage, error) {
+	if err := b.chooseBase(ctx); err != nil {
+		return lab.BaseImage{}, err
+	}
 	b.status.Start("Importing the base image %s", b.base.Ref)
 	defer b.status.End(false)
 	bi, err := b.EnsureBase(ctx)
@@ -119,6 +122,9 @@ func (b *Backend) ImportBase(ctx context.Context) (lab.BaseImage, error) {
 // from the same reference is reused. A registry that refuses the cluster's
 // credentials gives an error naming the pull secret and `pulllab doctor`.
 func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
+	if err := b.chooseBase(ctx); err != nil {
+		return lab.BaseImage{}, err
+	}
 	out := lab.BaseImage{Ref: b.base.Ref, Profile: b.o.Profile.Name}
 	isc := b.c.Image.ImageV1().ImageStreams(b.o.Namespace)
 	is, err := isc.Get(ctx, b.base.Stream, metav1.GetOptions{})
@@ -132,6 +138,13 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	default:
 		if d := importedDigest(is, b.base); d != "" {
 			b.log.WithFields(map[string]any{"imagestreamtag": b.base.IST(), "digest": d}).Debug("base image already imported")
+			img, err := b.c.Image.ImageV1().Images().Get(ctx, d, metav1.GetOptions{})
+			if err != nil {
+				return out, fmt.Errorf("reading the imported base image %s: %w", d, err)
+			}
+			if err := b.checkArch(ctx, img); err != nil {
+				return out, err
+			}
 			out.Digest = d
 			return out, nil
 		}
@@ -148,6 +161,9 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	}
 	d, err := importResult(res, b.base.Ref)
 	if err != nil {
+		return out, err
+	}
+	if err := b.checkArch(ctx, res.Status.Images[0].Image); err != nil {
 		return out, err
 	}
 	out.Digest = d
