@@ -239,4 +239,8 @@ type Environment struct {
 	// (or inferred, and marked so); EnsureSecretPulledImages is filled
 	// from it.
 	KubeletImageCredentials *KubeletImageCredentials `json:"kubeletImageCredentials,omitempty" yaml:"kubeletImageCredentials,omitempty"`
+	// BaseImageChoice says which base image the variants were built on and
+	// why (the default, the user's --base-image, or the arm64 default
+	// because the node is arm64).
+	BaseImageChoice string `json:"baseImageChoice,omitempty" yaml:"baseImageChoice,omitempty"`
 }

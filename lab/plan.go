@@ -42,6 +42,39 @@ type Op struct {
 	Tag  string `json:"tag" yaml:"tag"`
 	// Variant is set for OpPointApp and OpWarmNode.
 	Variant Variant `json:"variant,omitempty" yaml:"variant,omitempty"`
+	// AllTags is set for OpRemoveApp when the backend removes every app
+	// tag at once (OpenShift deletes the app's ImageStream).
+	AllTags bool `json:"allTags,omitempty" yaml:"allTags,omitempty"`
+}
+
+// RegistryModel says what the backend's RemoveApp removes, so the plan
+// simulates what the runner will really do.
+type RegistryModel int
+
+const (
+	// RemovesTag: RemoveApp removes only the given tag (an OCI registry:
+	// pulllab deletes the tag's manifest and puts the other tags back).
+	RemovesTag RegistryModel = iota
+	// RemovesAllAppTags: RemoveApp removes every app tag (OpenShift: it
+	// deletes the ImageStream custom-image-java, v1 and latest alike, as
+	// the article does with `oc delete is`).
+	RemovesAllAppTags
+)
+
+// AllAppTagsRemover is implemented by a backend whose RemoveApp removes
+// every app tag at once.
+type AllAppTagsRemover interface {
+	// RemovesAllAppTags reports whether RemoveApp removes every app tag.
+	RemovesAllAppTags() bool
+}
+
+// ModelOf returns the RegistryModel of backend b: RemovesAllAppTags when
+// it says so, else RemovesTag.
+func ModelOf(b any) RegistryModel {
+	if r, ok := b.(AllAppTagsRemover); ok && r.RemovesAllAppTags() {
+		return RemovesAllAppTags
+	}
+	return RemovesTag
 }
 
 // Cost is the operation's relative cost.
@@ -61,6 +94,9 @@ func (o Op) String() string {
 	case OpPointApp:
 		return fmt.Sprintf("point the registry tag %s at the %s variant (%s)", o.Tag, o.Variant, o.Variant.WAR())
 	case OpRemoveApp:
+		if o.AllTags {
+			return fmt.Sprintf("delete the app's ImageStream %s, so that the registry serves nothing under %s (nor under any other app tag)", AppName, o.Tag)
+		}
 		return fmt.Sprintf("remove the tag %s from the registry", o.Tag)
 	case OpWarmNode:
 		return fmt.Sprintf("warm the node: point the tag %s at the %s variant (%s) and pull it with a warm-up pod (imagePullPolicy Always)", o.Tag, o.Variant, o.Variant.WAR())
@@ -103,10 +139,12 @@ const maxPlanTags = 4
 // the search can memoise on it.
 type simState struct {
 	node, reg [maxPlanTags]hcode
+	// allTags: RemoveApp removes every app tag (RemovesAllAppTags).
+	allTags bool
 }
 
-func simFromState(s State, tags []string) simState {
-	var x simState
+func simFromState(s State, tags []string, m RegistryModel) simState {
+	x := simState{allTags: m == RemovesAllAppTags}
 	for i, t := range tags {
 		x.node[i] = codeOf(s.NodeAt(t))
 		x.reg[i] = codeOf(s.RegistryAt(t))
@@ -131,6 +169,11 @@ func (x simState) apply(op Op, i int) simState {
 		x.reg[i] = codeOf(Holds(op.Variant))
 	case OpRemoveApp:
 		x.reg[i] = hNone
+		if op.AllTags {
+			for j := range x.reg {
+				x.reg[j] = hNone
+			}
+		}
 	case OpWarmNode:
 		x.reg[i] = codeOf(Holds(op.Variant))
 		x.node[i] = codeOf(Holds(op.Variant))
@@ -177,7 +220,7 @@ func (x simState) reach(i int, tag string, c Case, out *[]Op) (simState, int) {
 		if v := c.Registry.Variant(); v != "" {
 			do(Op{Kind: OpPointApp, Tag: tag, Variant: v})
 		} else {
-			do(Op{Kind: OpRemoveApp, Tag: tag})
+			do(Op{Kind: OpRemoveApp, Tag: tag, AllTags: x.allTags})
 		}
 	}
 	return x, cost
@@ -195,10 +238,11 @@ func (x simState) effect(i int, c Case) simState {
 	return x
 }
 
-// opsFor returns the smallest change from s to the case's state.
-func opsFor(s State, c Case) []Op {
+// opsFor returns the smallest change from s to the case's state, for a
+// backend of model m.
+func opsFor(s State, c Case, m RegistryModel) []Op {
 	tag := c.Ref.Tag()
-	ops, _, _ := simFromState(s, []string{tag}).ops(0, tag, c)
+	ops, _, _ := simFromState(s, []string{tag}, m).ops(0, tag, c)
 	return ops
 }
 
@@ -241,8 +285,14 @@ type PlanStep struct {
 // exact: dynamic programming over the subsets of cases and the simulated
 // states, which is small for the matrix's ten cases. Among orders of equal
 // cost it picks the one that is lexicographically smallest by case ID, so
-// plans are deterministic. Case IDs must be unique.
+// plans are deterministic. Case IDs must be unique. The registry is
+// modelled per tag (RemovesTag); NewPlanFor takes the backend's model.
 func NewPlan(cases []Case, start State) Plan {
+	return NewPlanFor(cases, start, RemovesTag)
+}
+
+// NewPlanFor is NewPlan for a backend whose RemoveApp acts as m says.
+func NewPlanFor(cases []Case, start State, m RegistryModel) Plan {
 	cs := append([]Case(nil), cases...)
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
 	tags := caseTags(cs)
@@ -253,7 +303,7 @@ func NewPlan(cases []Case, start State) Plan {
 	for _, c := range cs {
 		p.ti = append(p.ti, slices.Index(tags, c.Ref.Tag()))
 	}
-	x := simFromState(start, tags)
+	x := simFromState(start, tags, m)
 	best := p.solve(0, uint64(1)<<len(cs)-1, x)
 
 	plan := Plan{Start: start.Clone(), Cost: best.cost}

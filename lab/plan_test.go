@@ -109,14 +109,19 @@ func kubelet(c Case, node, reg Holding) (Expect, Holding) {
 	}
 }
 
-// applyOpIndependently is the test's own model of the operations.
-func applyOpIndependently(s State, op Op) State {
+// applyOpIndependently is the test's own model of the operations on a
+// backend of model m: the OpenShift backend's RemoveApp deletes the whole
+// ImageStream, so every app tag goes.
+func applyOpIndependently(s State, op Op, m RegistryModel) State {
 	s = s.Clone()
 	switch op.Kind {
 	case OpPointApp:
 		s.Registry[op.Tag] = Holds(op.Variant)
 	case OpRemoveApp:
 		delete(s.Registry, op.Tag)
+		if m == RemovesAllAppTags {
+			clear(s.Registry)
+		}
 	case OpWarmNode:
 		s.Registry[op.Tag] = Holds(op.Variant)
 		s.Node[op.Tag] = Holds(op.Variant)
@@ -134,7 +139,7 @@ func applyOpIndependently(s State, op Op) State {
 // checkPlan runs a plan through the independent model and checks that every
 // case's state holds before it and that the kubelet then does what the case
 // expects.
-func checkPlan(t *testing.T, cases []Case, start State, p Plan) {
+func checkPlan(t *testing.T, cases []Case, start State, p Plan, m RegistryModel) {
 	t.Helper()
 	ids := planIDs(p)
 	var want []int
@@ -168,7 +173,10 @@ func checkPlan(t *testing.T, cases []Case, start State, p Plan) {
 			} else {
 				regOps++
 			}
-			s = applyOpIndependently(s, op)
+			if op.Kind == OpRemoveApp && op.AllTags != (m == RemovesAllAppTags) {
+				t.Errorf("case %d: %v does not say what the backend removes", c.ID, op)
+			}
+			s = applyOpIndependently(s, op, m)
 			cost += op.Cost()
 		}
 		if nodeOps > 1 || regOps > 1 {
@@ -179,8 +187,11 @@ func checkPlan(t *testing.T, cases []Case, start State, p Plan) {
 			t.Fatalf("start %v, order %v: case %d starts with node=%s registry=%s, needs node=%s registry=%s",
 				start.key(), ids, c.ID, n, r, c.Node, c.Registry)
 		}
-		if step.Ready.NodeAt(tag) != n || step.Ready.RegistryAt(tag) != r {
-			t.Errorf("case %d: plan says it starts in %s, the model says node=%s registry=%s", c.ID, describeTag(step.Ready, tag), n, r)
+		for _, other := range caseTags(cases) {
+			if step.Ready.NodeAt(other) != s.NodeAt(other) || step.Ready.RegistryAt(other) != s.RegistryAt(other) {
+				t.Errorf("start %v, case %d: plan says %s is %s before the pod, the model says node=%s registry=%s",
+					start.key(), c.ID, other, describeTag(step.Ready, other), s.NodeAt(other), s.RegistryAt(other))
+			}
 		}
 		out, left := kubelet(c, n, r)
 		if out != c.Expect {
@@ -194,17 +205,61 @@ func checkPlan(t *testing.T, cases []Case, start State, p Plan) {
 }
 
 func TestPlanIsValidFromAnyStart(t *testing.T) {
-	for _, extended := range []bool{false, true} {
-		cases := Matrix(extended)
-		starts := allStates([]string{AppTag, LatestTag})
-		if testing.Short() && extended {
-			starts = starts[:16]
-		}
-		t.Run(fmt.Sprintf("extended=%v", extended), func(t *testing.T) {
-			for _, start := range starts {
-				checkPlan(t, cases, start, NewPlan(cases, start))
+	for _, m := range []RegistryModel{RemovesTag, RemovesAllAppTags} {
+		for _, extended := range []bool{false, true} {
+			cases := Matrix(extended)
+			starts := allStates([]string{AppTag, LatestTag})
+			if testing.Short() && extended {
+				starts = starts[:16]
 			}
-		})
+			t.Run(fmt.Sprintf("model=%d/extended=%v", m, extended), func(t *testing.T) {
+				for _, start := range starts {
+					checkPlan(t, cases, start, NewPlanFor(cases, start, m), m)
+				}
+			})
+		}
+	}
+}
+
+// On OpenShift "registry has none" deletes the app's ImageStream: v1 and
+// latest both go. The plan must show that (and a plan that models only the
+// one tag is caught by checkPlan's independent model).
+func TestPlanModelsTheWholeImageStream(t *testing.T) {
+	start := State{Registry: map[string]Holding{AppTag: HoldsRegistry, LatestTag: HoldsRegistry}, Node: map[string]Holding{}}
+	c3, _ := CaseByID(3)   // node none, registry none, by v1
+	c10, _ := CaseByID(10) // by latest
+	step3 := func(p Plan) PlanStep {
+		for _, s := range p.Steps {
+			if s.Case.ID == 3 {
+				return s
+			}
+		}
+		t.Fatal("no case 3")
+		return PlanStep{}
+	}
+	perTag := step3(NewPlanFor([]Case{c3, c10}, start, RemovesTag))
+	whole := step3(NewPlanFor([]Case{c3, c10}, start, RemovesAllAppTags))
+	if got := perTag.Ready.RegistryAt(LatestTag); got != HoldsRegistry {
+		t.Errorf("per tag: latest = %s after removing v1, want it kept", got)
+	}
+	if got := whole.Ready.RegistryAt(LatestTag); got != HoldsNone {
+		t.Errorf("whole ImageStream: latest = %s after removing the stream, want none", got)
+	}
+	i := slices.IndexFunc(whole.Ops, func(o Op) bool { return o.Kind == OpRemoveApp })
+	if i < 0 || !whole.Ops[i].AllTags || whole.Ops[i].String() != "delete the app's ImageStream custom-image-java, so that the registry serves nothing under v1 (nor under any other app tag)" {
+		t.Errorf("ops = %+v", whole.Ops)
+	}
+	// The per-tag plan disagrees with the independent ImageStream model,
+	// so checkPlan would catch a backend planned with the wrong model.
+	s := applyOpIndependently(start, Op{Kind: OpRemoveApp, Tag: AppTag, AllTags: true}, RemovesAllAppTags)
+	if perTag.Ready.RegistryAt(LatestTag) == s.RegistryAt(LatestTag) {
+		t.Error("the per-tag plan agrees with the ImageStream model; the check could not catch the mismatch")
+	}
+	// The extended matrix from an empty lab on OpenShift.
+	p := NewPlanFor(Matrix(true), State{}, RemovesAllAppTags)
+	checkPlan(t, Matrix(true), State{}, p, RemovesAllAppTags)
+	if ModelOf(struct{}{}) != RemovesTag {
+		t.Error("ModelOf: a backend that says nothing removes per tag")
 	}
 }
 
@@ -227,14 +282,14 @@ func permutations(ids []int, fn func([]int)) {
 
 // orderCost is the cost of running cases in a given order under the
 // planner's model.
-func orderCost(order []int, start State) int {
+func orderCost(order []int, start State, m RegistryModel) int {
 	var cases []Case
 	for _, id := range order {
 		c, _ := CaseByID(id)
 		cases = append(cases, c)
 	}
 	tags := caseTags(cases)
-	x := simFromState(start, tags)
+	x := simFromState(start, tags, m)
 	total := 0
 	for _, c := range cases {
 		i := slices.Index(tags, c.Ref.Tag())
@@ -270,17 +325,19 @@ func TestPlanIsOptimalAndTieBreaksByID(t *testing.T) {
 			c, _ := CaseByID(id)
 			cases = append(cases, c)
 		}
-		p := NewPlan(cases, in.start)
-		best, bestOrder := -1, []int(nil)
-		sorted := slices.Sorted(slices.Values(in.ids))
-		permutations(sorted, func(order []int) {
-			c := orderCost(order, in.start)
-			if best < 0 || c < best || c == best && slices.Compare(order, bestOrder) < 0 {
-				best, bestOrder = c, slices.Clone(order)
+		for _, m := range []RegistryModel{RemovesTag, RemovesAllAppTags} {
+			p := NewPlanFor(cases, in.start, m)
+			best, bestOrder := -1, []int(nil)
+			sorted := slices.Sorted(slices.Values(in.ids))
+			permutations(sorted, func(order []int) {
+				c := orderCost(order, in.start, m)
+				if best < 0 || c < best || c == best && slices.Compare(order, bestOrder) < 0 {
+					best, bestOrder = c, slices.Clone(order)
+				}
+			})
+			if p.Cost != best || !slices.Equal(planIDs(p), bestOrder) {
+				t.Errorf("model %d, cases %v from %s: plan %v cost %d, best %v cost %d", m, in.ids, in.start.key(), planIDs(p), p.Cost, bestOrder, best)
 			}
-		})
-		if p.Cost != best || !slices.Equal(planIDs(p), bestOrder) {
-			t.Errorf("cases %v from %s: plan %v cost %d, best %v cost %d", in.ids, in.start.key(), planIDs(p), p.Cost, bestOrder, best)
 		}
 	}
 }
@@ -315,7 +372,7 @@ func TestOpsFor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := State{Node: map[string]Holding{AppTag: tc.node}, Registry: map[string]Holding{AppTag: tc.reg}}
-			if got := opsFor(s, tc.c); !slices.Equal(got, tc.want) {
+			if got := opsFor(s, tc.c, RemovesTag); !slices.Equal(got, tc.want) {
 				t.Errorf("opsFor = %v, want %v", got, tc.want)
 			}
 		})

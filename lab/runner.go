@@ -122,7 +122,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 	} else {
 		x.status.End(true)
 	}
-	plan := NewPlan(cases, state)
+	plan := NewPlanFor(cases, state, ModelOf(r.Backend))
 	ids := make([]string, len(plan.Steps))
 	for i, s := range plan.Steps {
 		ids[i] = fmt.Sprint(s.Case.ID)
@@ -317,7 +317,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	if err != nil {
 		return fail(err.Error())
 	}
-	for _, op := range opsFor(before, c) {
+	for _, op := range opsFor(before, c, ModelOf(b)) {
 		cr.Steps = append(cr.Steps, op.String())
 		x.res.Performance.Operations++
 		log.Info(op.String())

@@ -119,12 +119,22 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	if o.dryRun {
 		fmt.Fprintln(g.out, "Dry run: nothing is changed. This plan starts from an empty lab; a real run reads what the node")
 		fmt.Fprintln(g.out, "and the registry hold before every case and does only what is missing.")
+		model := lab.RemovesAllAppTags
+		if o.registry != "" {
+			model = lab.RemovesTag
+			fmt.Fprintln(g.out, "With --registry (plain Kubernetes) \"registry has none\" removes only the case's tag.")
+		} else {
+			fmt.Fprintln(g.out, "On OpenShift \"registry has none\" deletes the app's ImageStream: every app tag goes.")
+		}
 		fmt.Fprintln(g.out)
-		return lab.NewPlan(cases, lab.State{}).Format(g.out)
+		return lab.NewPlanFor(cases, lab.State{}, model).Format(g.out)
 	}
 
 	backend, err := newBackend(ctx, g, o)
 	if err != nil {
+		return err
+	}
+	if err := checkAccess(ctx, backend); err != nil {
 		return err
 	}
 	archives, err := variantWARs()
@@ -156,6 +166,23 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		return err
 	}
 	return runErr
+}
+
+// accessChecker is a backend that can ask the cluster, before changing
+// anything, whether the user may do all the lab needs.
+type accessChecker interface {
+	CheckAccess(ctx context.Context) error
+}
+
+// checkAccess runs the backend's up-front permission check (as 'up' does),
+// so a user without the rights gets one list of what is missing (exit 2)
+// instead of the first raw Forbidden error half-way through.
+func checkAccess(ctx context.Context, b lab.Backend) error {
+	ac, ok := b.(accessChecker)
+	if !ok {
+		return nil
+	}
+	return ac.CheckAccess(ctx)
 }
 
 // variantWARs packs both variants' web archives.

@@ -45,7 +45,7 @@ func TestVerifyDryRunPrintsThePlan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := lab.NewPlan(cases, lab.State{})
+			plan := lab.NewPlanFor(cases, lab.State{}, lab.RemovesAllAppTags)
 			pos := -1
 			for _, c := range plan.Cases() {
 				i := strings.Index(out, lab.CaseTitle(c))

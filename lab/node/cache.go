@@ -35,10 +35,12 @@ import (
 const (
 	DefaultStartTimeout = 5 * time.Minute
 	DefaultStopTimeout  = 2 * time.Minute
-	// DefaultInUseWait bounds the retries of a removal that the runtime
-	// refuses because a container still uses the image (the kubelet removes
-	// the containers of a deleted pod shortly after the pod is gone).
-	DefaultInUseWait = 30 * time.Second
+	// DefaultInUseWait bounds the wait, after the runtime refused to remove
+	// an image because a container still uses it, until no container does:
+	// CRI-O refuses while even a stopped container uses the image, and the
+	// kubelet can take about a minute to remove the containers of a deleted
+	// pod.
+	DefaultInUseWait = 2 * time.Minute
 )
 
 // DebugContainer is the name of the debug pod's container (as in
@@ -69,11 +71,14 @@ type Options struct {
 	// DefaultStartTimeout); StopTimeout the wait for it to go.
 	StartTimeout time.Duration
 	StopTimeout  time.Duration
-	// InUseWait bounds the retries of a removal refused because the image is
-	// in use (default DefaultInUseWait); InUseRetry is the pause between
-	// them (default 2s).
+	// InUseWait bounds the wait until no container uses an image whose
+	// removal the runtime refused (default DefaultInUseWait); InUseRetry is
+	// the interval between looks at `crictl ps -a` (default 2s).
 	InUseWait  time.Duration
 	InUseRetry time.Duration
+	// Progress receives a line for the user when a removal has to wait
+	// (default: logged at info level).
+	Progress func(msg string)
 	// Log receives debug messages and warnings (default: discarded).
 	Log logrus.FieldLogger
 }
@@ -108,6 +113,10 @@ func New(cs kubernetes.Interface, ex Execer, o Options) *Cache {
 		l := logrus.New()
 		l.SetOutput(io.Discard)
 		o.Log = l
+	}
+	if o.Progress == nil {
+		log := o.Log
+		o.Progress = func(msg string) { log.Info(msg) }
 	}
 	return &Cache{cs: cs, ex: ex, o: o}
 }
@@ -380,7 +389,7 @@ func (c *Cache) Remove(ctx context.Context, ref string) error {
 		return nil
 	}
 	for _, img := range targets {
-		if err := c.rmi(ctx, img.ID); err != nil {
+		if err := c.rmi(ctx, img); err != nil {
 			return fmt.Errorf("removing %s (image %s) from node %s: %w", ref, img.ID, c.o.Node, err)
 		}
 		log.WithField("id", img.ID).Debug("removed image")
@@ -402,12 +411,17 @@ func (c *Cache) Remove(ctx context.Context, ref string) error {
 	return nil
 }
 
-// rmi removes one image by ID, retrying while it is in use. An image that
-// vanished meanwhile is fine.
-func (c *Cache) rmi(ctx context.Context, id string) error {
+// rmi removes one image by ID. When the runtime refuses because a
+// container still uses the image (CRI-O does so even for a stopped
+// container, which the kubelet removes up to about a minute after its pod
+// is gone), it waits — bounded by InUseWait, saying what it waits for —
+// until `crictl ps -a` shows no container using the image, and tries
+// again. An image that vanished meanwhile is fine.
+func (c *Cache) rmi(ctx context.Context, img lab.NodeImage) error {
 	deadline := time.Now().Add(c.o.InUseWait)
+	announced := false
 	for {
-		_, err := c.crictl(ctx, "rmi", id)
+		_, err := c.crictl(ctx, "rmi", img.ID)
 		if err == nil {
 			return nil
 		}
@@ -415,25 +429,113 @@ func (c *Cache) rmi(ctx context.Context, id string) error {
 		if !errors.As(err, &ee) {
 			return err
 		}
-		msg := strings.ToLower(string(ee.Stderr))
 		switch {
-		case strings.Contains(msg, "no such image"):
+		case strings.Contains(strings.ToLower(string(ee.Stderr)), "no such image"):
 			return nil
-		case strings.Contains(msg, "in use") && time.Now().Before(deadline):
-			c.o.Log.WithField("id", id).Debug("image in use; waiting for the kubelet to remove the container")
-			t := time.NewTimer(c.o.InUseRetry)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
-		case strings.Contains(msg, "in use"):
-			return fmt.Errorf("%w: a container still uses the image; delete the lab's pods first (pulllab down)", err)
-		default:
+		case !InUseRefusal(ee.Stderr):
 			return err
 		}
+		users, err := c.waitUnused(ctx, img, deadline, &announced)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return fmt.Errorf("the runtime refuses to remove the image while a container uses it, and %s still %s it after %s: the kubelet has not removed %s; delete the lab's pods (pulllab down) or remove the containers on the node with 'crictl rm'",
+				describeContainers(users), verb(len(users), "uses", "use"), c.o.InUseWait, verb(len(users), "it", "them"))
+		}
 	}
+}
+
+// waitUnused polls `crictl ps -a` until no container uses img, or until
+// deadline, and returns the containers that still use it then. The first
+// time it has to wait it says so through Progress. When no container uses
+// img at the first look (the runtime refused all the same), it pauses one
+// interval so that the caller's retry is not immediate.
+func (c *Cache) waitUnused(ctx context.Context, img lab.NodeImage, deadline time.Time, announced *bool) ([]Container, error) {
+	first := true
+	for {
+		users, err := c.containersUsing(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		if (len(users) == 0 && !first) || !time.Now().Before(deadline) {
+			return users, nil
+		}
+		if len(users) > 0 && !*announced {
+			*announced = true
+			c.o.Progress(fmt.Sprintf("node %s: %s still %s image %s, and the runtime will not remove an image a container uses; waiting up to %s for the kubelet to remove %s",
+				c.o.Node, describeContainers(users), verb(len(users), "uses", "use"), shortID(img.ID), time.Until(deadline).Round(time.Second), verb(len(users), "it", "them")))
+		}
+		c.o.Log.WithFields(logrus.Fields{"image": img.ID, "containers": len(users)}).Debug("waiting until no container uses the image")
+		first = false
+		t := time.NewTimer(c.o.InUseRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		if len(users) == 0 {
+			return nil, nil
+		}
+	}
+}
+
+// containersUsing lists the node's containers (all states) that use img.
+func (c *Cache) containersUsing(ctx context.Context, img lab.NodeImage) ([]Container, error) {
+	out, err := c.crictl(ctx, "ps", "-a", "-o", "json")
+	if err != nil {
+		return nil, fmt.Errorf("listing the containers on node %s: %w", c.o.Node, err)
+	}
+	all, err := ParseContainers(out)
+	if err != nil {
+		return nil, fmt.Errorf("listing the containers on node %s: %w", c.o.Node, err)
+	}
+	var users []Container
+	for _, ctr := range all {
+		if ctr.Uses(img) {
+			users = append(users, ctr)
+		}
+	}
+	return users, nil
+}
+
+// describeContainers names containers for a message: `container
+// custom-image-java (pod pulllab/x, CONTAINER_EXITED)`, up to three.
+func describeContainers(cs []Container) string {
+	var parts []string
+	for i, ctr := range cs {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more", len(cs)-3))
+			break
+		}
+		name := ctr.Name
+		if name == "" {
+			name = shortID(ctr.ID)
+		}
+		d := name + " ("
+		if ctr.Pod != "" {
+			d += "pod " + ctr.Pod + ", "
+		}
+		parts = append(parts, d+strings.ToLower(strings.TrimPrefix(ctr.State, "CONTAINER_"))+")")
+	}
+	return verb(len(cs), "container ", "containers ") + strings.Join(parts, ", ")
+}
+
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// shortID is the first 13 characters of an ID, as crictl shows them.
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 13 {
+		return id[:13]
+	}
+	return id
 }
 
 // Inspect returns what the runtime knows about one image (ID or reference),

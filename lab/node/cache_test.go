@@ -31,9 +31,16 @@ type fakeRuntime struct {
 	mu     sync.Mutex
 	images []lab.NodeImage
 	calls  []string
-	// inUse makes the next n removals fail as CRI-O does for an image a
-	// container uses; sticky keeps removals from having any effect.
-	inUse  int
+	// containers are the node's containers (any state); CRI-O refuses to
+	// remove an image while one of them uses it. The kubelet removes an
+	// exited container right after `crictl ps -a` has listed it gcAfter times
+	// (0: never).
+	containers []fakeContainer
+	gcAfter    int
+	psCalls    int
+	// refusal is the stderr format of an in-use refusal (%s: the image ID).
+	refusal string
+	// sticky keeps removals from having any effect.
 	sticky bool
 	// fail makes every command fail with this exit error.
 	fail *ExitError
@@ -72,11 +79,41 @@ func (f *fakeRuntime) Exec(_ context.Context, ns, pod, container string, argv []
 		}
 		b, _ := json.MarshalIndent(doc, "", "  ")
 		return b, nil, nil
+	case strings.Join(args, " ") == "ps -a -o json":
+		f.psCalls++
+		type ctr struct {
+			ID       string            `json:"id"`
+			Metadata map[string]any    `json:"metadata"`
+			Image    map[string]string `json:"image"`
+			ImageRef string            `json:"imageRef"`
+			State    string            `json:"state"`
+			Labels   map[string]string `json:"labels"`
+		}
+		doc := struct {
+			Containers []ctr `json:"containers"`
+		}{Containers: []ctr{}}
+		var keep []fakeContainer
+		for _, c := range f.containers {
+			doc.Containers = append(doc.Containers, ctr{ID: c.id, Metadata: map[string]any{"name": c.name, "attempt": 0},
+				Image: map[string]string{"image": c.image}, ImageRef: c.image, State: c.state,
+				Labels: map[string]string{"io.kubernetes.pod.name": "custom-image-java-1", "io.kubernetes.pod.namespace": "pulllab"}})
+			if f.gcAfter == 0 || c.state != "CONTAINER_EXITED" || f.psCalls < f.gcAfter {
+				keep = append(keep, c)
+			}
+		}
+		f.containers = keep
+		b, _ := json.Marshal(doc)
+		return b, nil, nil
 	case len(args) == 2 && args[0] == "rmi":
-		if f.inUse > 0 {
-			f.inUse--
-			msg := []byte(`time="…" level=fatal msg="error of removing image \"` + args[1] + `\": rpc error: code = Unknown desc = image used by 3f2a…: image is in use by a container"`)
-			return nil, msg, &ExitError{Argv: argv, Code: 1, Stderr: msg}
+		for _, c := range f.containers {
+			if c.image == args[1] {
+				format := f.refusal
+				if format == "" {
+					format = crioRefusalNew
+				}
+				msg := []byte(fmt.Sprintf(format, args[1], c.id))
+				return nil, msg, &ExitError{Argv: argv, Code: 1, Stderr: msg}
+			}
 		}
 		for i, img := range f.images {
 			if img.ID == args[1] {
@@ -95,6 +132,21 @@ func (f *fakeRuntime) Exec(_ context.Context, ns, pod, container string, argv []
 	}
 	return nil, nil, fmt.Errorf("unexpected crictl %v", args)
 }
+
+// fakeContainer is a container on the fake node.
+type fakeContainer struct{ id, name, image, state string }
+
+// How crictl reports CRI-O's refusal to remove an image a container uses:
+// CRI-O's RemoveImage (server/image_remove.go) returns "delete image: %w"
+// of containers/storage's "image used by <container>: image is in use by a
+// container"; crictl wraps it in its own words, which changed between
+// versions (%[1]s: the image, %[2]s: the container).
+const (
+	crioRefusalOld = `time="2026-12-03T10:01:02Z" level=fatal msg="error of removing image \"%[1]s\": rpc error: code = Unknown desc = delete image: image used by %[2]s: image is in use by a container"`
+	crioRefusalNew = `E1203 10:01:02.123456    4242 remote_image.go:270] "RemoveImage from image service failed" err="rpc error: code = Unknown desc = delete image: image used by %[2]s: image is in use by a container" image="%[1]s"
+time="2026-12-03T10:01:02Z" level=error msg="error of removing image \"%[1]s\": rpc error: code = Unknown desc = delete image: image used by %[2]s: image is in use by a container"
+time="2026-12-03T10:01:02Z" level=fatal msg="unable to remove the image(s)"`
+)
 
 func readTestdataBytes(name string) []byte {
 	b, _ := os.ReadFile(filepath.Join("testdata", name))
@@ -385,7 +437,6 @@ func TestRemove(t *testing.T) {
 		name    string
 		images  []lab.NodeImage
 		ref     string
-		inUse   int
 		sticky  bool
 		wantRmi []string
 		wantErr string
@@ -404,14 +455,12 @@ func TestRemove(t *testing.T) {
 		{name: "the base image is refused", images: []lab.NodeImage{baseImage}, ref: baseImage.RepoTags[0],
 			wantErr: "not in the lab's repositories", left: []string{"ffff"}},
 		{name: "absent is fine", images: []lab.NodeImage{baseImage}, ref: ocpRepo + ":v1", left: []string{"ffff"}},
-		{name: "in use for a moment, then removed", images: []lab.NodeImage{labOnly}, ref: ocpRepo + ":v1", inUse: 2,
-			wantRmi: []string{"rmi aaaa", "rmi aaaa", "rmi aaaa"}},
 		{name: "still there after rmi", images: []lab.NodeImage{labOnly}, ref: ocpRepo + ":v1", sticky: true,
 			wantRmi: []string{"rmi aaaa"}, wantErr: "still on node crc", left: []string{"aaaa"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt := &fakeRuntime{images: append([]lab.NodeImage{}, tt.images...), inUse: tt.inUse, sticky: tt.sticky}
+			rt := &fakeRuntime{images: append([]lab.NodeImage{}, tt.images...), sticky: tt.sticky}
 			c := newCache(newHarness(t), rt)
 			err := c.Remove(context.Background(), tt.ref)
 			if tt.wantErr == "" && err != nil {
@@ -434,12 +483,80 @@ func TestRemove(t *testing.T) {
 	}
 }
 
-func TestRemoveInUseGivesUp(t *testing.T) {
-	rt := &fakeRuntime{images: []lab.NodeImage{labOnly}, inUse: 1 << 30}
-	c := newCache(newHarness(t), rt, func(o *Options) { o.InUseWait = 20 * time.Millisecond })
-	err := c.Remove(context.Background(), ocpRepo+":v1")
-	if err == nil || !strings.Contains(err.Error(), "still uses the image") {
-		t.Errorf("err = %v", err)
+// CRI-O refuses to remove an image while a container — even a stopped one
+// — uses it, and the kubelet removes the containers of a deleted pod up to
+// about a minute later. Remove then waits, bounded and saying what for,
+// until `crictl ps -a` shows no container using the image, and removes it.
+func TestRemoveWaitsUntilNoContainerUsesTheImage(t *testing.T) {
+	exited := fakeContainer{id: "c0ffee0000000000000000000000000000000000000000000000000000000001", name: "custom-image-java", image: "aaaa", state: "CONTAINER_EXITED"}
+	running := exited
+	running.state = "CONTAINER_RUNNING"
+	other := fakeContainer{id: "c0ffee02", name: "bystander", image: "ffff", state: "CONTAINER_EXITED"}
+	tests := []struct {
+		name       string
+		containers []fakeContainer
+		gcAfter    int
+		refusal    string
+		wantErr    string
+		wantRmi    int
+		wantPS     int
+		wantWaited bool
+	}{
+		{name: "no container: removed at once, no ps", containers: []fakeContainer{other}, wantRmi: 1, wantPS: 0},
+		{name: "stopped container removed by the kubelet on the 3rd look", containers: []fakeContainer{exited, other}, gcAfter: 3,
+			wantRmi: 2, wantPS: 4, wantWaited: true},
+		{name: "same with the older crictl wording", containers: []fakeContainer{exited}, gcAfter: 2, refusal: crioRefusalOld,
+			wantRmi: 2, wantPS: 3, wantWaited: true},
+		{name: "the kubelet never removes it: bounded, says what to do", containers: []fakeContainer{exited}, wantWaited: true,
+			wantErr: "container custom-image-java (pod pulllab/custom-image-java-1, exited) still uses it after 200ms: the kubelet has not removed it; delete the lab's pods (pulllab down)"},
+		{name: "a running container is not removed by the kubelet either", containers: []fakeContainer{running}, gcAfter: 1, wantWaited: true,
+			wantErr: "(pod pulllab/custom-image-java-1, running) still uses it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &fakeRuntime{images: []lab.NodeImage{labOnly}, containers: tt.containers, gcAfter: tt.gcAfter, refusal: tt.refusal}
+			var progress []string
+			c := newCache(newHarness(t), rt, func(o *Options) {
+				o.InUseWait = 200 * time.Millisecond
+				o.InUseRetry = 5 * time.Millisecond
+				o.Progress = func(m string) { progress = append(progress, m) }
+			})
+			err := c.Remove(context.Background(), ocpRepo+":v1")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(rt.rmiCalls()); got != tt.wantRmi {
+					t.Errorf("rmi calls = %d, want %d", got, tt.wantRmi)
+				}
+				if rt.psCalls != tt.wantPS {
+					t.Errorf("ps calls = %d, want %d", rt.psCalls, tt.wantPS)
+				}
+			}
+			if tt.wantWaited != (len(progress) == 1) {
+				t.Fatalf("progress = %q, want one line: %v", progress, tt.wantWaited)
+			}
+			if tt.wantWaited && (!strings.Contains(progress[0], "still uses image aaaa") || !strings.Contains(progress[0], "waiting up to") ||
+				!strings.Contains(progress[0], "for the kubelet to remove it")) {
+				t.Errorf("progress = %q", progress[0])
+			}
+		})
+	}
+}
+
+func TestRemoveCancelledWhileWaiting(t *testing.T) {
+	rt := &fakeRuntime{images: []lab.NodeImage{labOnly}, containers: []fakeContainer{{id: "c1", name: "x", image: "aaaa", state: "CONTAINER_EXITED"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := newCache(newHarness(t), rt, func(o *Options) {
+		o.InUseRetry = 5 * time.Millisecond
+		o.Progress = func(string) { cancel() }
+	})
+	if err := c.Remove(ctx, ocpRepo+":v1"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
 

@@ -243,3 +243,105 @@ func ParseVersion(data []byte) (string, error) {
 	}
 	return name + " " + version, nil
 }
+
+// Container is one container of `crictl ps -a -o json`: what pulllab needs
+// to tell whether it still uses an image.
+type Container struct {
+	// ID is the runtime's container ID.
+	ID string
+	// Name is the container's name (metadata.name).
+	Name string
+	// Image is the image the container was created from as the runtime
+	// reports it (a name or an image ID, depending on the runtime).
+	Image string
+	// ImageRef is the runtime's reference to that image (usually its ID).
+	ImageRef string
+	// State is e.g. CONTAINER_RUNNING or CONTAINER_EXITED.
+	State string
+	// Pod is "namespace/name" of the container's pod, from the kubelet's
+	// labels, when present.
+	Pod string
+}
+
+// ParseContainers parses the output of `crictl ps -a -o json` (the CRI
+// ListContainers response in proto3 JSON). Unknown fields are ignored; a
+// container without an id is an error.
+func ParseContainers(data []byte) ([]Container, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("parsing crictl ps: empty output")
+	}
+	var resp struct {
+		Containers []*struct {
+			ID       string `json:"id"`
+			Metadata *struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Image *struct {
+				Image string `json:"image"`
+			} `json:"image"`
+			ImageRef string            `json:"imageRef"`
+			State    string            `json:"state"`
+			Labels   map[string]string `json:"labels"`
+		} `json:"containers"`
+	}
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return nil, fmt.Errorf("parsing crictl ps: %w", err)
+	}
+	out := make([]Container, 0, len(resp.Containers))
+	for i, c := range resp.Containers {
+		if c == nil {
+			continue
+		}
+		if c.ID == "" {
+			return nil, fmt.Errorf("parsing crictl ps: container %d has no id", i)
+		}
+		ctr := Container{ID: c.ID, ImageRef: c.ImageRef, State: c.State}
+		if c.Metadata != nil {
+			ctr.Name = c.Metadata.Name
+		}
+		if c.Image != nil {
+			ctr.Image = c.Image.Image
+		}
+		if n := c.Labels["io.kubernetes.pod.name"]; n != "" {
+			ctr.Pod = c.Labels["io.kubernetes.pod.namespace"] + "/" + n
+		}
+		out = append(out, ctr)
+	}
+	return out, nil
+}
+
+// Uses reports whether the container was created from img: its image or
+// image reference is img's ID (with or without the "sha256:" prefix) or
+// one of img's tags or digests.
+func (c Container) Uses(img lab.NodeImage) bool {
+	bare := func(s string) string { return strings.TrimPrefix(s, "sha256:") }
+	for _, r := range []string{c.ImageRef, c.Image} {
+		if r == "" {
+			continue
+		}
+		if bare(r) == bare(img.ID) {
+			return true
+		}
+		for _, ref := range append(append([]string{}, img.RepoTags...), img.RepoDigests...) {
+			if r == ref {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// InUseRefusal reports whether crictl's error output says that the runtime
+// refused to remove an image because a container uses it. CRI-O (through
+// containers/storage) says "image used by <container>: image is in use by a
+// container", wrapped by crictl in its own words, which differ between
+// crictl versions; the match is on the runtime's part only and ignores case.
+func InUseRefusal(stderr []byte) bool {
+	s := strings.ToLower(string(stderr))
+	for _, m := range []string{"in use by a container", "image used by", "is in use", "mounted as volume to container"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}

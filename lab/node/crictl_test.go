@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -309,6 +310,79 @@ func TestParseVersion(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("ParseVersion = %q, %v; want %q", got, err, tt.want)
+		}
+	}
+}
+
+func TestParseContainers(t *testing.T) {
+	data := []byte(`{"containers":[
+	 {"id":"c1","podSandboxId":"p1","metadata":{"name":"custom-image-java","attempt":0},
+	  "image":{"image":"sha256:aaaa","annotations":{}},"imageRef":"sha256:aaaa","state":"CONTAINER_EXITED","createdAt":"1764756000000000000",
+	  "labels":{"io.kubernetes.pod.name":"custom-image-java-1","io.kubernetes.pod.namespace":"pulllab"}},
+	 {"id":"c2","image":{"image":"registry.example.com/app:1"},"imageRef":"","state":"CONTAINER_RUNNING"},
+	 null]}`)
+	got, err := ParseContainers(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Container{
+		{ID: "c1", Name: "custom-image-java", Image: "sha256:aaaa", ImageRef: "sha256:aaaa", State: "CONTAINER_EXITED", Pod: "pulllab/custom-image-java-1"},
+		{ID: "c2", Image: "registry.example.com/app:1", State: "CONTAINER_RUNNING"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	img := lab.NodeImage{ID: "aaaa", RepoTags: []string{"r/x:1"}}
+	if !got[0].Uses(img) || got[1].Uses(img) {
+		t.Errorf("Uses by ID with sha256: prefix: %v %v", got[0].Uses(img), got[1].Uses(img))
+	}
+	if !got[1].Uses(lab.NodeImage{ID: "zz", RepoTags: []string{"registry.example.com/app:1"}}) {
+		t.Error("Uses by tag")
+	}
+	for _, bad := range []string{"", "{", `{"containers":[{"state":"CONTAINER_RUNNING"}]}`} {
+		if _, err := ParseContainers([]byte(bad)); err == nil {
+			t.Errorf("ParseContainers(%q) succeeded", bad)
+		}
+	}
+}
+
+func FuzzParseContainers(f *testing.F) {
+	f.Add([]byte(`{"containers":[{"id":"c1","metadata":{"name":"n"},"image":{"image":"i"},"imageRef":"r","state":"CONTAINER_EXITED","labels":{"io.kubernetes.pod.name":"p"}}]}`))
+	f.Add([]byte(`{"containers":null}`))
+	f.Add([]byte(`{"containers":[{"id":"c","metadata":null,"image":null,"labels":null}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cs, err := ParseContainers(data)
+		if err != nil {
+			return
+		}
+		for _, c := range cs {
+			if c.ID == "" {
+				t.Errorf("container without id: %+v", c)
+			}
+			_ = c.Uses(lab.NodeImage{ID: c.ImageRef})
+		}
+	})
+}
+
+// The in-use refusal is recognised in every wording crictl has used for
+// CRI-O's error, and nothing else is mistaken for it.
+func TestInUseRefusal(t *testing.T) {
+	tests := []struct {
+		stderr string
+		want   bool
+	}{
+		{`time="…" level=fatal msg="error of removing image \"aaaa\": rpc error: code = Unknown desc = delete image: image used by c0ffee: image is in use by a container"`, true},
+		{"E1203 10:01:02.123456 4242 remote_image.go:270] \"RemoveImage from image service failed\" err=\"rpc error: code = Unknown desc = delete image: image used by c0ffee: image is in use by a container\" image=\"aaaa\"\nlevel=fatal msg=\"unable to remove the image(s)\"", true},
+		{`rpc error: code = Unknown desc = Image Is In Use By A Container`, true},
+		{`rpc error: code = Unknown desc = image "x" is mounted as volume to container with ID: c1`, true},
+		{`rpc error: code = Unknown desc = no such image aaaa`, false},
+		{`rpc error: code = Unavailable desc = connection error: dial unix /var/run/crio/crio.sock: connect: permission denied`, false},
+		{`context deadline exceeded`, false},
+		{``, false},
+	}
+	for _, tt := range tests {
+		if got := InUseRefusal([]byte(tt.stderr)); got != tt.want {
+			t.Errorf("InUseRefusal(%q) = %v, want %v", tt.stderr, got, tt.want)
 		}
 	}
 }

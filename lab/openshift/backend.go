@@ -152,6 +152,13 @@ type Backend struct {
 	appRepo   string
 	stashRepo string
 	base      baseRef
+	// baseDefaulted: the base image is the default, not chosen by the user,
+	// so an arm64 node may get DefaultArm64BaseImage instead.
+	baseDefaulted bool
+	// baseChosen is set once chooseBase ran; baseReason says which base
+	// image runs and why (lab.Environment.BaseImageChoice).
+	baseChosen bool
+	baseReason string
 
 	// Site is the lab's node: the workload client, the node debug pod,
 	// and the lab.Workload and lab.NodeCache methods.
@@ -205,6 +212,7 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 	if ns := o.Namespace; ns == "default" || ns == "openshift" || strings.HasPrefix(ns, "openshift-") || strings.HasPrefix(ns, "kube-") {
 		return nil, &OptionError{Flag: "--namespace", Value: ns, Reason: "default, openshift, openshift-* and kube-* are the cluster's own projects; choose another name"}
 	}
+	baseDefaulted := o.BaseImage == "" || o.BaseImage == DefaultBaseImage
 	if o.BaseImage == "" {
 		o.BaseImage = DefaultBaseImage
 	}
@@ -253,6 +261,8 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 		stashRepo: InternalRegistry + "/" + o.Namespace + "/" + lab.StashName,
 		base:      base,
 		builds:    map[lab.Variant]lab.Build{},
+
+		baseDefaulted: baseDefaulted,
 	}
 	b.Site = site.New(site.Options{Namespace: o.Namespace, Node: o.Node, PickNode: c.PickNode, Workload: c.Workload, Log: b.log})
 	return b, nil
@@ -299,7 +309,7 @@ func (b *Backend) Prepare(ctx context.Context) error {
 	if err := b.ensureDebugNamespace(ctx, node.Name); err != nil {
 		return err
 	}
-	image, err := b.debugImage(ctx)
+	image, err := b.debugImage(ctx, node.Name)
 	if err != nil {
 		return err
 	}

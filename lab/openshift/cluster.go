@@ -247,28 +247,31 @@ func (b *Backend) waitNamespace(ctx context.Context, name string) (*corev1.Names
 	return ns, err
 }
 
-// serviceAccounts must carry an image pull secret before the lab can build
-// (builder) and before its pods can pull from the internal registry
-// (default): a pod created earlier would get no pull secret and fail to pull
-// for a reason the lab does not study.
+// serviceAccounts must carry a usable image pull secret before the lab can
+// build (builder) and before its pods can pull from the internal registry
+// (default): a pod created earlier would get no credentials and fail to
+// pull for a reason the lab does not study.
 var serviceAccounts = []string{"builder", "default"}
 
 // waitServiceAccounts waits until the project's builder and default service
-// accounts have their internal-registry pull secrets.
+// accounts each reference a pull secret that holds registry credentials.
+// A reference alone is not enough: since OpenShift 4.16 the
+// openshift-controller-manager first points the service account at its
+// kubernetes.io/dockercfg Secret and creates that Secret with an empty
+// ".dockercfg" ("{}"), and fills in the registry entries a moment later.
 func (b *Backend) waitServiceAccounts(ctx context.Context) error {
 	var waiting string
 	err := b.poll(ctx, func(ctx context.Context) (bool, error) {
 		for _, name := range serviceAccounts {
-			sa, err := b.c.Kube.CoreV1().ServiceAccounts(b.o.Namespace).Get(ctx, name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				waiting = fmt.Sprintf("service account %q does not exist yet", name)
-				return false, nil
-			}
+			why, err := b.serviceAccountNotReady(ctx, name)
 			if err != nil {
 				return false, err
 			}
-			if len(sa.ImagePullSecrets) == 0 {
-				waiting = fmt.Sprintf("service account %q has no image pull secret yet", name)
+			if why != "" {
+				if why != waiting {
+					b.log.WithField("serviceAccount", name).Debug("waiting: " + why)
+				}
+				waiting = why
 				return false, nil
 			}
 		}
@@ -281,6 +284,63 @@ func (b *Backend) waitServiceAccounts(ctx context.Context) error {
 		return fmt.Errorf("waiting for the service accounts of project %q: %w", b.o.Namespace, err)
 	}
 	return nil
+}
+
+// serviceAccountNotReady says why service account name cannot pull yet, or
+// "" when one of its image pull secrets holds registry credentials.
+func (b *Backend) serviceAccountNotReady(ctx context.Context, name string) (string, error) {
+	ns := b.o.Namespace
+	sa, err := b.c.Kube.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Sprintf("service account %q does not exist yet", name), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading service account %s/%s: %w", ns, name, err)
+	}
+	if len(sa.ImagePullSecrets) == 0 {
+		return fmt.Sprintf("service account %q has no image pull secret yet", name), nil
+	}
+	why := ""
+	for _, ref := range sa.ImagePullSecrets {
+		sec, err := b.c.Kube.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			why = fmt.Sprintf("the image pull secret %q of service account %q does not exist yet", ref.Name, name)
+			continue
+		case err != nil:
+			return "", fmt.Errorf("reading the image pull secret %s/%s of service account %q: %w", ns, ref.Name, name, err)
+		}
+		if registries := pullSecretRegistries(sec); registries > 0 {
+			return "", nil
+		}
+		why = fmt.Sprintf("the image pull secret %q of service account %q holds no registry credentials yet", ref.Name, name)
+	}
+	return why, nil
+}
+
+// pullSecretRegistries counts the registries a pull secret has credentials
+// for: the entries of a kubernetes.io/dockercfg Secret's ".dockercfg"
+// (registry → auth) or of a kubernetes.io/dockerconfigjson Secret's
+// ".dockerconfigjson" "auths". Anything unreadable counts as none. Nothing
+// of the secret's content is returned or logged.
+func pullSecretRegistries(s *corev1.Secret) int {
+	switch s.Type {
+	case corev1.SecretTypeDockercfg:
+		var m map[string]json.RawMessage
+		if json.Unmarshal(s.Data[corev1.DockerConfigKey], &m) != nil {
+			return 0
+		}
+		return len(m)
+	case corev1.SecretTypeDockerConfigJson:
+		var c struct {
+			Auths map[string]json.RawMessage `json:"auths"`
+		}
+		if json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &c) != nil {
+			return 0
+		}
+		return len(c.Auths)
+	}
+	return 0
 }
 
 // labels are the labels of everything the backend creates.

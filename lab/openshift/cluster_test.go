@@ -113,7 +113,7 @@ func TestConnectProjectExists(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCluster(t, tt.ns, readySA("builder"), readySA("default"))
+			c := newCluster(t, tt.ns, readySA("builder"), readySA("default"), pullSecret("builder", true), pullSecret("default", true))
 			b := c.backend(Options{})
 			err := b.Connect(context.Background())
 			if tt.wantErr != "" {
@@ -189,6 +189,70 @@ func TestConnectWaitsForPullSecrets(t *testing.T) {
 	err := b.Connect(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "image pull secret") || !strings.Contains(err.Error(), "image-registry") {
 		t.Fatalf("err = %v, want it to explain the missing pull secrets", err)
+	}
+}
+
+// The 4.16+ sequence: the service accounts already point at their
+// dockercfg Secrets but the Secrets are still empty ("{}"); the wait goes
+// on until they hold registry credentials, and says what it waits for
+// when they never do (without printing the secret).
+func TestConnectWaitsForAUsablePullSecret(t *testing.T) {
+	old := pollInterval
+	pollInterval = 10 * time.Millisecond
+	t.Cleanup(func() { pollInterval = old })
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testNS, Labels: map[string]string{lab.LabelManagedBy: lab.ManagedBy, lab.LabelLabID: "x"}}}
+	tests := []struct {
+		name    string
+		objs    []runtime.Object
+		fill    bool
+		wantErr string
+	}{
+		{name: "empty secrets never filled", objs: []runtime.Object{readySA("builder"), readySA("default"), pullSecret("builder", false), pullSecret("default", false)},
+			wantErr: `the image pull secret "builder-dockercfg-abcde" of service account "builder" holds no registry credentials yet`},
+		{name: "referenced secret missing", objs: []runtime.Object{readySA("builder"), readySA("default")},
+			wantErr: `the image pull secret "builder-dockercfg-abcde" of service account "builder" does not exist yet`},
+		{name: "filled while waiting", objs: []runtime.Object{readySA("builder"), readySA("default"), pullSecret("builder", false), pullSecret("default", false)}, fill: true},
+		{name: "a dockerconfigjson secret counts too", objs: []runtime.Object{readySA("builder"), readySA("default"), pullSecret("builder", true), &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "default-dockercfg-abcde", Namespace: testNS},
+			Type:       corev1.SecretTypeDockerConfigJson,
+			Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"r.example.com":{"auth":"eA=="}}}`)},
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCluster(t, append([]runtime.Object{ns}, tt.objs...)...)
+			timeout := 200 * time.Millisecond
+			if tt.fill {
+				timeout = 10 * time.Second
+				go func() {
+					time.Sleep(50 * time.Millisecond) // the controller fills the secrets a moment later
+					for _, sa := range serviceAccounts {
+						if _, err := c.kube.CoreV1().Secrets(testNS).Update(context.Background(), pullSecret(sa, true), metav1.UpdateOptions{}); err != nil {
+							t.Error(err)
+						}
+					}
+				}()
+			}
+			b := c.backend(Options{WaitTimeout: timeout})
+			err := b.Connect(context.Background())
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "not-a-real-token") {
+				t.Error("the pull secret leaked into the error")
+			}
+			for _, e := range c.hook.AllEntries() {
+				if s, _ := e.String(); strings.Contains(s, "not-a-real-token") || strings.Contains(s, "eA==") {
+					t.Errorf("the pull secret leaked into the log: %s", s)
+				}
+			}
+		})
 	}
 }
 

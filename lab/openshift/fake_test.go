@@ -177,6 +177,10 @@ type importOutcome struct {
 	digest  string
 	reason  metav1.StatusReason
 	message string
+	// arch is the imported image's architecture (its config); archs, when
+	// set, the architectures of the manifest list the import kept.
+	arch  string
+	archs []string
 }
 
 // buildOutcome is how a fake build of a BuildConfig ends.
@@ -361,7 +365,23 @@ func ourProject(labels map[string]string) []runtime.Object {
 	}
 	return []runtime.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testNS, Labels: labels}},
-		readySA("builder"), readySA("default"),
+		readySA("builder"), readySA("default"), pullSecret("builder", true), pullSecret("default", true),
+	}
+}
+
+// pullSecret is the internal-registry pull secret of service account sa
+// as openshift-controller-manager makes it: first with an empty
+// ".dockercfg" ("{}"), then filled with the registry's entries.
+func pullSecret(sa string, filled bool) *corev1.Secret {
+	cfg := "{}"
+	if filled {
+		cfg = `{"image-registry.openshift-image-registry.svc:5000":{"username":"<token>","password":"not-a-real-token","email":"serviceaccount@example.org","auth":"bm90LWEtcmVhbC10b2tlbg=="}}`
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: sa + "-dockercfg-abcde", Namespace: testNS,
+			Annotations: map[string]string{"openshift.io/internal-registry-auth-token.service-account": sa}},
+		Type: corev1.SecretTypeDockercfg,
+		Data: map[string][]byte{corev1.DockerConfigKey: []byte(cfg)},
 	}
 }
 
@@ -412,7 +432,12 @@ func (c *cluster) reactProjectRequest(a k8stesting.Action) (bool, runtime.Object
 	for _, sa := range []string{"builder", "default", "deployer"} {
 		o := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: pr.Name}}
 		if ready {
-			o.ImagePullSecrets = []corev1.LocalObjectReference{{Name: sa + "-dockercfg-xyz12"}}
+			sec := pullSecret(sa, true)
+			sec.Namespace = pr.Name
+			o.ImagePullSecrets = []corev1.LocalObjectReference{{Name: sec.Name}}
+			if err := c.kube.Tracker().Create(corev1.SchemeGroupVersion.WithResource("secrets"), sec, pr.Name); err != nil {
+				return true, nil, err
+			}
 		}
 		if err := c.kube.Tracker().Create(gvrSAs, o, pr.Name); err != nil {
 			return true, nil, err
@@ -503,6 +528,19 @@ func (c *cluster) reactImport(a k8stesting.Action) (bool, runtime.Object, error)
 		pullSpec = repo + "@" + outc.digest
 		st.Status = metav1.Status{Status: metav1.StatusSuccess}
 		st.Image = &imagev1.Image{ObjectMeta: metav1.ObjectMeta{Name: outc.digest}, DockerImageReference: pullSpec}
+		arch := outc.arch
+		if arch == "" {
+			arch = "amd64"
+		}
+		st.Image.DockerImageMetadata = runtime.RawExtension{Raw: []byte(`{"kind":"DockerImage","apiVersion":"1.0","Architecture":"` + arch + `","Os":"linux"}`)}
+		for _, a := range outc.archs {
+			st.Image.DockerImageManifests = append(st.Image.DockerImageManifests, imagev1.ImageManifest{Digest: digestOf(a), Architecture: a, OS: "linux"})
+		}
+		if _, err := c.image.Tracker().Get(imagev1.SchemeGroupVersion.WithResource("images"), "", outc.digest); err != nil {
+			if err := c.image.Tracker().Create(imagev1.SchemeGroupVersion.WithResource("images"), st.Image.DeepCopy(), ""); err != nil {
+				return true, nil, err
+			}
+		}
 	} else {
 		st.Status = metav1.Status{Status: metav1.StatusFailure, Reason: outc.reason, Message: outc.message}
 	}

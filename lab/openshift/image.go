@@ -13,9 +13,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/node"
 	"github.com/pulllab/pulllab/manifests"
 )
 
@@ -100,6 +102,9 @@ func (b *Backend) BaseImageStreamTag() string { return b.base.IST() }
 
 // ImportBase is the `up` step "image": EnsureBase with its own step line.
 func (b *Backend) ImportBase(ctx context.Context) (lab.BaseImage, error) {
+	if err := b.chooseBase(ctx); err != nil {
+		return lab.BaseImage{}, err
+	}
 	b.status.Start("Importing the base image %s", b.base.Ref)
 	defer b.status.End(false)
 	bi, err := b.EnsureBase(ctx)
@@ -117,6 +122,9 @@ func (b *Backend) ImportBase(ctx context.Context) (lab.BaseImage, error) {
 // from the same reference is reused. A registry that refuses the cluster's
 // credentials gives an error naming the pull secret and `pulllab doctor`.
 func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
+	if err := b.chooseBase(ctx); err != nil {
+		return lab.BaseImage{}, err
+	}
 	out := lab.BaseImage{Ref: b.base.Ref, Profile: b.o.Profile.Name}
 	isc := b.c.Image.ImageV1().ImageStreams(b.o.Namespace)
 	is, err := isc.Get(ctx, b.base.Stream, metav1.GetOptions{})
@@ -130,6 +138,13 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	default:
 		if d := importedDigest(is, b.base); d != "" {
 			b.log.WithFields(map[string]any{"imagestreamtag": b.base.IST(), "digest": d}).Debug("base image already imported")
+			img, err := b.c.Image.ImageV1().Images().Get(ctx, d, metav1.GetOptions{})
+			if err != nil {
+				return out, fmt.Errorf("reading the imported base image %s: %w", d, err)
+			}
+			if err := b.checkArch(ctx, img); err != nil {
+				return out, err
+			}
 			out.Digest = d
 			return out, nil
 		}
@@ -146,6 +161,9 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	}
 	d, err := importResult(res, b.base.Ref)
 	if err != nil {
+		return out, err
+	}
+	if err := b.checkArch(ctx, res.Status.Images[0].Image); err != nil {
 		return out, err
 	}
 	out.Digest = d
@@ -257,26 +275,94 @@ func (b *Backend) createImageStream(ctx context.Context, name string) (*imagev1.
 	return got, nil
 }
 
+// nodeHeldDebugImages are system containers whose image every OpenShift
+// node already holds and that has sh and chroot, in order of preference:
+//   - openshift-dns, DaemonSet node-resolver, container dns-node-resolver:
+//     the release's "cli" image (RHEL with bash and coreutils, hence
+//     /bin/sh and chroot); cluster-dns-operator runs it on every Linux node
+//     with /bin/bash -c, so it is there and starts on every node, CRC
+//     included;
+//   - openshift-machine-config-operator, DaemonSet machine-config-daemon:
+//     the machine-config-operator image (RHEL, runs commands in the host's
+//     root with chroot), also on every node.
+//
+// The node's own pods tell which image that is on this release; no pull
+// is needed, so the debug pod starts offline and at once.
+var nodeHeldDebugImages = []struct{ namespace, container string }{
+	{"openshift-dns", "dns-node-resolver"},
+	{"openshift-machine-config-operator", "machine-config-daemon"},
+}
+
 // debugImage returns the node debug pod's image: Options.DebugImage, else
-// the pull spec of openshift/tools:latest as `oc debug node` resolves it,
-// else FallbackDebugImage.
-func (b *Backend) debugImage(ctx context.Context) (string, error) {
+// the image of a system container already running on node (see
+// nodeHeldDebugImages), else the pull spec of openshift/tools:latest as
+// `oc debug node` resolves it, else FallbackDebugImage. The last two are
+// not in CRC's bundle: the first start pulls a large image, and the user
+// is told so.
+func (b *Backend) debugImage(ctx context.Context, node string) (string, error) {
 	if b.o.DebugImage != "" {
 		return b.o.DebugImage, nil
 	}
+	if img, where := b.nodeHeldImage(ctx, node); img != "" {
+		b.log.WithFields(map[string]any{"image": img, "from": where}).Debug("the debug pod uses an image the node already holds")
+		return img, nil
+	}
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	img := FallbackDebugImage
 	is, err := b.c.Image.ImageV1().ImageStreams("openshift").Get(ctx, "tools", metav1.GetOptions{})
 	switch {
 	case err == nil:
 		for _, t := range is.Status.Tags {
 			if t.Tag == "latest" && len(t.Items) > 0 && t.Items[0].DockerImageReference != "" {
-				return t.Items[0].DockerImageReference, nil
+				img = t.Items[0].DockerImageReference
 			}
 		}
-		b.log.Warnf("the ImageStream openshift/tools has no latest image; the debug pod uses %s", FallbackDebugImage)
+		if img == FallbackDebugImage {
+			b.log.Warnf("the ImageStream openshift/tools has no latest image; the debug pod uses %s", FallbackDebugImage)
+		}
 	case ctx.Err() != nil:
 		return "", ctx.Err()
 	default:
 		b.log.WithError(err).Warnf("could not read the ImageStream openshift/tools; the debug pod uses %s", FallbackDebugImage)
 	}
-	return FallbackDebugImage, nil
+	b.status.Warnf("No system pod on node %s shows an image with sh and chroot that the debug pod could reuse; it uses %s instead, which the node may not hold: its first pull is large (several hundred MB) and needs the network; waiting up to %s for it (or pass --debug-image with an image the node holds)",
+		node, img, b.debugStartTimeout())
+	return img, nil
+}
+
+// debugStartTimeout is how long the debug pod may take to start.
+func (b *Backend) debugStartTimeout() time.Duration {
+	return node.DefaultStartTimeout
+}
+
+// nodeHeldImage returns the image of the first running system container
+// of nodeHeldDebugImages on node, and where it was found; "" when none.
+func (b *Backend) nodeHeldImage(ctx context.Context, nodeName string) (image, where string) {
+	for _, c := range nodeHeldDebugImages {
+		pods, err := b.c.Kube.CoreV1().Pods(c.namespace).List(ctx, metav1.ListOptions{
+			FieldSelector: fields.OneTermEqualSelector("spec.nodeName", nodeName).String(),
+		})
+		if err != nil {
+			b.log.WithError(err).WithField("namespace", c.namespace).Debug("could not list the node's system pods")
+			continue
+		}
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != nodeName || p.Status.Phase != corev1.PodRunning {
+				continue
+			}
+			for _, ctr := range p.Spec.Containers {
+				if ctr.Name != c.container || ctr.Image == "" {
+					continue
+				}
+				for _, st := range p.Status.ContainerStatuses {
+					if st.Name == c.container && st.State.Running != nil {
+						return ctr.Image, c.namespace + "/" + p.Name + " container " + c.container
+					}
+				}
+			}
+		}
+	}
+	return "", ""
 }

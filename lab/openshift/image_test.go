@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	imagev1 "github.com/openshift/api/image/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/pulllab/pulllab/lab"
@@ -173,29 +175,68 @@ func TestEnsureBaseOtherImage(t *testing.T) {
 	}
 }
 
+// systemPod is a running system pod on a node, as a DaemonSet makes it.
+func systemPod(ns, name, node, container, image string, running bool) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: container, Image: image}}},
+		Status:     corev1.PodStatus{Phase: corev1.PodPending},
+	}
+	if running {
+		p.Status.Phase = corev1.PodRunning
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: container, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+	}
+	return p
+}
+
+// The debug pod prefers an image the node already holds (a system
+// container known to have sh and chroot); openshift/tools, which CRC's
+// bundle does not hold, is the fallback, and the user is told that a large
+// pull is under way.
 func TestDebugImage(t *testing.T) {
-	t.Run("openshift/tools", func(t *testing.T) {
-		c := newCluster(t)
-		got, err := c.backend(Options{}).debugImage(context.Background())
-		if err != nil || got != "registry.example.com/openshift-release-dev/ocp-v4.0-art-dev@"+digestOf("tools") {
-			t.Fatalf("debugImage = %q, %v", got, err)
-		}
-	})
-	t.Run("override", func(t *testing.T) {
-		c := newCluster(t)
-		got, err := c.backend(Options{DebugImage: "registry.example.com/me/tools:1"}).debugImage(context.Background())
-		if err != nil || got != "registry.example.com/me/tools:1" {
-			t.Fatalf("debugImage = %q, %v", got, err)
-		}
-	})
-	t.Run("no tools stream", func(t *testing.T) {
-		c := newCluster(t)
-		if err := c.image.Tracker().Delete(gvrImageStreams, "openshift", "tools"); err != nil {
-			t.Fatal(err)
-		}
-		got, err := c.backend(Options{}).debugImage(context.Background())
-		if err != nil || got != FallbackDebugImage {
-			t.Fatalf("debugImage = %q, %v", got, err)
-		}
-	})
+	cli := "quay.example.com/openshift-release-dev/ocp-v4.0-art-dev@" + digestOf("cli")
+	mcd := "quay.example.com/openshift-release-dev/ocp-v4.0-art-dev@" + digestOf("mco")
+	tools := "registry.example.com/openshift-release-dev/ocp-v4.0-art-dev@" + digestOf("tools")
+	tests := []struct {
+		name     string
+		o        Options
+		objs     []runtime.Object
+		noTools  bool
+		want     string
+		wantWarn bool
+	}{
+		{name: "override", o: Options{DebugImage: "registry.example.com/me/tools:1"}, objs: []runtime.Object{systemPod("openshift-dns", "node-resolver-x", "crc", "dns-node-resolver", cli, true)},
+			want: "registry.example.com/me/tools:1"},
+		{name: "the node-resolver's cli image", objs: []runtime.Object{
+			systemPod("openshift-machine-config-operator", "machine-config-daemon-x", "crc", "machine-config-daemon", mcd, true),
+			systemPod("openshift-dns", "node-resolver-x", "crc", "dns-node-resolver", cli, true)}, want: cli},
+		{name: "the machine-config-daemon's image when no node-resolver runs here", objs: []runtime.Object{
+			systemPod("openshift-dns", "node-resolver-y", "other-node", "dns-node-resolver", cli, true),
+			systemPod("openshift-machine-config-operator", "machine-config-daemon-x", "crc", "machine-config-daemon", mcd, true)}, want: mcd},
+		{name: "not a running pod: the image may not be on the node", objs: []runtime.Object{
+			systemPod("openshift-dns", "node-resolver-x", "crc", "dns-node-resolver", cli, false)}, want: tools, wantWarn: true},
+		{name: "openshift/tools, with a warning", want: tools, wantWarn: true},
+		{name: "no tools stream", noTools: true, want: FallbackDebugImage, wantWarn: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCluster(t, tt.objs...)
+			if tt.noTools {
+				if err := c.image.Tracker().Delete(gvrImageStreams, "openshift", "tools"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := c.backend(tt.o).debugImage(context.Background(), "crc")
+			if err != nil || got != tt.want {
+				t.Fatalf("debugImage = %q, %v; want %q", got, err, tt.want)
+			}
+			warned := strings.Contains(c.status.text(), "first pull is large")
+			if warned != tt.wantWarn {
+				t.Errorf("large-pull warning = %v, want %v; status:\n%s", warned, tt.wantWarn, c.status.text())
+			}
+			if tt.wantWarn && !strings.Contains(c.status.text(), "waiting up to 5m0s") {
+				t.Errorf("the warning does not say how long it waits:\n%s", c.status.text())
+			}
+		})
+	}
 }

@@ -155,6 +155,13 @@ func (b *Backend) variantDigest(ctx context.Context, v lab.Variant) (string, err
 // "pulllab-variants:node".
 func stashTag(v lab.Variant) string { return lab.StashName + ":" + string(v) }
 
+// RemovesAllAppTags reports that RemoveApp removes every app tag (it
+// deletes the ImageStream), so the planner models it that way
+// (lab.AllAppTagsRemover).
+func (b *Backend) RemovesAllAppTags() bool { return true }
+
+var _ lab.AllAppTagsRemover = (*Backend)(nil)
+
 // RemoveApp makes the registry serve nothing under the app's tags by
 // deleting the ImageStream custom-image-java, as the article does with `oc
 // delete is`, and waits until it is gone. This removes every app tag, not

@@ -39,6 +39,7 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	}
 	env.Target = KindName
 	env.AppRepository = b.appRepo
+	env.BaseImageChoice = b.baseReason
 	return env, errors.Join(errs...)
 }
 
@@ -185,7 +186,7 @@ func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string
 	if err != nil {
 		return nil, err.Error()
 	}
-	image, err := b.debugImage(ctx)
+	image, err := b.debugImage(ctx, node.Name)
 	if err != nil {
 		return nil, err.Error()
 	}

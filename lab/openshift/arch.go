@@ -1,0 +1,131 @@
+package openshift
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	imagev1 "github.com/openshift/api/image/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/pulllab/pulllab/lab"
+)
+
+// DefaultArm64BaseImage is the base image on an arm64 node (OpenShift Local
+// on Apple silicon) when the user gave none: the EAP 7.4 image has no arm64
+// build. The WildFly S2I builder is published for amd64 and arm64 (its
+// release workflow builds linux/amd64, linux/arm64 and linux/ppc64le),
+// needs no registry credentials, deploys a WAR from a binary build the
+// same way (its S2I assemble copies a root *.war into /deployments, which
+// the server scans) and logs WFLYSRV0027 like EAP.
+const DefaultArm64BaseImage = "quay.io/wildfly/wildfly-s2i:latest-jdk21"
+
+// defaultBaseArchs are the architectures the default EAP 7.4 image is built for.
+var defaultBaseArchs = []string{"amd64", "s390x", "ppc64le"}
+
+// nodeArch is the node's architecture as the kubelet reports it (GOARCH
+// names: amd64, arm64, …), "" when it does not say.
+func nodeArch(n *corev1.Node) string {
+	if a := n.Status.NodeInfo.Architecture; a != "" {
+		return a
+	}
+	return n.Labels[corev1.LabelArchStable]
+}
+
+// chooseBase decides, once, which base image the lab builds on: the user's
+// --base-image as given; else the default, unless the node is of an
+// architecture the default is not built for (arm64), which gets
+// DefaultArm64BaseImage. It records the choice and why.
+func (b *Backend) chooseBase(ctx context.Context) error {
+	if b.baseChosen {
+		return nil
+	}
+	switch {
+	case !b.baseDefaulted:
+		b.baseReason = fmt.Sprintf("%s, given with --base-image", b.base.Ref)
+	default:
+		node, err := b.Node(ctx)
+		if err != nil {
+			return err
+		}
+		arch := nodeArch(node)
+		if arch == "" || contains(defaultBaseArchs, arch) {
+			b.baseReason = fmt.Sprintf("%s, the default (the article's JBoss EAP 7.4)", b.base.Ref)
+			break
+		}
+		ref, err := parseBaseRef(DefaultArm64BaseImage)
+		if err != nil {
+			return err
+		}
+		b.base = ref
+		b.o.Profile = lab.ProfileFor(ref.Ref)
+		b.baseReason = fmt.Sprintf("%s, because node %s is %s and the default JBoss EAP 7.4 image is built only for %s",
+			ref.Ref, node.Name, arch, strings.Join(defaultBaseArchs, ", "))
+		b.status.Infof("Node %s is %s: the base image is %s (the default EAP 7.4 image has no %s build)", node.Name, arch, ref.Ref, arch)
+	}
+	b.baseChosen = true
+	b.log.WithField("base", b.baseReason).Debug("base image chosen")
+	return nil
+}
+
+// checkArch stops before any build when the imported base image cannot run
+// on the node: it compares the node's architecture with the image's (its
+// manifest list when the import kept one, else the image's config). An
+// unknown architecture on either side is not an error.
+func (b *Backend) checkArch(ctx context.Context, img *imagev1.Image) error {
+	if img == nil {
+		return nil
+	}
+	node, err := b.Node(ctx)
+	if err != nil {
+		return err
+	}
+	want := nodeArch(node)
+	have := imageArchs(img)
+	if want == "" || len(have) == 0 || contains(have, want) {
+		return nil
+	}
+	suggest := DefaultArm64BaseImage
+	if want != "arm64" {
+		suggest = "an image built for " + want
+	}
+	return &OptionError{Flag: "--base-image", Value: b.base.Ref, Reason: fmt.Sprintf(
+		"the image is built for %s but node %s is %s, so its builds and pods would fail (exec format error); pass --base-image with an image published for %s, e.g. %s",
+		strings.Join(have, ", "), node.Name, want, want, suggest)}
+}
+
+// imageArchs returns the architectures an imported image offers: those of
+// its manifest list, else the one of its config (dockerImageMetadata).
+func imageArchs(img *imagev1.Image) []string {
+	seen := map[string]bool{}
+	for _, m := range img.DockerImageManifests {
+		if m.Architecture != "" && (m.OS == "" || m.OS == "linux") {
+			seen[m.Architecture] = true
+		}
+	}
+	if len(seen) == 0 && len(img.DockerImageMetadata.Raw) > 0 {
+		var meta struct {
+			Architecture string `json:"Architecture"`
+		}
+		if json.Unmarshal(img.DockerImageMetadata.Raw, &meta) == nil && meta.Architecture != "" {
+			seen[meta.Architecture] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
