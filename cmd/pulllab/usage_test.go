@@ -1,0 +1,122 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestUsageErrors: bad commands and flags exit 2 with one short message on
+// stderr that spells the flag as the user typed it, suggests only what is
+// close, and leaves stdout empty (issue 12, items 2 and 3).
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    []string
+		notWant []string
+	}{
+		{"unknown command", []string{"foo"}, []string{`"foo" is not a command of pulllab`, "see 'pulllab --help'"}, []string{"did you mean", "help topic"}},
+		{"typo of a command", []string{"docter"}, []string{"did you mean 'pulllab doctor'?"}, nil},
+		{"unknown subcommand", []string{"config", "foo"}, []string{`"foo" is not a command of pulllab config`, "see 'pulllab config --help'"}, []string{`""`}},
+		{"help for an unknown command", []string{"help", "foo"}, []string{`"foo" is not a command of pulllab`}, []string{"help topic"}},
+		{"unknown flag", []string{"cases", "--bogus"}, []string{"pulllab cases has no flag --bogus", "see 'pulllab cases --help'"}, []string{"-bogus\"", "did you mean", "Incorrect Usage"}},
+		{"typo of a flag", []string{"cases", "--outpt", "json"}, []string{"did you mean --output?"}, nil},
+		{"short flag", []string{"cases", "-x"}, []string{"has no flag -x"}, nil},
+		{"missing value", []string{"cases", "-o"}, []string{"-o needs a value"}, nil},
+		{"unknown global flag", []string{"--bogus", "cases"}, []string{"pulllab has no flag --bogus"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCmdForTest(t, tc.args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
+			}
+			if out != "" {
+				t.Errorf("stdout must stay empty on a usage error, got %q", out)
+			}
+			if n := strings.Count(strings.TrimSpace(stderr), "\n"); n != 0 {
+				t.Errorf("want one line on stderr, got %d:\n%s", n+1, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+			for _, w := range append(tc.notWant, "The full log is in") {
+				if strings.Contains(stderr, w) {
+					t.Errorf("stderr %q must not contain %q", stderr, w)
+				}
+			}
+		})
+	}
+}
+
+// TestLoggingFlagsAfterEveryCommand: -q, -v, --no-color and --log-level are
+// accepted after every command's name (issue 12, item 4).
+func TestLoggingFlagsAfterEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"cases"}, {"version"}, {"config", "view"}, {"completion"}, {"cases", "-o", "json"},
+	} {
+		for _, f := range [][]string{{"-q"}, {"-v"}, {"--no-color"}, {"--log-level", "info"}} {
+			full := append(append([]string{}, args...), f...)
+			if args[0] == "completion" { // flags come before the shell argument
+				full = append(append([]string{"completion"}, f...), "bash")
+			}
+			t.Run(strings.Join(full, " "), func(t *testing.T) {
+				code, _, stderr := runCmdForTest(t, full...)
+				if code != 0 {
+					t.Errorf("exit %d: %s", code, stderr)
+				}
+			})
+		}
+	}
+	// the commands that take no cluster still refuse cluster flags
+	if code, _, stderr := runCmdForTest(t, "cases", "--context", "x"); code != 2 || !strings.Contains(stderr, "no flag --context") {
+		t.Errorf("cases --context: exit %d, %q", code, stderr)
+	}
+}
+
+// TestNoColorVariable: PULLLAB_NO_COLOR and NO_COLOR take any non-empty
+// value, as the NO_COLOR convention says (issue 12, item 1).
+func TestNoColorVariable(t *testing.T) {
+	for _, v := range []string{"yes", "1", "true", "whatever", ""} {
+		t.Run("PULLLAB_NO_COLOR="+v, func(t *testing.T) {
+			t.Setenv("PULLLAB_NO_COLOR", v)
+			code, out, stderr := runCmdForTest(t, "version")
+			if code != 0 || !strings.HasPrefix(out, "pulllab ") {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+			}
+		})
+	}
+	g := newGlobals(newStreams())
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"NO_COLOR": "1"}, true},
+		{map[string]string{"NO_COLOR": ""}, false},
+		{map[string]string{"PULLLAB_NO_COLOR": "no"}, true},
+		{map[string]string{}, false},
+	} {
+		g.lookupEnv = func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+		if got := g.envSet("NO_COLOR") || g.envSet("PULLLAB_NO_COLOR"); got != tc.want {
+			t.Errorf("%v: no colour %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	cands := []string{"output", "o", "extended", "cases", "doctor", "down"}
+	for _, tc := range []struct{ in, want string }{
+		{"outpt", "output"},
+		{"outptu", "output"},
+		{"ext", "extended"},
+		{"bogus", ""},
+		{"docter", "doctor"},
+		{"x", ""},
+		{"output", ""},
+	} {
+		if got := suggest(tc.in, cands); got != tc.want {
+			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
