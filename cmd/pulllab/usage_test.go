@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -117,6 +119,59 @@ func TestSuggest(t *testing.T) {
 	} {
 		if got := suggest(tc.in, cands); got != tc.want {
 			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestOutputPaths: one rule for every file written at a user's path — no
+// unknown directory trees are created, "-" is stdout (issue 12, item 8).
+func TestOutputPaths(t *testing.T) {
+	dir := t.TempDir()
+	sample := filepath.Join("..", "..", "docs", "sample", "results.json")
+	missing := filepath.Join(dir, "no", "such", "dir")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   string
+		stderr   string
+		mustMiss string
+	}{
+		{"report into a missing directory", []string{"report", "--from", sample, "--out", filepath.Join(missing, "x.md")}, 2, "", "does not exist; create it first", filepath.Join(dir, "no")},
+		{"report to stdout with -", []string{"report", "--from", sample, "--out", "-"}, 0, "# imagePullPolicy lab report", "", ""},
+		{"init into a missing directory", []string{"init", "--path", filepath.Join(missing, "p.yaml")}, 2, "", "does not exist; create it first", filepath.Join(dir, "no")},
+		{"init to stdout with -", []string{"init", "--path", "-"}, 0, "# pulllab.yaml", "", ""},
+		{"report from a directory", []string{"report", "--from", dir}, 2, "", "cannot be read", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCmdForTest(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			if !strings.HasPrefix(out, tc.stdout) {
+				t.Errorf("stdout %q, want it to start with %q", out, tc.stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr, tc.stderr)
+			}
+			if tc.mustMiss != "" {
+				if _, err := os.Stat(tc.mustMiss); err == nil {
+					t.Errorf("%s was created", tc.mustMiss)
+				}
+			}
+		})
+	}
+	// a report written twice replaces the file and leaves no temporary file
+	out := filepath.Join(dir, "r.md")
+	for i := 0; i < 2; i++ {
+		if code, _, stderr := runCmdForTest(t, "report", "--from", sample, "--out", out); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".pulllab-") {
+			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
 }
