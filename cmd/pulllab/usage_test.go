@@ -175,3 +175,34 @@ func TestOutputPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigViewShortensAndValidates: a huge value does not blow the table
+// up, and a value verify would reject is rejected by config view too
+// (issue 12, item 11).
+func TestConfigViewShortensAndValidates(t *testing.T) {
+	t.Setenv("PULLLAB_BASE_IMAGE", "example.com/"+strings.Repeat("a", 1<<20)+":1")
+	code, out, stderr := runCmdForTest(t, "config", "view")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if len(out) > 20000 {
+		t.Errorf("config view printed %d bytes for one long value", len(out))
+	}
+	if !strings.Contains(out, "characters) ...") {
+		t.Errorf("the long value is not shortened visibly:\n%.2000s", out)
+	}
+	t.Setenv("PULLLAB_BASE_IMAGE", "")
+	t.Setenv("PULLLAB_NODE", "Not_A_Node")
+	for _, args := range [][]string{{"config", "view"}, {"verify", "--dry-run"}} {
+		code, _, stderr = runCmdForTest(t, args...)
+		if code != 2 || !strings.Contains(stderr, "PULLLAB_NODE") || !strings.Contains(stderr, "is not a node name") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	if got := shorten("abcdef", 60); got != "abcdef" {
+		t.Errorf("short value changed: %q", got)
+	}
+	if got := shorten("a\tb", 60); got != `a\tb` {
+		t.Errorf("tab not escaped: %q", got)
+	}
+}
