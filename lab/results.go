@@ -2,9 +2,7 @@ package lab
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
-	"os"
 	"time"
 )
 
@@ -133,22 +131,4 @@ func (r *Results) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
-}
-
-// ReadResults reads results.json and checks its schema version.
-func ReadResults(path string) (*Results, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading results: %w", err)
-	}
-	defer f.Close()
-	var r Results
-	dec := json.NewDecoder(f)
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s is not a pulllab results file: %w", path, err)
-	}
-	if r.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s has schemaVersion %d; this pulllab reads version %d", path, r.SchemaVersion, SchemaVersion)
-	}
-	return &r, nil
 }

@@ -55,6 +55,10 @@ type globals struct {
 	logFile     *os.File
 	logFilePath string
 
+	// pending is a usage error found in a urfave/cli hook that cannot
+	// return one (an unknown command); run returns it.
+	pending error
+
 	goos      string
 	lookupEnv func(string) (string, bool)
 	homeDir   func() (string, error)
@@ -88,6 +92,9 @@ func run(ctx context.Context, args []string, s streams) int {
 	g := newGlobals(s)
 	app := newApp(g)
 	err := app.RunContext(ctx, args)
+	if err == nil && g.pending != nil {
+		err = g.pending
+	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -128,7 +135,8 @@ func printError(g *globals, err error, code int) {
 	if errors.As(err, &detail) && detail.Detail() != "" && g.log.IsLevelEnabled(logrus.DebugLevel) {
 		fmt.Fprintln(g.err, strings.TrimRight(detail.Detail(), "\n"))
 	}
-	if g.logFilePath != "" {
+	var usage *usageError
+	if g.logFilePath != "" && !errors.As(err, &usage) {
 		fmt.Fprintf(g.err, "The full log is in %s\n", g.logFilePath)
 	}
 }
@@ -152,6 +160,8 @@ func newApp(g *globals) *cli.App {
 		Writer:               g.out,
 		ErrWriter:            g.err,
 		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError:         onUsageError,
+		CommandNotFound:      commandNotFound(g),
 		Flags:                globalFlags(g),
 		Before:               func(c *cli.Context) error { return g.setup(c) },
 		After:                func(c *cli.Context) error { g.teardown(); return nil },
@@ -160,6 +170,7 @@ func newApp(g *globals) *cli.App {
 	app.HideVersion = false
 	bindConfigFlags(g, app.Commands)
 	addCommandFlags(g, app.Commands)
+	setUsageHandlers(app.Commands)
 	return app
 }
 
@@ -186,7 +197,9 @@ func globalFlags(g *globals) []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr: debug, info, warn, error", Value: "warn", EnvVars: []string{"PULLLAB_LOG_LEVEL"}, Destination: &g.logLevel, Category: "Logging:"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Destination: &g.verbose, Category: "Logging:"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Destination: &g.quiet, Category: "Logging:"},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR)", EnvVars: []string{"PULLLAB_NO_COLOR"}, Destination: &g.noColor, Category: "Logging:"},
+		// PULLLAB_NO_COLOR is read in configureLogging like NO_COLOR (any
+		// non-empty value), not as a strict boolean.
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR or PULLLAB_NO_COLOR, any non-empty value)", Destination: &g.noColor, Category: "Logging:"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (default: $KUBECONFIG, ~/.kube/config, or CRC's admin kubeconfig)", Destination: &g.kubeconfig, Category: "Cluster:"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current one)", Destination: &g.context, Category: "Cluster:"},
 		&cli.StringFlag{Name: "config", TakesFile: true, Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
@@ -218,8 +231,7 @@ func (g *globals) configureLogging() error {
 	if err != nil {
 		return usagef("--log-level %q is not a level; use debug, info, warn or error", level)
 	}
-	_, noColorEnv := g.lookupEnv("NO_COLOR")
-	smart := !g.noColor && !noColorEnv && ui.IsSmartTerminal(g.err, g.goos, g.lookupEnv)
+	smart := !g.noColor && !g.envSet("NO_COLOR") && !g.envSet("PULLLAB_NO_COLOR") && ui.IsSmartTerminal(g.err, g.goos, g.lookupEnv)
 	g.status = ui.NewStatus(g.err, smart, g.quiet)
 
 	g.log.SetLevel(logrus.DebugLevel)
@@ -233,28 +245,35 @@ func (g *globals) configureLogging() error {
 	return nil
 }
 
-// clusterCommands are the commands that also take the cluster and logging
-// flags after their name (`pulllab verify --kubeconfig K -v`): urfave/cli
-// only parses app-level flags before the command.
+// envSet reports whether the variable is set to a non-empty value, the
+// NO_COLOR convention (no-color.org).
+func (g *globals) envSet(name string) bool {
+	v, ok := g.lookupEnv(name)
+	return ok && v != ""
+}
+
+// clusterCommands are the commands that also take the cluster flags after
+// their name (`pulllab verify --kubeconfig K`); every command takes the
+// logging flags there. urfave/cli only parses app-level flags before the
+// command.
 var clusterCommands = []string{"up", "verify", "down", "status", "doctor", "env"}
 
-// addCommandFlags gives the cluster commands their own copies of the
-// cluster and logging flags. The copies have no destinations (a flag with a
-// destination would reset the app-level value it shares); Before copies
-// what the user gave after the command into g and reconfigures logging.
+// addCommandFlags gives every command (and subcommand) its own copies of the
+// logging flags, and the cluster commands of the cluster flags too. The
+// copies have no destinations (a flag with a destination would reset the
+// app-level value it shares); Before copies what the user gave after the
+// command into g and reconfigures logging.
 func addCommandFlags(g *globals, cmds []*cli.Command) {
 	for _, cmd := range cmds {
-		if !slices.Contains(clusterCommands, cmd.Name) {
-			continue
-		}
-		cmd.Flags = append(cmd.Flags, commandFlags()...)
+		addCommandFlags(g, cmd.Subcommands)
+		cmd.Flags = append(cmd.Flags, commandFlags(slices.Contains(clusterCommands, cmd.Name))...)
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
 			strs := map[string]*string{"log-level": &g.logLevel, "kubeconfig": &g.kubeconfig, "context": &g.context}
 			bools := map[string]*bool{"verbose": &g.verbose, "quiet": &g.quiet, "no-color": &g.noColor}
 			relog := false
 			for name, dst := range strs {
-				if c.IsSet(name) && c.String(name) != *dst {
+				if c.IsSet(name) && hasFlag(c, name) && c.String(name) != *dst {
 					*dst = c.String(name)
 					relog = relog || name == "log-level"
 				}
@@ -278,16 +297,30 @@ func addCommandFlags(g *globals, cmds []*cli.Command) {
 	}
 }
 
-// commandFlags are the cluster and logging flags as a command takes them.
-func commandFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (as the global flag)", TakesFile: true, Category: "Global:"},
-		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (as the global flag)", Category: "Global:"},
+// commandFlags are the logging flags, and with cluster the cluster flags, as
+// a command takes them after its name.
+func commandFlags(cluster bool) []cli.Flag {
+	var out []cli.Flag
+	if cluster {
+		out = append(out,
+			&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (as the global flag)", TakesFile: true, Category: "Global:"},
+			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (as the global flag)", Category: "Global:"},
+		)
+	}
+	return append(out,
 		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr (as the global flag)", Category: "Global:"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Category: "Global:"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Category: "Global:"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks", Category: "Global:"},
+	)
+}
+
+// hasFlag reports whether the command of c declares the flag name.
+func hasFlag(c *cli.Context, name string) bool {
+	if c.Command == nil {
+		return false
 	}
+	return slices.Contains(flagNames(c.Command.Flags), name)
 }
 
 func (g *globals) openLogFile() (*os.File, string) {

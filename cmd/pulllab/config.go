@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -214,7 +215,7 @@ func (o *configViewOptions) run(g *globals) error {
 			if v == "" {
 				v = `""`
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Key.Path, v, s.Source)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Key.Path, shorten(v, maxTableValue), shorten(s.Source, maxTableValue))
 		}
 		return tw.Flush()
 	case "json":
@@ -242,4 +243,27 @@ func (o *configViewOptions) run(g *globals) error {
 	default:
 		return usagef("--output %q is not a format; use text, json or yaml", o.output)
 	}
+}
+
+// maxTableValue is the widest value `config view` prints in its table;
+// -o json and -o yaml print values whole.
+const maxTableValue = 100
+
+// shorten keeps a table cell readable: a longer value keeps its start and
+// end around "...", with its length, and control characters are escaped.
+func shorten(v string, max int) string {
+	if strings.ContainsAny(v, "\t\r\n") {
+		v = strings.NewReplacer("\t", `\t`, "\r", `\r`, "\n", `\n`).Replace(v)
+	}
+	r := []rune(v)
+	if len(r) <= max {
+		return v
+	}
+	note := fmt.Sprintf("... (%d characters) ...", len(r))
+	keep := max - len([]rune(note))
+	if keep < 2 {
+		return string(r[:max])
+	}
+	head := keep - keep/3
+	return string(r[:head]) + note + string(r[len(r)-(keep-head):])
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -48,57 +46,19 @@ func (o *initOptions) run(g *globals) error {
 	if path == "" {
 		path = config.DefaultFile
 	}
-	if err := writeConfigFile(path, config.Template(), o.force); err != nil {
+	if path == "-" {
+		_, err := g.out.Write(config.Template())
+		return err
+	}
+	if err := writeOutput(path, config.Template(), o.force, "--path"); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usagef("%s already exists; run 'pulllab init --force' to overwrite it, or write another file with --path FILE", path)
+		}
 		return err
 	}
 	fmt.Fprintf(g.out, "Wrote %s. For OpenShift Local set crc.pullSecretFile in it (or pass --pull-secret), then run: pulllab up\n", path)
 	if path != config.DefaultFile && g.configPath() != path {
 		fmt.Fprintf(g.out, "pulllab reads ./%s by itself; for this file pass --config %s or set PULLLAB_CONFIG.\n", config.DefaultFile, path)
-	}
-	return nil
-}
-
-// writeConfigFile writes data to path. Without force an existing file is a
-// usage error; with force the file is replaced atomically (a temporary file
-// in the same directory, then a rename).
-func writeConfigFile(path string, data []byte, force bool) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return usagef("%s is a directory; give a file name with --path", path)
-	}
-	if !force {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			return usagef("%s already exists; run 'pulllab init --force' to overwrite it, or write another file with --path FILE", path)
-		}
-		if err != nil {
-			return fmt.Errorf("creating %s: %w", path, err)
-		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		return nil
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pulllab-*.yaml")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	return nil
 }

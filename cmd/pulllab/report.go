@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -32,7 +30,7 @@ func newReportCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "read the results from `FILE` (a results.json from verify)", Required: true, TakesFile: true, Destination: &o.from},
 			&cli.StringFlag{Name: "lang", Usage: "report `LANGUAGE`: " + strings.Join(report.Languages, " or "), Value: "en", Destination: &o.lang},
-			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout", TakesFile: true, Destination: &o.out},
+			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout (- is stdout; its directory must exist)", TakesFile: true, Destination: &o.out},
 			&cli.StringFlag{Name: "format", Usage: "`FORMAT`: markdown, junit or summary", Value: "markdown", Destination: &o.format},
 		},
 		Action: func(c *cli.Context) error {
@@ -62,7 +60,7 @@ func (o *reportOptions) run(g *globals) error {
 	}
 	res, err := lab.ReadResults(o.from)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%v; name the results.json that 'pulllab verify' wrote (in its --out directory)", err)
 	}
 	var buf bytes.Buffer
 	switch o.format {
@@ -76,17 +74,12 @@ func (o *reportOptions) run(g *globals) error {
 	if err != nil {
 		return fmt.Errorf("rendering the report: %w", err)
 	}
-	if o.out == "" {
+	if o.out == "" || o.out == "-" {
 		_, err = g.out.Write(buf.Bytes())
 		return err
 	}
-	if dir := filepath.Dir(o.out); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("creating %s: %w", dir, err)
-		}
-	}
-	if err := os.WriteFile(o.out, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+	if err := writeOutput(o.out, buf.Bytes(), true, "--out"); err != nil {
+		return err
 	}
 	fmt.Fprintf(g.out, "Report: %s\n", o.out)
 	return nil

@@ -17,7 +17,7 @@ func TestReportCommand(t *testing.T) {
 		{"japanese", "ja", "report.ja.md"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "sub", "r.md")
+			out := filepath.Join(t.TempDir(), "r.md")
 			code, stdout, stderr := runCmdForTest(t, "report", "--from", from, "--lang", tc.lang, "--out", out)
 			if code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -51,8 +51,8 @@ func TestReportCommand(t *testing.T) {
 	}{
 		{"unknown language", []string{"--from", from, "--lang", "fr"}, "--lang"},
 		{"unknown format", []string{"--from", from, "--format", "pdf"}, "--format"},
-		{"missing file", []string{"--from", filepath.Join(t.TempDir(), "nope.json")}, "reading results"},
-		{"not results", []string{"--from", filepath.Join(sample, "README.md")}, "not a pulllab results file"},
+		{"missing file", []string{"--from", filepath.Join(t.TempDir(), "nope.json")}, "nope.json does not exist"},
+		{"not results", []string{"--from", filepath.Join(sample, "README.md")}, "README.md is not valid JSON: line 1"},
 		{"stray argument", []string{"--from", from, "extra"}, "no arguments"},
 	}
 	for _, tc := range bad {

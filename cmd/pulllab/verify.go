@@ -7,12 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
@@ -94,14 +91,8 @@ func (o *verifyOptions) validate() ([]lab.Case, error) {
 	if err != nil {
 		return nil, usagef("--cases: %v", err)
 	}
-	if !slices.Contains(report.Languages, o.lang) {
-		return nil, usagef("report language %q (--lang, lab.lang) is not one of %s", o.lang, strings.Join(report.Languages, ", "))
-	}
-	if o.node != "" {
-		if errs := validation.IsDNS1123Subdomain(o.node); len(errs) > 0 {
-			return nil, usagef("node name %q (--node, lab.node) is not valid: %s", o.node, strings.Join(errs, "; "))
-		}
-	}
+	// the language and the node name were validated with the rest of the
+	// settings, where their source is known (internal/config)
 	if o.registry != "" {
 		if _, err := kube.ParseRegistry(o.registry); err != nil {
 			return nil, usagef("registry %q (--registry, lab.registry) is not HOST:PORT[/prefix] with a lower-case path, e.g. 127.0.0.1:5000/pulllab: %v", o.registry, err)

@@ -77,7 +77,7 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 		{"unknown case", []string{"--cases", "1,12"}, "there is no case 12"},
 		{"bad selection", []string{"--cases", "one"}, "invalid case selection"},
 		{"bad namespace", []string{"--namespace", "Pull_Lab"}, `--namespace: "Pull_Lab" is not a namespace name`},
-		{"bad node", []string{"--node", "node/1"}, `node name "node/1" (--node, lab.node) is not valid`},
+		{"bad node", []string{"--node", "node/1"}, `--node: "node/1" is not a node name`},
 		{"registry with a scheme", []string{"--registry", "http://127.0.0.1:5000"}, "--registry: write HOST:PORT[/PREFIX] without a scheme"},
 		{"registry with upper-case path", []string{"--registry", "127.0.0.1:5000/Lab"}, "is not HOST:PORT[/prefix] with a lower-case path"},
 		{"empty base image", []string{"--base-image", ""}, "--base-image: must not be empty"},

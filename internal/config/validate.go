@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // dnsLabel is a Kubernetes namespace name (RFC 1123 label).
@@ -73,7 +75,11 @@ func (e *Effective) Validate() error {
 	if r := c.Lab.Registry; noSpace("lab.registry", r) && strings.Contains(r, "://") {
 		bad("lab.registry", "write HOST:PORT[/PREFIX] without a scheme, e.g. %q", r[strings.Index(r, "://")+3:])
 	}
-	noSpace("lab.node", c.Lab.Node)
+	if n := c.Lab.Node; n != "" {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+			bad("lab.node", "%q is not a node name: %s", n, strings.Join(errs, "; "))
+		}
+	}
 	if l := c.Lab.Lang; l != "en" && l != "ja" {
 		bad("lab.lang", "want en or ja, got %q", l)
 	}
