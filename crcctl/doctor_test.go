@@ -386,10 +386,13 @@ func TestDoctorProfilesAndPresets(t *testing.T) {
 			checks: map[string]want{"preset": {CheckFail, "crc does not support preset okd on arm64"}},
 		},
 		{
-			name:   "microshift: one line, and what works there",
-			st:     fakeState{Version: "2.65.0", SetupDone: true, Config: map[string]string{"preset": "microshift"}},
-			mutate: func(in *DoctorInput) { in.Settings.Preset = "microshift"; in.Settings.CPUs, in.Settings.MemoryMiB = 0, 0 },
-			host:   func(h *fakeHost) { h.cpus = 2; h.total = 6 << 30 },
+			name: "microshift: one line, and what works there",
+			st:   fakeState{Version: "2.65.0", SetupDone: true, Config: map[string]string{"preset": "microshift"}},
+			mutate: func(in *DoctorInput) {
+				in.Settings.Preset = "microshift"
+				in.Settings.CPUs, in.Settings.MemoryMiB = 0, 0
+			},
+			host: func(h *fakeHost) { h.cpus = 2; h.total = 6 << 30 },
 			checks: map[string]want{
 				"preset":          {CheckFail, MicroShiftNote},
 				"cluster version": {CheckOK, "MicroShift 5.0.0 (from crc 2.65.0)"},
