@@ -108,7 +108,7 @@ func Doctor(ctx context.Context, in DoctorInput) []Check {
 	add(pullSecretCheck(in, cfg, vmExists))
 	add(presetCheck(in, cfg, st))
 	if in.Settings.Preset == preset.OKD {
-		add(baseImageCheck(in))
+		add(BaseImageCheck(in.Settings.Preset, in.BaseImage, in.BaseImageNote))
 	}
 	return checks
 }
@@ -165,7 +165,7 @@ func checkVM(in DoctorInput, v *Version, st *Status, err error) Check {
 	c := Check{Name: "crc VM"}
 	switch k := KindOf(err); {
 	case err == nil:
-		c.Status, c.Message = CheckOK, fmt.Sprintf("VM %s, %s %s", st.CRCStatus, displayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
+		c.Status, c.Message = CheckOK, fmt.Sprintf("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 	case k == KindVMMissing:
 		c.Status, c.Message = CheckOK, "no VM yet; `pulllab up` creates it"
 	case k == KindDaemonUnreachable:
@@ -184,9 +184,9 @@ func checkVM(in DoctorInput, v *Version, st *Status, err error) Check {
 	return c
 }
 
-// displayPreset is crc's name for a preset's cluster: OpenShift, OKD or
+// DisplayPreset is crc's name for a preset's cluster: OpenShift, OKD or
 // MicroShift (crc's preset.ForDisplay); OpenShift when unknown.
-func displayPreset(p preset.Preset) string {
+func DisplayPreset(p preset.Preset) string {
 	switch p {
 	case preset.OKD:
 		return "OKD"
@@ -218,7 +218,7 @@ func clusterVersionCheck(in DoctorInput, v *Version, st *Status) Check {
 	default:
 		ver, from = v.OpenShiftVersion, "crc "+v.Version
 	}
-	name := displayPreset(p)
+	name := DisplayPreset(p)
 	sv, err := ParseSemver(ver)
 	if err != nil {
 		c.Status, c.Message = CheckWarn, fmt.Sprintf("%s reports %s version %q, which pulllab cannot read", from, name, ver)
@@ -605,19 +605,21 @@ func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
 	return c
 }
 
-// baseImageCheck says, for okd, which base image the lab builds on: the
-// EAP image needs registry.redhat.io credentials an okd cluster lacks.
-func baseImageCheck(in DoctorInput) Check {
+// BaseImageCheck says which base image the lab builds on with preset p:
+// on okd the EAP image needs registry.redhat.io credentials the cluster
+// lacks (a warning); note is why pulllab chose image, if it did. Doctor and
+// `pulllab up` both print it, as one line.
+func BaseImageCheck(p preset.Preset, image, note string) Check {
 	c := Check{Name: "base image"}
 	switch {
-	case in.BaseImageNote != "":
-		c.Status, c.Message = CheckOK, in.BaseImageNote
-	case strings.HasPrefix(in.BaseImage, RedHatRegistry+"/"):
+	case note != "":
+		c.Status, c.Message = CheckOK, note
+	case p == preset.OKD && strings.HasPrefix(image, RedHatRegistry+"/"):
 		c.Status = CheckWarn
-		c.Message = fmt.Sprintf("preset okd: %s needs your registry.redhat.io credentials, and an okd cluster has none (crc gives it a placeholder pull secret)", in.BaseImage)
+		c.Message = fmt.Sprintf("preset okd: %s needs your registry.redhat.io credentials, and an okd cluster has none (crc gives it a placeholder pull secret)", image)
 		c.Fix = "leave --base-image unset to build on the public WildFly S2I image, or give the cluster your registry.redhat.io credentials"
 	default:
-		c.Status, c.Message = CheckOK, in.BaseImage
+		c.Status, c.Message = CheckOK, image
 	}
 	return c
 }

@@ -109,11 +109,14 @@ func (c *Client) Up(ctx context.Context, opts UpOptions) (*UpResult, error) {
 	vmMissing := false
 	switch k := KindOf(err); {
 	case err == nil && st.Ready():
+		if st.Preset != "" && st.Preset != s.Preset {
+			return nil, presetMismatch(st.Preset, s.Preset)
+		}
 		res.Status, res.AlreadyRunning = st, true
-		o.Reporter.Infof("OpenShift Local is already running (%s %s)", displayPreset(st.Preset), st.OpenShiftVersion)
+		o.Reporter.Infof("OpenShift Local is already running (%s %s)", DisplayPreset(st.Preset), st.OpenShiftVersion)
 		return res, nil
 	case err == nil:
-		o.Reporter.Infof("VM %s, %s %s", st.CRCStatus, displayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
+		o.Reporter.Infof("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 	case k == KindVMMissing:
 		vmMissing = true
 		o.Reporter.Infof("no CRC VM yet; it will be created")
@@ -243,10 +246,15 @@ func orDash(s string) string {
 func checkPreset(st *Status, changes []ConfigChange) error {
 	for _, ch := range changes {
 		if ch.Key == KeyPreset && st.Preset != "" && string(st.Preset) != ch.To {
-			return &Error{Kind: KindVersionMismatch, Op: "crc config", Msg: fmt.Sprintf("the existing CRC VM uses preset %s; pulllab is set to %s", string(st.Preset), ch.To), Hint: fmt.Sprintf("%s; or keep this VM with --preset %s", hintDeleteAndRestart, string(st.Preset))}
+			return presetMismatch(st.Preset, preset.Preset(ch.To))
 		}
 	}
 	return nil
+}
+
+// presetMismatch is the error for an existing VM of another preset.
+func presetMismatch(vm, want preset.Preset) error {
+	return &Error{Kind: KindVersionMismatch, Op: "crc config", Msg: fmt.Sprintf("the existing CRC VM uses preset %s; pulllab is set to %s", string(vm), string(want)), Hint: fmt.Sprintf("%s; or keep this VM with --preset %s", hintDeleteAndRestart, string(vm))}
 }
 
 // checkPullSecret makes sure crc will find a pull secret when it creates
@@ -293,10 +301,10 @@ func (c *Client) waitReady(ctx context.Context, o UpOptions) (*Status, error) {
 		st, err := c.Status(ctx)
 		switch {
 		case err == nil && st.Ready():
-			o.Reporter.Infof("%s %s is running", displayPreset(st.Preset), st.OpenShiftVersion)
+			o.Reporter.Infof("%s %s is running", DisplayPreset(st.Preset), st.OpenShiftVersion)
 			return st, nil
 		case err == nil:
-			now := fmt.Sprintf("VM %s, %s %s", st.CRCStatus, displayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
+			now := fmt.Sprintf("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 			if now != last {
 				o.Reporter.Infof("waiting: %s", now)
 				last = now

@@ -196,6 +196,7 @@ func TestUpRefusesBeforeTouchingAnything(t *testing.T) {
 		// version, status and config, before any config set.
 		{"no pull secret for a new VM", func(s *Settings) { s.PullSecretFile = "" }, fakeState{SetupDone: true}, KindPullSecretMissing, "needs a pull secret", 3},
 		{"preset of the existing VM", func(s *Settings) {}, fakeState{SetupDone: true, VM: "stopped", VMPreset: "microshift", Config: map[string]string{"preset": "microshift"}}, KindVersionMismatch, "uses preset microshift", 3},
+		{"running VM of another preset", func(s *Settings) {}, fakeState{SetupDone: true, VM: "running", VMPreset: "okd", Config: map[string]string{"preset": "okd"}}, KindVersionMismatch, "uses preset okd; pulllab is set to openshift", 2},
 		{"microshift minimums", func(s *Settings) { s.Preset = preset.Microshift; s.CPUs, s.MemoryMiB = 1, 2048 }, fakeState{}, KindCPU, "requires CPUs >= 2 for preset microshift", 0},
 		{"okd still needs openshift's minimums", func(s *Settings) { s.Preset = preset.OKD; s.MemoryMiB = 8192 }, fakeState{}, KindMemory, "requires memory in MiB >= 10752 for preset okd", 0},
 	}

@@ -125,7 +125,7 @@ var keys = []Key{
 		Path: "crc.pullSecretFile", Flag: "pull-secret", Env: "PULLLAB_PULL_SECRET", IsPath: true,
 		Help: "read the Red Hat pull secret for CRC from `FILE`",
 		Doc: "Download it from https://console.redhat.com/openshift/create/local. " +
-			"Required by `pulllab up` on CRC; pulllab hands crc its absolute path.",
+			"Required by `pulllab up` on CRC, except with preset okd (crc uses a placeholder there); pulllab hands crc its absolute path.",
 		field: func(c *Config) any { return &c.CRC.PullSecretFile },
 	},
 	{
