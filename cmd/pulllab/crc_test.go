@@ -541,7 +541,7 @@ func TestCRCCommands(t *testing.T) {
 				byName["cluster version"].Message != "OpenShift "+p.openshift+" (from the CRC VM)" || byName["CPUs"].Status == "" {
 				t.Errorf("checks = %+v", byName)
 			}
-			if r := m.run(t, "doctor"); !regexp.MustCompile(`(?m)^ok +cluster version +OpenShift `+regexp.QuoteMeta(p.openshift)+` \(from the CRC VM\)$`).MatchString(r.stdout) {
+			if r := m.run(t, "doctor"); !regexp.MustCompile(`(?m)^ok +cluster version +OpenShift ` + regexp.QuoteMeta(p.openshift) + ` \(from the CRC VM\)$`).MatchString(r.stdout) {
 				t.Errorf("text doctor:\n%s", r.stdout)
 			}
 
