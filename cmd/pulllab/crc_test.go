@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/internal/ui"
 )
 
 // These tests run the built pulllab binary against the fake crc from
@@ -681,5 +683,74 @@ func TestConfirm(t *testing.T) {
 		if !strings.HasPrefix(errb.String(), "Delete? [y/N] ") {
 			t.Errorf("question on stderr = %q", errb.String())
 		}
+	}
+}
+
+// TestVerifyBaseImage: verify builds on the base image that fits the
+// cluster's crc preset, from the setting or, with crc's own kubeconfig,
+// from the VM that crc (the fake, across the process boundary) reports.
+func TestVerifyBaseImage(t *testing.T) {
+	h := newCRCHarness(t)
+	const custom = "registry.example.com/app/server:1"
+	tests := []struct {
+		name       string
+		openshift  bool
+		vmPreset   string // the fake crc's VM; "" = no VM
+		preset     string // --preset given; "" = default
+		base       string // --base-image given; "" = default
+		kubeconfig bool
+		want       string
+		line       string
+	}{
+		{"plain Kubernetes keeps the setting", false, "okd", "okd", "", false, config.EAPBaseImage, ""},
+		{"okd setting: WildFly", true, "", "okd", "", false, config.WildFlyS2IImage, "preset okd: the cluster has no registry.redhat.io credentials"},
+		{"okd setting with EAP chosen: warned", true, "", "okd", config.EAPBaseImage, false, config.EAPBaseImage, "needs your registry.redhat.io credentials"},
+		{"okd setting with another image", true, "", "okd", custom, false, custom, custom},
+		{"okd VM read from crc", true, "okd", "", "", false, config.WildFlyS2IImage, "WildFly S2I"},
+		{"okd VM, but another kubeconfig", true, "okd", "", "", true, config.EAPBaseImage, ""},
+		{"openshift VM", true, "openshift", "", "", false, config.EAPBaseImage, ""},
+		{"no VM", true, "", "", "", false, config.EAPBaseImage, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := h.machine(t, map[string]any{"setupDone": true}, true)
+			if tt.vmPreset != "" {
+				m.writeState(map[string]any{"setupDone": true, "vm": "running", "vmPreset": tt.vmPreset})
+			}
+			t.Setenv("PATH", h.fakeDir)
+			t.Setenv("FAKECRC_STATE", m.state)
+			t.Setenv("HOME", m.home)
+			var errb bytes.Buffer
+			g := newGlobals(streams{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &errb})
+			g.status = ui.NewStatus(&errb, false, false)
+			g.lookupEnv = func(string) (string, bool) { return "", false }
+			if tt.preset != "" {
+				if err := g.cfg.Override("crc.preset", tt.preset, config.FlagSource("preset")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.base != "" {
+				if err := g.cfg.Override("lab.baseImage", tt.base, config.FlagSource("base-image")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.kubeconfig {
+				g.kubeconfig = filepath.Join(m.dir, "kubeconfig")
+			}
+			got := verifyBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage)
+			if got != tt.want {
+				t.Errorf("base image %s, want %s", got, tt.want)
+			}
+			if tt.line == "" && errb.Len() > 0 || tt.line != "" && !strings.Contains(errb.String(), tt.line) {
+				t.Errorf("said %q, want a line with %q", errb.String(), tt.line)
+			}
+			if n := strings.Count(strings.TrimSpace(errb.String()), "\n"); n > 0 {
+				t.Errorf("said %d lines, want one:\n%s", n+1, errb.String())
+			}
+			asked := slices.Contains(m.calls(t), "status -o json")
+			if wantAsk := tt.openshift && tt.preset == "" && !tt.kubeconfig; asked != wantAsk {
+				t.Errorf("crc status asked = %v, want %v (calls %q)", asked, wantAsk, m.calls(t))
+			}
+		})
 	}
 }
