@@ -183,7 +183,7 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	base := verifyBaseImage(ctx, g, c, o.baseImage)
+	base := clusterBaseImage(ctx, g, c, o.baseImage, true)
 	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, baseImage: base, debugImage: o.debugImage})
 }
 
@@ -283,6 +283,7 @@ func labStatus(ctx context.Context, g *globals) (any, error) {
 		return nil, err
 	}
 	s := labSettingsFrom(g.cfg.Config.Lab)
+	s.baseImage = clusterBaseImage(ctx, g, c, s.baseImage, false)
 	if !c.openshift && s.registry == "" {
 		return map[string]string{"note": "plain Kubernetes: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds"}, nil
 	}

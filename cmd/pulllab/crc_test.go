@@ -686,7 +686,7 @@ func TestConfirm(t *testing.T) {
 	}
 }
 
-// TestVerifyBaseImage: verify builds on the base image that fits the
+// TestVerifyBaseImage: verify (and status) build on the base image that fits the
 // cluster's crc preset, from the setting or, with crc's own kubeconfig,
 // from the VM that crc (the fake, across the process boundary) reports.
 func TestVerifyBaseImage(t *testing.T) {
@@ -737,7 +737,10 @@ func TestVerifyBaseImage(t *testing.T) {
 			if tt.kubeconfig {
 				g.kubeconfig = filepath.Join(m.dir, "kubeconfig")
 			}
-			got := verifyBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage)
+			if quiet := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, false); quiet != tt.want || errb.Len() > 0 {
+				t.Errorf("status's choice %s (said %q), want %s silently", quiet, errb.String(), tt.want)
+			}
+			got := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, true)
 			if got != tt.want {
 				t.Errorf("base image %s, want %s", got, tt.want)
 			}
@@ -747,7 +750,7 @@ func TestVerifyBaseImage(t *testing.T) {
 			if n := strings.Count(strings.TrimSpace(errb.String()), "\n"); n > 0 {
 				t.Errorf("said %d lines, want one:\n%s", n+1, errb.String())
 			}
-			asked := slices.Contains(m.calls(t), "status -o json")
+			asked := slices.Contains(m.calls(t), "status -o json") // (asked once per call above)
 			if wantAsk := tt.openshift && tt.preset == "" && !tt.kubeconfig; asked != wantAsk {
 				t.Errorf("crc status asked = %v, want %v (calls %q)", asked, wantAsk, m.calls(t))
 			}

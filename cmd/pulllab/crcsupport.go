@@ -169,16 +169,19 @@ func labBaseImage(g *globals, configured string, p string) config.BaseImageChoic
 	return config.ChooseBaseImage(configured, g.cfg.Source("lab.baseImage") != config.SourceDefault, p)
 }
 
-// verifyBaseImage is the base image verify builds on: on an OpenShift
-// Local cluster of the okd preset, the public WildFly S2I image unless the
-// user chose one (said in one line); otherwise the configured image.
-func verifyBaseImage(ctx context.Context, g *globals, c *cluster, configured string) string {
+// clusterBaseImage is the base image the lab builds on in cluster c: on
+// an OpenShift Local cluster of the okd preset, the public WildFly S2I
+// image unless the user chose one; otherwise the configured image. With
+// say, the choice on okd is told in one line (verify); status is silent.
+func clusterBaseImage(ctx context.Context, g *globals, c *cluster, configured string, say bool) string {
 	if !c.openshift {
 		return configured
 	}
 	p := preset.Preset(crcPresetInUse(ctx, g))
 	choice := labBaseImage(g, configured, string(p))
-	sayBaseImage(g, p, choice)
+	if say {
+		sayBaseImage(g, p, choice)
+	}
 	return choice.Image
 }
 
