@@ -3,8 +3,10 @@ package crcctl
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +151,13 @@ func TestUpPresets(t *testing.T) {
 			}
 			if strings.Contains(rep.String(), fakePassword) {
 				t.Error("the kubeadmin password reached the reporter")
+			}
+			// crc setup left the daemon's socket where this release keeps it.
+			if runtime.GOOS != "windows" {
+				sock := NewPaths(runtime.GOOS, f.home).DaemonSocket(tt.crc)
+				if fi, err := os.Stat(sock); err != nil || fi.Mode()&fs.ModeSocket == 0 {
+					t.Errorf("no daemon socket at %s: %v", sock, err)
+				}
 			}
 		})
 	}

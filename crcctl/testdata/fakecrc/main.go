@@ -147,7 +147,15 @@ func (s *state) makeSocket() {
 		return
 	}
 	_ = os.Remove(path)
-	l, err := net.Listen("unix", path)
+	// Listening on the name relative to its directory keeps clear of the
+	// ~100-byte limit on socket paths (long temporary directories).
+	if wd, err := os.Getwd(); err == nil {
+		defer os.Chdir(wd) //nolint:errcheck // best effort, as crc's own cleanup
+	}
+	if err := os.Chdir(filepath.Dir(path)); err != nil {
+		return
+	}
+	l, err := net.Listen("unix", filepath.Base(path))
 	if err != nil {
 		return
 	}
