@@ -150,7 +150,7 @@ func (s *state) makeSocket() {
 	// Listening on the name relative to its directory keeps clear of the
 	// ~100-byte limit on socket paths (long temporary directories).
 	if wd, err := os.Getwd(); err == nil {
-		defer os.Chdir(wd) //nolint:errcheck // best effort, as crc's own cleanup
+		defer func() { _ = os.Chdir(wd) }()
 	}
 	if err := os.Chdir(filepath.Dir(path)); err != nil {
 		return
