@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pulllab/pulllab/internal/golden"
 )
 
 // fakeHost is a machine described by maps.
@@ -500,5 +504,45 @@ func TestDaemonSocket(t *testing.T) {
 		if got := NewPaths(tt.goos, home).DaemonSocket(tt.crc); got != tt.want {
 			t.Errorf("%s crc %s: DaemonSocket = %q, want %q", tt.goos, tt.crc, got, tt.want)
 		}
+	}
+}
+
+// TestDoctorGolden keeps doctor's full answer, check by check, for each
+// release the fake crc plays and each preset, on a fixed healthy Linux
+// host with 4 CPUs.
+func TestDoctorGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		st     fakeState
+		mutate func(*DoctorInput)
+	}{
+		{"2.65.0-openshift", fakeState{Version: "2.65.0", SetupDone: true, VM: "running", VMPreset: "openshift"}, nil},
+		{"2.60.1-openshift", fakeState{Version: "2.60.1", SetupDone: true, VM: "running", VMPreset: "openshift"}, nil},
+		{"2.65.0-okd", fakeState{Version: "2.65.0", SetupDone: true, VM: "running", VMPreset: "okd", Config: map[string]string{"preset": "okd"}},
+			okdInput("quay.example.com/wildfly/wildfly-s2i:latest-jdk21", "preset okd: the cluster has no registry.redhat.io credentials, so the lab builds on quay.example.com/wildfly/wildfly-s2i:latest-jdk21")},
+		{"2.65.0-microshift", fakeState{Version: "2.65.0", SetupDone: true}, func(in *DoctorInput) { in.Settings.Preset = "microshift" }},
+		{"2.60.1-no-daemon", fakeState{Version: "2.60.1", SetupDone: true, DaemonDown: true}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, tt.st)
+			h := healthyLinux()
+			h.cpus = 4
+			in := doctorIn(h)
+			in.FindErr, in.Client, in.RecommendedCRC = nil, f.client(), "2.65.0"
+			in.BaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"
+			if tt.mutate != nil {
+				tt.mutate(&in)
+			}
+			var b strings.Builder
+			for _, c := range Doctor(context.Background(), in) {
+				fmt.Fprintf(&b, "%-4s  %s: %s\n", c.Status, c.Name, c.Message)
+				if c.Fix != "" {
+					fmt.Fprintf(&b, "      fix: %s\n", c.Fix)
+				}
+			}
+			got := strings.ReplaceAll(b.String(), fakeCRC, "<crc>")
+			golden.Check(t, filepath.Join("testdata", "doctor", tt.name+".golden"), []byte(got))
+		})
 	}
 }
