@@ -30,17 +30,24 @@ func openshiftSettings(ps string) Settings {
 }
 
 func TestClientVersionAndLocale(t *testing.T) {
-	f := newFake(t, fakeState{})
-	v, err := f.client().Version(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &Version{Version: "2.60.1", Commit: "e90757", OpenShiftVersion: "4.21.8", MicroShiftVersion: "4.21.0"}
-	if !reflect.DeepEqual(v, want) {
-		t.Errorf("Version = %+v, want %+v", v, want)
-	}
-	if got := f.read().LCAll; len(got) != 1 || got[0] != "C" {
-		t.Errorf("crc saw LC_ALL %q, want C", got)
+	// Each profile of the fake replays one release's `crc version -o json`.
+	for _, want := range []*Version{
+		{Version: "2.65.0", Commit: "c65a0e", OpenShiftVersion: "5.0.0", MicroShiftVersion: "5.0.0"},
+		{Version: "2.60.1", Commit: "701ff9", OpenShiftVersion: "4.21.8", MicroShiftVersion: "4.21.0"},
+	} {
+		t.Run(want.Version, func(t *testing.T) {
+			f := newFake(t, fakeState{Version: want.Version})
+			v, err := f.client().Version(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(v, want) {
+				t.Errorf("Version = %+v, want %+v", v, want)
+			}
+			if got := f.read().LCAll; len(got) != 1 || got[0] != "C" {
+				t.Errorf("crc saw LC_ALL %q, want C", got)
+			}
+		})
 	}
 }
 

@@ -3,8 +3,8 @@ package crcctl
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/crc-org/crc/v2/pkg/crc/machine/state"
@@ -13,6 +13,11 @@ import (
 
 // MinCRCVersion is the oldest crc pulllab supports.
 const MinCRCVersion = "2.57.0"
+
+// MinOpenShiftVersion is the oldest cluster version pulllab supports: the
+// OpenShift of MinCRCVersion (crc 2.57.0 ships 4.20.5). Versions compare
+// as numbers (5.0.0 is newer), OKD's "-okd-scos.N" suffix included.
+const MinOpenShiftVersion = "4.20.0"
 
 // DiskNeeded is the free space OpenShift Local needs under ~/.crc: the
 // bundle (compressed and extracted) plus the VM disk (crc.md §5.9).
@@ -45,8 +50,17 @@ type DoctorInput struct {
 	// Client runs the crc that was found; nil when FindErr is set.
 	Client  *Client
 	FindErr error
-	// Settings are the values pulllab would apply (memory, pull secret).
+	// Settings are the values pulllab would apply (preset, memory, pull
+	// secret).
 	Settings Settings
+	// RecommendedCRC is the crc release pulllab installs and is tested
+	// with; an older (still supported) crc gets a warning.
+	RecommendedCRC string
+	// BaseImage is the image the lab will build on, and BaseImageNote the
+	// one line saying why when pulllab chose it instead of the configured
+	// one (see config.ChooseBaseImage).
+	BaseImage     string
+	BaseImageNote string
 }
 
 // AnyFailed reports whether a check failed.
@@ -68,10 +82,12 @@ func Doctor(ctx context.Context, in DoctorInput) []Check {
 	var st *Status
 	var stErr error
 	var cfg map[string]string
-	add(checkCRC(ctx, in))
+	v, c := checkCRC(ctx, in)
+	add(c)
 	if in.Client != nil {
 		st, stErr = in.Client.Status(ctx)
-		add(checkVM(st, stErr))
+		add(checkVM(in, v, st, stErr))
+		add(clusterVersionCheck(in, v, st))
 		cfg, _ = in.Client.ConfigView(ctx)
 	}
 	switch in.Host.GOOS() {
@@ -86,48 +102,170 @@ func Doctor(ctx context.Context, in DoctorInput) []Check {
 	}
 	vmRunning := st != nil && st.CRCStatus == state.Running
 	vmExists := st != nil
+	add(cpuCheck(in, cfg))
 	add(memoryCheck(in, vmMemoryMiB(in.Settings, cfg), vmRunning))
 	add(diskCheck(in, vmExists))
 	add(pullSecretCheck(in, cfg, vmExists))
 	add(presetCheck(in, cfg, st))
+	if in.Settings.Preset == preset.OKD {
+		add(BaseImageCheck(in.Settings.Preset, in.BaseImage, in.BaseImageNote))
+	}
 	return checks
 }
 
-func checkCRC(ctx context.Context, in DoctorInput) Check {
+// wantPreset is the preset pulllab is set to (openshift when unset).
+func wantPreset(in DoctorInput) preset.Preset {
+	if in.Settings.Preset == "" {
+		return preset.OpenShift
+	}
+	return in.Settings.Preset
+}
+
+// ships names the cluster versions a crc release ships, as `crc version`
+// reports them (it does not report OKD's).
+func ships(v *Version) string {
+	s := "OpenShift " + orDash(v.OpenShiftVersion)
+	if v.MicroShiftVersion != "" {
+		s += ", MicroShift " + v.MicroShiftVersion
+	}
+	return s
+}
+
+func checkCRC(ctx context.Context, in DoctorInput) (*Version, Check) {
 	c := Check{Name: "crc"}
 	if in.Client == nil {
 		c.Status, c.Message, c.Fix = CheckFail, "crc was not found", HintOf(in.FindErr)
 		if e, ok := in.FindErr.(*Error); ok {
 			c.Message = e.Msg
 		}
-		return c
+		return nil, c
 	}
 	v, err := in.Client.Version(ctx)
 	if err != nil {
 		c.Status, c.Message, c.Fix = CheckFail, fmt.Sprintf("%s does not run: %s", in.Client.Path, firstLine(err.Error())), "reinstall crc (pulllab up --install-crc after removing this one)"
-		return c
+		return nil, c
 	}
-	if CompareVersions(v.Version, MinCRCVersion) < 0 {
+	newer := "install crc " + orDash(in.RecommendedCRC) + " from https://console.redhat.com/openshift/create/local (or remove this one and run `pulllab up --install-crc`), then `crc delete -f` and `crc setup`"
+	switch {
+	case CompareVersions(v.Version, MinCRCVersion) < 0:
 		c.Status = CheckFail
 		c.Message = fmt.Sprintf("crc %s at %s is older than %s", v.Version, in.Client.Path, MinCRCVersion)
-		c.Fix = "install a newer crc from https://console.redhat.com/openshift/create/local, then `crc delete -f` and `crc setup`"
-		return c
+		c.Fix = newer
+	case in.RecommendedCRC != "" && CompareVersions(v.Version, in.RecommendedCRC) < 0:
+		c.Status = CheckWarn
+		c.Message = fmt.Sprintf("crc %s at %s (%s) works, but pulllab is tested with crc %s", v.Version, in.Client.Path, ships(v), in.RecommendedCRC)
+		c.Fix = newer
+	default:
+		c.Status, c.Message = CheckOK, fmt.Sprintf("crc %s at %s (%s)", v.Version, in.Client.Path, ships(v))
 	}
-	c.Status, c.Message = CheckOK, fmt.Sprintf("crc %s (OpenShift %s) at %s", v.Version, v.OpenShiftVersion, in.Client.Path)
-	return c
+	return v, c
 }
 
-func checkVM(st *Status, err error) Check {
+func checkVM(in DoctorInput, v *Version, st *Status, err error) Check {
 	c := Check{Name: "crc VM"}
 	switch k := KindOf(err); {
 	case err == nil:
-		c.Status, c.Message = CheckOK, fmt.Sprintf("VM %s, OpenShift %s", st.CRCStatus, orDash(string(st.OpenShiftStatus)))
+		c.Status, c.Message = CheckOK, fmt.Sprintf("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 	case k == KindVMMissing:
 		c.Status, c.Message = CheckOK, "no VM yet; `pulllab up` creates it"
 	case k == KindDaemonUnreachable:
 		c.Status, c.Message, c.Fix = CheckWarn, "crc setup has not run, or its daemon is not running", "`pulllab up` runs `crc setup` when needed"
+		if v != nil && in.Host != nil && in.Paths.CRCDir != "" {
+			sock := in.Paths.DaemonSocket(v.Version)
+			if _, serr := in.Host.Stat(sock); serr != nil {
+				c.Message += fmt.Sprintf(" (no socket at %s)", sock)
+			} else {
+				c.Message += fmt.Sprintf(" (nothing answers on %s)", sock)
+			}
+		}
 	default:
 		c.Status, c.Message, c.Fix = CheckWarn, firstLine(err.Error()), HintOf(err)
+	}
+	return c
+}
+
+// DisplayPreset is crc's name for a preset's cluster: OpenShift, OKD or
+// MicroShift (crc's preset.ForDisplay); OpenShift when unknown.
+func DisplayPreset(p preset.Preset) string {
+	switch p {
+	case preset.OKD:
+		return "OKD"
+	case preset.Microshift:
+		return "MicroShift"
+	}
+	return "OpenShift"
+}
+
+// clusterVersionCheck says whether the cluster is recent enough: the VM's
+// version when there is a VM, else the version this crc ships for the
+// preset pulllab is set to. Versions compare as numbers, whatever the
+// major version.
+func clusterVersionCheck(in DoctorInput, v *Version, st *Status) Check {
+	c := Check{Name: "cluster version"}
+	p := wantPreset(in)
+	var ver, from string
+	switch {
+	case st != nil && st.OpenShiftVersion != "":
+		p, ver, from = st.Preset, st.OpenShiftVersion, "the CRC VM"
+	case v == nil:
+		c.Status, c.Message = CheckSkip, "crc does not run"
+		return c
+	case p == preset.Microshift:
+		ver, from = v.MicroShiftVersion, "crc "+v.Version
+	case p == preset.OKD:
+		c.Status, c.Message = CheckSkip, "crc version does not report the OKD version it ships; this check reads the VM's once it exists"
+		return c
+	default:
+		ver, from = v.OpenShiftVersion, "crc "+v.Version
+	}
+	name := DisplayPreset(p)
+	sv, err := ParseSemver(ver)
+	if err != nil {
+		c.Status, c.Message = CheckWarn, fmt.Sprintf("%s reports %s version %q, which pulllab cannot read", from, name, ver)
+		c.Fix = "run `crc version` and `crc status`; reinstall crc if they fail"
+		return c
+	}
+	min, _ := ParseSemver(MinOpenShiftVersion)
+	if !sv.AtLeast(min) {
+		c.Status = CheckFail
+		c.Message = fmt.Sprintf("%s %s (from %s) is older than %s", name, ver, from, MinOpenShiftVersion)
+		c.Fix = "install crc " + orDash(in.RecommendedCRC) + ", then `pulllab down --delete --yes` and `pulllab up`"
+		return c
+	}
+	c.Status, c.Message = CheckOK, fmt.Sprintf("%s %s (from %s)", name, ver, from)
+	return c
+}
+
+// cpuCheck compares the host's CPUs with crc's minimum for the preset and
+// with the VM's setting.
+func cpuCheck(in DoctorInput, cfg map[string]string) Check {
+	c := Check{Name: "CPUs"}
+	p := wantPreset(in)
+	min := MinimumFor(p).CPUs
+	want := in.Settings.CPUs
+	if want == 0 {
+		want = atoi(cfg[KeyCPUs])
+	}
+	if want < min {
+		want = min
+	}
+	n := in.Host.NumCPU()
+	switch {
+	case n <= 0:
+		c.Status, c.Message = CheckWarn, "cannot count this machine's CPUs"
+	case n < min:
+		c.Status = CheckFail
+		c.Message = fmt.Sprintf("this machine has %d CPUs; crc's preset %s needs at least %d for the VM", n, string(p), min)
+		c.Fix = fmt.Sprintf("use a machine with %d or more CPUs", min)
+		if p != preset.Microshift {
+			c.Fix += fmt.Sprintf(" (MicroShift needs %d, but the lab cannot build images there)", minCPUsMicro)
+		}
+	case n < want:
+		c.Status = CheckWarn
+		c.Message = fmt.Sprintf("the VM is set to %d CPUs but this machine has %d", want, n)
+		c.Fix = fmt.Sprintf("lower --cpus to %d or less (at least %d)", n, min)
+	default:
+		c.Status, c.Message = CheckOK, fmt.Sprintf("%d CPUs; the VM gets %d (preset %s needs %d)", n, want, string(p), min)
 	}
 	return c
 }
@@ -318,7 +456,7 @@ func windowsChecks(h Host) []Check {
 }
 
 // vmMemoryMiB is the memory the VM will get: pulllab's setting, else
-// crc's, else crc's default.
+// crc's, else crc's default for the preset.
 func vmMemoryMiB(s Settings, cfg map[string]string) int {
 	if s.MemoryMiB != 0 {
 		return s.MemoryMiB
@@ -326,7 +464,11 @@ func vmMemoryMiB(s Settings, cfg map[string]string) int {
 	if n := atoi(cfg[KeyMemory]); n != 0 {
 		return n
 	}
-	return MinMemoryMiB
+	p := s.Preset
+	if p == "" {
+		p = preset.OpenShift
+	}
+	return MinimumFor(p).MemoryMiB
 }
 
 func memoryCheck(in DoctorInput, mib int, vmRunning bool) Check {
@@ -341,7 +483,7 @@ func memoryCheck(in DoctorInput, mib int, vmRunning bool) Check {
 	case total < want:
 		c.Status = CheckFail
 		c.Message = fmt.Sprintf("the VM is set to %d MiB but this machine has only %s", mib, HumanBytes(int64(total)))
-		c.Fix = fmt.Sprintf("use a machine with more RAM (OpenShift Local needs at least %d MiB for the VM)", MinMemoryMiB)
+		c.Fix = fmt.Sprintf("use a machine with more RAM (preset %s needs at least %d MiB for the VM)", string(wantPreset(in)), MinimumFor(wantPreset(in)).MemoryMiB)
 	case vmRunning:
 		c.Status, c.Message = CheckOK, fmt.Sprintf("VM running; host has %s in total", HumanBytes(int64(total)))
 	case avail > 0 && avail < want:
@@ -387,6 +529,17 @@ func pullSecretCheck(in DoctorInput, cfg map[string]string, vmExists bool) Check
 	if path == "" {
 		path = cfg[KeyPullSecretFile]
 	}
+	if wantPreset(in) == preset.OKD {
+		// crc's loader returns a placeholder for okd before it looks at
+		// any file (crc-org/crc pkg/crc/cluster/pullsecret.go).
+		c.Status, c.Message = CheckOK, "not needed for preset okd: crc gives the cluster a placeholder pull secret"
+		if path != "" {
+			if _, err := LoadPullSecret(in.Host.ReadFile, path); err != nil {
+				c.Status, c.Message, c.Fix = CheckWarn, firstLine(err.Error())+" (not needed for okd, but pulllab was given it)", HintOf(err)
+			}
+		}
+		return c
+	}
 	if path == "" {
 		c.Status, c.Message, c.Fix = CheckFail, "no pull secret given", hintPullSecret
 		if vmExists {
@@ -409,8 +562,26 @@ func pullSecretCheck(in DoctorInput, cfg map[string]string, vmExists bool) Check
 	return c
 }
 
+// MicroShiftNote is the one line doctor and `pulllab up` give for the
+// microshift preset, and MicroShiftFix what works there instead.
+const (
+	MicroShiftNote = "preset microshift has no ImageStreams, builds or internal registry, so `pulllab up` cannot build the lab's images there"
+	MicroShiftFix  = "run the lab on the plain-Kubernetes path with a registry instead: `pulllab verify --registry HOST:PORT --base-image IMAGE` against MicroShift's kubeconfig; or use --preset openshift (or okd) for `pulllab up`"
+)
+
 func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
 	c := Check{Name: "preset"}
+	want := wantPreset(in)
+	if want == preset.Microshift {
+		c.Status, c.Message, c.Fix = CheckFail, MicroShiftNote, MicroShiftFix
+		return c
+	}
+	if err := PresetSupported(want, in.Host.GOARCH()); err != nil {
+		var e *Error
+		errors.As(err, &e)
+		c.Status, c.Message, c.Fix = CheckFail, e.Msg, e.Hint
+		return c
+	}
 	if in.Client == nil {
 		c.Status, c.Message = CheckSkip, "crc not found"
 		return c
@@ -420,56 +591,37 @@ func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
 		configured = string(preset.OpenShift)
 	}
 	switch {
-	case st != nil && st.Preset != "" && st.Preset != preset.OpenShift:
+	case st != nil && st.Preset != "" && st.Preset != want:
 		c.Status = CheckFail
-		c.Message = fmt.Sprintf("the CRC VM runs preset %s; the lab needs openshift", string(st.Preset))
-		c.Fix = "`pulllab down --delete --yes`, then `pulllab up` (it sets preset openshift)"
-	case configured != string(preset.OpenShift):
+		c.Message = fmt.Sprintf("the CRC VM runs preset %s; pulllab is set to %s", string(st.Preset), string(want))
+		c.Fix = fmt.Sprintf("`pulllab down --delete --yes`, then `pulllab up --preset %s`; or keep the VM with --preset %s", string(want), string(st.Preset))
+	case configured != string(want):
 		c.Status = CheckWarn
-		c.Message = fmt.Sprintf("crc is configured for preset %s; the lab needs openshift", configured)
-		c.Fix = "`pulllab up` sets preset openshift"
+		c.Message = fmt.Sprintf("crc is configured for preset %s; pulllab is set to %s", configured, string(want))
+		c.Fix = fmt.Sprintf("`pulllab up` sets preset %s", string(want))
 	default:
-		c.Status, c.Message = CheckOK, "openshift"
+		c.Status, c.Message = CheckOK, string(want)
 	}
 	return c
 }
 
-// CompareVersions compares dotted numeric versions ("2.60.1"); a leading
-// "v" and any suffix after '-' or '+' are ignored. Missing parts count as 0.
-func CompareVersions(a, b string) int {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < len(pa) || i < len(pb); i++ {
-		var x, y int
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
+// BaseImageCheck says which base image the lab builds on with preset p:
+// on okd the EAP image needs registry.redhat.io credentials the cluster
+// lacks (a warning); note is why pulllab chose image, if it did. Doctor and
+// `pulllab up` both print it, as one line.
+func BaseImageCheck(p preset.Preset, image, note string) Check {
+	c := Check{Name: "base image"}
+	switch {
+	case note != "":
+		c.Status, c.Message = CheckOK, note
+	case p == preset.OKD && strings.HasPrefix(image, RedHatRegistry+"/"):
+		c.Status = CheckWarn
+		c.Message = fmt.Sprintf("preset okd: %s needs your registry.redhat.io credentials, and an okd cluster has none (crc gives it a placeholder pull secret)", image)
+		c.Fix = "leave --base-image unset to build on the public WildFly S2I image, or give the cluster your registry.redhat.io credentials"
+	default:
+		c.Status, c.Message = CheckOK, image
 	}
-	return 0
-}
-
-func versionParts(v string) []int {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if i := strings.IndexAny(v, "-+"); i >= 0 {
-		v = v[:i]
-	}
-	var out []int
-	for _, p := range strings.Split(v, ".") {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			break
-		}
-		out = append(out, n)
-	}
-	return out
+	return c
 }
 
 // HumanBytes formats a byte count in binary units: "16.8 GiB".

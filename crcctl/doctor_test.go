@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pulllab/pulllab/internal/golden"
 )
 
 // fakeHost is a machine described by maps.
@@ -19,6 +23,7 @@ type fakeHost struct {
 	memErr       error
 	free         uint64
 	groups       map[string][2]bool // name → listed, active; absent = no such group
+	cpus         int
 }
 
 func (h *fakeHost) GOOS() string             { return h.goos }
@@ -52,6 +57,7 @@ func (h *fakeHost) CanOpenRW(name string) error {
 	}
 	return fs.ErrNotExist
 }
+func (h *fakeHost) NumCPU() int                     { return h.cpus }
 func (h *fakeHost) Memory() (uint64, uint64, error) { return h.total, h.avail, h.memErr }
 func (h *fakeHost) DiskFree(string) (uint64, error) { return h.free, nil }
 func (h *fakeHost) GroupMembership(g string) (bool, bool, error) {
@@ -76,6 +82,7 @@ func healthyLinux() *fakeHost {
 		devices: map[string]error{"/dev/kvm": nil},
 		total:   32 << 30, avail: 20 << 30, free: 100 << 30,
 		groups: map[string][2]bool{"libvirt": {true, true}},
+		cpus:   8,
 	}
 }
 
@@ -229,7 +236,7 @@ func TestDoctorWithFakeCRC(t *testing.T) {
 		if AnyFailed(checks) {
 			t.Errorf("checks failed: %+v", checks)
 		}
-		if c, _ := checkByName(checks, "crc"); !strings.Contains(c.Message, "crc 2.60.1") {
+		if c, _ := checkByName(checks, "crc"); !strings.Contains(c.Message, "crc 2.65.0") {
 			t.Errorf("crc check = %+v", c)
 		}
 		if c, _ := checkByName(checks, "memory"); !strings.Contains(c.Message, "VM running") {
@@ -292,5 +299,250 @@ func TestOSHostOnThisMachine(t *testing.T) {
 	}
 	if h.Getenv("HOME") != "" {
 		t.Error("OSHost without LookupEnv must see an empty environment")
+	}
+}
+
+// TestDoctorProfilesAndPresets runs doctor against the fake crc playing
+// each release, with each preset pulllab can be set to.
+func TestDoctorProfilesAndPresets(t *testing.T) {
+	ctx := context.Background()
+	type want struct {
+		status CheckStatus
+		msg    string
+	}
+	tests := []struct {
+		name   string
+		st     fakeState
+		host   func(*fakeHost)
+		mutate func(*DoctorInput)
+		checks map[string]want
+		absent []string
+	}{
+		{
+			name: "2.65.0 openshift running",
+			st:   fakeState{Version: "2.65.0", SetupDone: true, VM: "running", VMPreset: "openshift"},
+			checks: map[string]want{
+				"crc":             {CheckOK, "crc 2.65.0 at "},
+				"cluster version": {CheckOK, "OpenShift 5.0.0 (from the CRC VM)"},
+				"crc VM":          {CheckOK, "VM Running, OpenShift Running"},
+				"preset":          {CheckOK, "openshift"},
+				"CPUs":            {CheckOK, "8 CPUs; the VM gets 4 (preset openshift needs 4)"},
+			},
+			absent: []string{"base image"},
+		},
+		{
+			name: "2.60.1 still works but is older than recommended",
+			st:   fakeState{Version: "2.60.1", SetupDone: true, VM: "running", VMPreset: "openshift"},
+			checks: map[string]want{
+				"crc":             {CheckWarn, "pulllab is tested with crc 2.65.0"},
+				"cluster version": {CheckOK, "OpenShift 4.21.8 (from the CRC VM)"},
+			},
+		},
+		{
+			name: "2.65.0 no VM: the version crc ships",
+			st:   fakeState{Version: "2.65.0", SetupDone: true},
+			checks: map[string]want{
+				"cluster version": {CheckOK, "OpenShift 5.0.0 (from crc 2.65.0)"},
+				"crc VM":          {CheckOK, "no VM yet"},
+			},
+		},
+		{
+			name: "cluster older than supported",
+			st:   fakeState{Version: "2.65.0", OpenShiftVersion: "4.19.9", SetupDone: true},
+			checks: map[string]want{
+				"cluster version": {CheckFail, "OpenShift 4.19.9 (from crc 2.65.0) is older than 4.20.0"},
+			},
+		},
+		{
+			name: "unreadable cluster version",
+			st:   fakeState{Version: "2.65.0", OpenShiftVersion: "five", SetupDone: true},
+			checks: map[string]want{
+				"cluster version": {CheckWarn, `"five", which pulllab cannot read`},
+			},
+		},
+		{
+			name:   "okd running: no pull secret, WildFly base",
+			st:     fakeState{Version: "2.65.0", SetupDone: true, VM: "running", VMPreset: "okd", Config: map[string]string{"preset": "okd"}},
+			mutate: okdInput("quay.example.com/wildfly/wildfly-s2i:1", "preset okd: the cluster has no registry.redhat.io credentials"),
+			checks: map[string]want{
+				"cluster version": {CheckOK, "OKD 5.0.0-okd-scos.4 (from the CRC VM)"},
+				"pull secret":     {CheckOK, "not needed for preset okd"},
+				"preset":          {CheckOK, "okd"},
+				"base image":      {CheckOK, "registry.redhat.io credentials"},
+				"crc VM":          {CheckOK, "VM Running, OKD Running"},
+			},
+		},
+		{
+			name:   "okd without a VM: crc does not report the OKD version",
+			st:     fakeState{Version: "2.65.0", SetupDone: true},
+			mutate: okdInput(RedHatRegistry+"/jboss-eap-7/eap74:7.4", ""),
+			checks: map[string]want{
+				"cluster version": {CheckSkip, "does not report the OKD version"},
+				"preset":          {CheckWarn, "crc is configured for preset openshift; pulllab is set to okd"},
+				"base image":      {CheckWarn, "needs your registry.redhat.io credentials"},
+			},
+		},
+		{
+			name:   "okd on arm64",
+			st:     fakeState{Version: "2.65.0", SetupDone: true},
+			host:   func(h *fakeHost) { h.goarch = "arm64" },
+			mutate: okdInput("x", ""),
+			checks: map[string]want{"preset": {CheckFail, "crc does not support preset okd on arm64"}},
+		},
+		{
+			name: "microshift: one line, and what works there",
+			st:   fakeState{Version: "2.65.0", SetupDone: true, Config: map[string]string{"preset": "microshift"}},
+			mutate: func(in *DoctorInput) {
+				in.Settings.Preset = "microshift"
+				in.Settings.CPUs, in.Settings.MemoryMiB = 0, 0
+			},
+			host: func(h *fakeHost) { h.cpus = 2; h.total = 6 << 30 },
+			checks: map[string]want{
+				"preset":          {CheckFail, MicroShiftNote},
+				"cluster version": {CheckOK, "MicroShift 5.0.0 (from crc 2.65.0)"},
+				"CPUs":            {CheckOK, "preset microshift needs 2"},
+				"memory":          {CheckOK, "VM set to 4096 MiB"},
+			},
+		},
+		{
+			name: "VM of another preset",
+			st:   fakeState{Version: "2.65.0", SetupDone: true, VM: "stopped", VMPreset: "microshift", Config: map[string]string{"preset": "microshift"}},
+			checks: map[string]want{
+				"preset":          {CheckFail, "the CRC VM runs preset microshift; pulllab is set to openshift"},
+				"cluster version": {CheckOK, "MicroShift 5.0.0 (from the CRC VM)"},
+			},
+		},
+		{
+			name:   "too few CPUs",
+			st:     fakeState{Version: "2.65.0", SetupDone: true},
+			host:   func(h *fakeHost) { h.cpus = 2 },
+			checks: map[string]want{"CPUs": {CheckFail, "this machine has 2 CPUs; crc's preset openshift needs at least 4"}},
+		},
+		{
+			name:   "more VM CPUs than the host has",
+			st:     fakeState{Version: "2.65.0", SetupDone: true, Config: map[string]string{"cpus": "6"}},
+			host:   func(h *fakeHost) { h.cpus = 4 },
+			mutate: func(in *DoctorInput) { in.Settings.CPUs = 0 },
+			checks: map[string]want{"CPUs": {CheckWarn, "the VM is set to 6 CPUs but this machine has 4"}},
+		},
+		{
+			name:   "2.65.0 daemon down: its socket is under sockets/",
+			st:     fakeState{Version: "2.65.0", SetupDone: true, DaemonDown: true},
+			checks: map[string]want{"crc VM": {CheckWarn, "(no socket at /home/u/.crc/sockets/crc-http.sock)"}},
+		},
+		{
+			name:   "2.60.1 daemon down: its socket is in ~/.crc",
+			st:     fakeState{Version: "2.60.1", SetupDone: true, DaemonDown: true},
+			checks: map[string]want{"crc VM": {CheckWarn, "(no socket at /home/u/.crc/crc-http.sock)"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, tt.st)
+			h := healthyLinux()
+			if tt.host != nil {
+				tt.host(h)
+			}
+			in := doctorIn(h)
+			in.FindErr, in.Client, in.RecommendedCRC = nil, f.client(), "2.65.0"
+			if tt.mutate != nil {
+				tt.mutate(&in)
+			}
+			checks := Doctor(ctx, in)
+			for name, w := range tt.checks {
+				c, ok := checkByName(checks, name)
+				if !ok {
+					t.Errorf("no check %q in %+v", name, checks)
+					continue
+				}
+				if c.Status != w.status || !strings.Contains(c.Message, w.msg) {
+					t.Errorf("%s = %s %q, want %s with %q", name, c.Status, c.Message, w.status, w.msg)
+				}
+				if c.Status == CheckFail && c.Fix == "" {
+					t.Errorf("failed check %q has no fix", name)
+				}
+			}
+			for _, name := range tt.absent {
+				if c, ok := checkByName(checks, name); ok {
+					t.Errorf("unexpected check %+v", c)
+				}
+			}
+			for _, c := range checks {
+				if strings.Contains(c.Message+c.Fix, fakePassword) || strings.Contains(c.Message+c.Fix, "dXNlcjpUT1BTRUNSRVQ=") {
+					t.Errorf("check %q shows a secret", c.Name)
+				}
+			}
+		})
+	}
+}
+
+// okdInput sets pulllab to the okd preset without a pull secret, building
+// on base (note: why pulllab chose it).
+func okdInput(base, note string) func(*DoctorInput) {
+	return func(in *DoctorInput) {
+		in.Settings.Preset = "okd"
+		in.Settings.PullSecretFile = ""
+		in.BaseImage, in.BaseImageNote = base, note
+	}
+}
+
+func TestDaemonSocket(t *testing.T) {
+	tests := []struct {
+		goos, crc, want string
+	}{
+		{"linux", "2.65.0", "/home/u/.crc/sockets/crc-http.sock"},
+		{"darwin", "2.62.0", "/home/u/.crc/sockets/crc-http.sock"},
+		{"linux", "2.61.0", "/home/u/.crc/crc-http.sock"},
+		{"linux", "2.60.1", "/home/u/.crc/crc-http.sock"},
+		{"windows", "2.65.0", `\\.\pipe\crc-http`},
+	}
+	for _, tt := range tests {
+		home := "/home/u"
+		if tt.goos == "windows" {
+			home = `C:\Users\u`
+		}
+		if got := NewPaths(tt.goos, home).DaemonSocket(tt.crc); got != tt.want {
+			t.Errorf("%s crc %s: DaemonSocket = %q, want %q", tt.goos, tt.crc, got, tt.want)
+		}
+	}
+}
+
+// TestDoctorGolden keeps doctor's full answer, check by check, for each
+// release the fake crc plays and each preset, on a fixed healthy Linux
+// host with 4 CPUs.
+func TestDoctorGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		st     fakeState
+		mutate func(*DoctorInput)
+	}{
+		{"2.65.0-openshift", fakeState{Version: "2.65.0", SetupDone: true, VM: "running", VMPreset: "openshift"}, nil},
+		{"2.60.1-openshift", fakeState{Version: "2.60.1", SetupDone: true, VM: "running", VMPreset: "openshift"}, nil},
+		{"2.65.0-okd", fakeState{Version: "2.65.0", SetupDone: true, VM: "running", VMPreset: "okd", Config: map[string]string{"preset": "okd"}},
+			okdInput("quay.example.com/wildfly/wildfly-s2i:latest-jdk21", "preset okd: the cluster has no registry.redhat.io credentials, so the lab builds on quay.example.com/wildfly/wildfly-s2i:latest-jdk21")},
+		{"2.65.0-microshift", fakeState{Version: "2.65.0", SetupDone: true}, func(in *DoctorInput) { in.Settings.Preset = "microshift" }},
+		{"2.60.1-no-daemon", fakeState{Version: "2.60.1", SetupDone: true, DaemonDown: true}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, tt.st)
+			h := healthyLinux()
+			h.cpus = 4
+			in := doctorIn(h)
+			in.FindErr, in.Client, in.RecommendedCRC = nil, f.client(), "2.65.0"
+			in.BaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"
+			if tt.mutate != nil {
+				tt.mutate(&in)
+			}
+			var b strings.Builder
+			for _, c := range Doctor(context.Background(), in) {
+				fmt.Fprintf(&b, "%-4s  %s: %s\n", c.Status, c.Name, c.Message)
+				if c.Fix != "" {
+					fmt.Fprintf(&b, "      fix: %s\n", c.Fix)
+				}
+			}
+			got := strings.ReplaceAll(b.String(), fakeCRC, "<crc>")
+			golden.Check(t, filepath.Join("testdata", "doctor", tt.name+".golden"), []byte(got))
+		})
 	}
 }

@@ -60,6 +60,26 @@ func NewPaths(goos, home string) Paths {
 	}
 }
 
+// socketsDirSince is the first crc release that keeps its daemon's sockets
+// in ~/.crc/sockets/ (crc-org/crc pkg/crc/constants: SocketBaseDir,
+// DaemonHTTPSocketPath).
+const socketsDirSince = "2.62.0"
+
+// DaemonSocket is where the crc daemon of crcVersion listens for its HTTP
+// API: ~/.crc/sockets/crc-http.sock from 2.62.0 on, ~/.crc/crc-http.sock
+// before; on Windows the named pipe \\.\pipe\crc-http. pulllab only
+// looks at it to explain an unreachable daemon; it talks to crc through
+// its CLI.
+func (p Paths) DaemonSocket(crcVersion string) string {
+	if p.GOOS == "windows" {
+		return `\\.\pipe\crc-http`
+	}
+	if CompareVersions(crcVersion, socketsDirSince) >= 0 {
+		return JoinPath(p.GOOS, p.CRCDir, "sockets", "crc-http.sock")
+	}
+	return JoinPath(p.GOOS, p.CRCDir, "crc-http.sock")
+}
+
 // JoinPath joins path elements with goos's separator, whatever the host.
 func JoinPath(goos string, elem ...string) string {
 	if goos != "windows" {

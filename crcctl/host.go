@@ -32,6 +32,8 @@ type Host interface {
 	// CanOpenRW reports, as an error, whether the current user can open
 	// the file for reading and writing (device access such as /dev/kvm).
 	CanOpenRW(name string) error
+	// NumCPU is the number of logical CPUs the machine has (0 if unknown).
+	NumCPU() int
 	// Memory returns the physical memory and the memory available to new
 	// programs, in bytes; available is 0 when the OS does not say.
 	Memory() (total, available uint64, err error)
@@ -98,6 +100,9 @@ func (OSHost) CanOpenRW(name string) error {
 	}
 	return f.Close()
 }
+
+// NumCPU implements Host.
+func (OSHost) NumCPU() int { return runtime.NumCPU() }
 
 // Memory implements Host.
 func (OSHost) Memory() (uint64, uint64, error) { return hostMemory() }

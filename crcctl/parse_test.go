@@ -33,6 +33,65 @@ const (
   "preset": "openshift"
 }
 `
+	// crc 2.65.0: same keys (cmd/crc/cmd/version.go, status.go, start.go
+	// are unchanged in shape), OpenShift 5.0.0, and the okd and microshift
+	// presets' answers.
+	version265JSON = `{
+  "version": "2.65.0",
+  "commit": "c65a0e",
+  "openshiftVersion": "5.0.0",
+  "microshiftVersion": "5.0.0"
+}
+`
+	statusOKD265JSON = `{
+  "success": true,
+  "crcStatus": "Running",
+  "openshiftStatus": "Running",
+  "openshiftVersion": "5.0.0-okd-scos.4",
+  "diskUsage": 18000000000,
+  "diskSize": 32000000000,
+  "cacheUsage": 24000000000,
+  "cacheDir": "/home/u/.crc/cache",
+  "ramSize": 11000000000,
+  "ramUsage": 7000000000,
+  "preset": "okd"
+}
+`
+	statusMicroShift265JSON = `{
+  "success": true,
+  "crcStatus": "Running",
+  "openshiftStatus": "Running",
+  "openshiftVersion": "5.0.0",
+  "diskUsage": 9000000000,
+  "diskSize": 32000000000,
+  "cacheUsage": 6000000000,
+  "cacheDir": "/home/u/.crc/cache",
+  "ramSize": 4000000000,
+  "ramUsage": 2000000000,
+  "persistentVolumeUsage": 1000000000,
+  "persistentVolumeSize": 16000000000,
+  "preset": "microshift"
+}
+`
+	startMicroShiftJSON = `{
+  "success": true,
+  "clusterConfig": {
+    "clusterType": "microshift",
+    "cacert": "",
+    "webConsoleUrl": "",
+    "url": "",
+    "adminCredentials": {
+      "username": "kubeadmin",
+      "password": ""
+    },
+    "developerCredentials": {
+      "username": "developer",
+      "password": ""
+    }
+  }
+}
+`
+	startDaemon265JSON = `{"success":false,"error":"Is 'crc daemon' running? Cannot reach daemon API: Get \"http://unix/api/version\": dial unix /home/u/.crc/sockets/crc-http.sock: connect: no such file or directory"}`
 	statusNoVMJSON     = "{\n  \"success\": false,\n  \"error\": \"Machine does not exist. Use 'crc start' to create it\\n\",\n  \"preset\": \"\"\n}\n"
 	statusNoDaemonJSON = `{"success":false,"error":"crc does not seem to be setup correctly, have you run 'crc setup'?","preset":""}`
 	startOKJSON        = `{
@@ -56,9 +115,14 @@ const (
 )
 
 func TestParseVersion(t *testing.T) {
-	v, err := ParseVersion([]byte(versionJSON))
-	if err != nil || v.Version != "2.59.0" || v.Commit != "e90757" || v.OpenShiftVersion != "4.21.4" {
-		t.Fatalf("ParseVersion = %+v, %v", v, err)
+	for in, want := range map[string]Version{
+		versionJSON:    {Version: "2.59.0", Commit: "e90757", OpenShiftVersion: "4.21.4", MicroShiftVersion: "4.21.0"},
+		version265JSON: {Version: "2.65.0", Commit: "c65a0e", OpenShiftVersion: "5.0.0", MicroShiftVersion: "5.0.0"},
+	} {
+		v, err := ParseVersion([]byte(in))
+		if err != nil || *v != want {
+			t.Fatalf("ParseVersion = %+v, %v; want %+v", v, err, want)
+		}
 	}
 	if _, err := ParseVersion([]byte("CRC version: 2.59.0+e90757\n")); err == nil {
 		t.Error("plain text parsed as JSON")
@@ -75,6 +139,14 @@ func TestParseStatus(t *testing.T) {
 			t.Errorf("ParseStatus(%s) = %v, want kind %v", in, err, want)
 		}
 	}
+	for in, want := range map[string]struct {
+		preset, version string
+	}{statusOKD265JSON: {"okd", "5.0.0-okd-scos.4"}, statusMicroShift265JSON: {"microshift", "5.0.0"}} {
+		st, err := ParseStatus([]byte(in))
+		if err != nil || !st.Ready() || string(st.Preset) != want.preset || st.OpenShiftVersion != want.version {
+			t.Errorf("ParseStatus = %+v, %v; want %+v", st, err, want)
+		}
+	}
 	st, err = ParseStatus([]byte(`{"success":true,"crcStatus":"Stopped","openshiftStatus":"Stopped","preset":"openshift"}`))
 	if err != nil || st.Ready() || st.CRCStatus != state.Stopped {
 		t.Errorf("stopped = %+v, %v", st, err)
@@ -85,6 +157,12 @@ func TestParseStartResult(t *testing.T) {
 	r, err := ParseStartResult([]byte(startOKJSON))
 	if err != nil || r.URL != "https://api.crc.testing:6443" || r.WebConsoleURL == "" {
 		t.Fatalf("ParseStartResult = %+v, %v", r, err)
+	}
+	if r, err := ParseStartResult([]byte(startMicroShiftJSON)); err != nil || r.ClusterType != "microshift" || r.URL != "" {
+		t.Errorf("microshift start = %+v, %v", r, err)
+	}
+	if _, err := ParseStartResult([]byte(startDaemon265JSON)); KindOf(err) != KindDaemonUnreachable || !strings.Contains(err.Error(), "/.crc/sockets/crc-http.sock") {
+		t.Errorf("2.65 daemon failure = %v", err)
 	}
 	_, err = ParseStartResult([]byte(`{"success":false,"error":"invalid pull secret: invalid character 'k' looking for beginning of value"}`))
 	if KindOf(err) != KindPullSecretInvalid || strings.Contains(err.Error(), "'k'") {
@@ -152,6 +230,8 @@ func checkParseError(t *testing.T, err error) {
 
 func FuzzParseStartResult(f *testing.F) {
 	f.Add([]byte(startOKJSON))
+	f.Add([]byte(startMicroShiftJSON))
+	f.Add([]byte(startDaemon265JSON))
 	f.Add([]byte(`{"success":false,"error":"x"}`))
 	f.Add([]byte(`{"success":true,"clusterConfig":{"url":12345678}}`))
 	f.Add([]byte(`{"clusterConfig":{"adminCredentials":{"password":"PW-PW-PW-PW"}`))
@@ -197,7 +277,7 @@ func FuzzStartCredentialsDropped(f *testing.F) {
 }
 
 func FuzzParseStatus(f *testing.F) {
-	for _, s := range []string{statusRunningJSON, statusNoVMJSON, statusNoDaemonJSON, `{"success":true,"diskUsage":"x"}`, `{`, ``, `[1,2]`} {
+	for _, s := range []string{statusRunningJSON, statusOKD265JSON, statusMicroShift265JSON, statusNoVMJSON, statusNoDaemonJSON, `{"success":true,"diskUsage":"x"}`, `{`, ``, `[1,2]`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, out []byte) {
@@ -210,7 +290,7 @@ func FuzzParseStatus(f *testing.F) {
 }
 
 func FuzzParseVersion(f *testing.F) {
-	for _, s := range []string{versionJSON, `{"version":""}`, "CRC version: 2.59.0+e90757", `{"version":1}`} {
+	for _, s := range []string{versionJSON, version265JSON, `{"version":""}`, "CRC version: 2.65.0+c65a0e", `{"version":1}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, out []byte) {

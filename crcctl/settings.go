@@ -19,7 +19,9 @@ const (
 	KeyDisableUpdateCheck = "disable-update-check"
 )
 
-// Minimum VM sizes crc accepts (pkg/crc/constants): CPUs, MiB, GiB.
+// Minimum VM sizes crc accepts for the openshift and okd presets: CPUs,
+// MiB, GiB (crc-org/crc pkg/crc/constants: GetDefaultCPUs,
+// GetDefaultMemory, DefaultDiskSize). MinimumFor gives them per preset.
 const (
 	MinCPUs        = 4
 	MinMemoryMiB   = 10752
@@ -28,11 +30,36 @@ const (
 	minMemoryMicro = 4096
 )
 
+// Minimum is what crc requires of the VM for one preset.
+type Minimum struct {
+	CPUs      int
+	MemoryMiB int
+	DiskGiB   int
+}
+
+// MinimumFor returns crc's minimums for p: 4 CPUs, 10752 MiB and 31 GiB
+// for openshift and okd; 2 CPUs, 4096 MiB and 31 GiB for microshift.
+func MinimumFor(p preset.Preset) Minimum {
+	cpus, mem := minimums(p)
+	return Minimum{CPUs: cpus, MemoryMiB: mem, DiskGiB: MinDiskGiB}
+}
+
+// PresetSupported refuses what crc refuses for a preset on a host
+// architecture: okd has no arm64 bundle (crc-org/crc
+// pkg/crc/config/validations.go, validatePreset).
+func PresetSupported(p preset.Preset, goarch string) error {
+	if p == preset.OKD && (goarch == "arm64" || goarch == "arm") {
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("crc does not support preset okd on %s", goarch), Hint: "use --preset openshift (crc.preset in pulllab.yaml), which runs on Apple silicon and other arm64 hosts"}
+	}
+	return nil
+}
+
 // Settings are the crc configuration values pulllab wants. A zero value
 // leaves crc's own setting alone, so a VM the user sized with
 // `crc config set` keeps its size unless pulllab is told otherwise.
 type Settings struct {
-	// Preset is the cluster kind; the lab needs preset.OpenShift.
+	// Preset is the cluster kind. The lab builds its images on openshift
+	// and okd; microshift has no builds (the command layer refuses it).
 	Preset preset.Preset
 	// CPUs, MemoryMiB and DiskGiB size the VM; 0 keeps crc's value. The
 	// disk is never shrunk: crc can only grow it.
@@ -63,14 +90,14 @@ func (s Settings) Validate() error {
 	switch s.Preset {
 	case preset.OpenShift, preset.OKD, preset.Microshift:
 	default:
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "the lab needs preset openshift"}
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "use --preset openshift, okd or microshift (crc.preset in pulllab.yaml)"}
 	}
 	minCPU, minMem := minimums(s.Preset)
 	if s.CPUs != 0 && s.CPUs < minCPU {
-		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d", s.CPUs, minCPU), Hint: fmt.Sprintf("use --cpus %d or more (crc.cpus in pulllab.yaml)", minCPU)}
+		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d for preset %s", s.CPUs, minCPU, string(s.Preset)), Hint: fmt.Sprintf("use --cpus %d or more (crc.cpus in pulllab.yaml)", minCPU)}
 	}
 	if s.MemoryMiB != 0 && s.MemoryMiB < minMem {
-		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d", s.MemoryMiB, minMem), Hint: fmt.Sprintf("use --memory %d or more (crc.memory in pulllab.yaml)", minMem)}
+		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d for preset %s", s.MemoryMiB, minMem, string(s.Preset)), Hint: fmt.Sprintf("use --memory %d or more (crc.memory in pulllab.yaml)", minMem)}
 	}
 	if s.DiskGiB != 0 && s.DiskGiB < MinDiskGiB {
 		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("use --disk-size %d or more (crc.diskSize in pulllab.yaml)", MinDiskGiB)}

@@ -178,25 +178,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestCompareVersions(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"2.57.0", "2.57.0", 0},
-		{"2.60.1", "2.57.0", 1},
-		{"2.54.0", "2.57.0", -1},
-		{"v2.57", "2.57.0", 0},
-		{"2.57.0+e90757", "2.57.0", 0},
-		{"2.100.0", "2.99.9", 1},
-	}
-	for _, tt := range tests {
-		if got := CompareVersions(tt.a, tt.b); got != tt.want {
-			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 18000000000: "16.8 GiB", 35 << 30: "35.0 GiB"} {
 		if got := HumanBytes(n); got != want {

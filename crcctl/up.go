@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crc-org/crc/v2/pkg/crc/machine/state"
+	"github.com/crc-org/crc/v2/pkg/crc/preset"
 )
 
 // Reporter shows progress under the current step. *ui.Status satisfies it.
@@ -102,17 +103,20 @@ func (c *Client) Up(ctx context.Context, opts UpOptions) (*UpResult, error) {
 		return nil, err
 	}
 	res.Version = v
-	o.Reporter.Infof("crc %s (OpenShift %s) at %s", v.Version, v.OpenShiftVersion, c.Path)
+	o.Reporter.Infof("crc %s at %s (%s)", v.Version, c.Path, ships(v))
 
 	st, err := c.Status(ctx)
 	vmMissing := false
 	switch k := KindOf(err); {
 	case err == nil && st.Ready():
+		if st.Preset != "" && st.Preset != s.Preset {
+			return nil, presetMismatch(st.Preset, s.Preset)
+		}
 		res.Status, res.AlreadyRunning = st, true
-		o.Reporter.Infof("OpenShift Local is already running (OpenShift %s)", st.OpenShiftVersion)
+		o.Reporter.Infof("OpenShift Local is already running (%s %s)", DisplayPreset(st.Preset), st.OpenShiftVersion)
 		return res, nil
 	case err == nil:
-		o.Reporter.Infof("VM %s, OpenShift %s", st.CRCStatus, orDash(string(st.OpenShiftStatus)))
+		o.Reporter.Infof("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 	case k == KindVMMissing:
 		vmMissing = true
 		o.Reporter.Infof("no CRC VM yet; it will be created")
@@ -242,16 +246,22 @@ func orDash(s string) string {
 func checkPreset(st *Status, changes []ConfigChange) error {
 	for _, ch := range changes {
 		if ch.Key == KeyPreset && st.Preset != "" && string(st.Preset) != ch.To {
-			return &Error{Kind: KindVersionMismatch, Op: "crc config", Msg: fmt.Sprintf("the existing CRC VM uses preset %s; the lab needs %s", string(st.Preset), ch.To), Hint: hintDeleteAndRestart}
+			return presetMismatch(st.Preset, preset.Preset(ch.To))
 		}
 	}
 	return nil
 }
 
+// presetMismatch is the error for an existing VM of another preset.
+func presetMismatch(vm, want preset.Preset) error {
+	return &Error{Kind: KindVersionMismatch, Op: "crc config", Msg: fmt.Sprintf("the existing CRC VM uses preset %s; pulllab is set to %s", string(vm), string(want)), Hint: fmt.Sprintf("%s; or keep this VM with --preset %s", hintDeleteAndRestart, string(vm))}
+}
+
 // checkPullSecret makes sure crc will find a pull secret when it creates
 // the VM: the one pulllab passes, or crc's configured file (checked too).
+// The okd preset needs none: crc uses a placeholder.
 func (c *Client) checkPullSecret(o UpOptions, current map[string]string) error {
-	if o.Settings.PullSecretFile != "" {
+	if o.Settings.PullSecretFile != "" || o.Settings.Preset == preset.OKD {
 		return nil
 	}
 	if p := current[KeyPullSecretFile]; p != "" {
@@ -291,10 +301,10 @@ func (c *Client) waitReady(ctx context.Context, o UpOptions) (*Status, error) {
 		st, err := c.Status(ctx)
 		switch {
 		case err == nil && st.Ready():
-			o.Reporter.Infof("OpenShift %s is running", st.OpenShiftVersion)
+			o.Reporter.Infof("%s %s is running", DisplayPreset(st.Preset), st.OpenShiftVersion)
 			return st, nil
 		case err == nil:
-			now := fmt.Sprintf("VM %s, OpenShift %s", st.CRCStatus, orDash(string(st.OpenShiftStatus)))
+			now := fmt.Sprintf("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 			if now != last {
 				o.Reporter.Infof("waiting: %s", now)
 				last = now

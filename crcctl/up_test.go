@@ -3,11 +3,15 @@ package crcctl
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crc-org/crc/v2/pkg/crc/preset"
 )
 
 func upOpts(s Settings, rep *recorder) UpOptions {
@@ -15,8 +19,17 @@ func upOpts(s Settings, rep *recorder) UpOptions {
 }
 
 func TestUpFromStoppedToRunning(t *testing.T) {
+	for _, p := range []struct{ crc, cluster, ships string }{
+		{"2.65.0", "5.0.0", "OpenShift 5.0.0, MicroShift 5.0.0"},
+		{"2.60.1", "4.21.8", "OpenShift 4.21.8, MicroShift 4.21.0"},
+	} {
+		t.Run(p.crc, func(t *testing.T) { testUpFromStoppedToRunning(t, p.crc, p.cluster, p.ships) })
+	}
+}
+
+func testUpFromStoppedToRunning(t *testing.T, crc, cluster, ships string) {
 	ps := writePullSecret(t, goodSecret)
-	f := newFake(t, fakeState{SetupDone: true, VM: "stopped", VMPreset: "openshift", AfterStartPolls: 2,
+	f := newFake(t, fakeState{Version: crc, SetupDone: true, VM: "stopped", VMPreset: "openshift", AfterStartPolls: 2,
 		Config: map[string]string{"consent-telemetry": "no", "disable-update-check": "true", "pull-secret-file": ps}})
 	var rep, log recorder
 	c := New(&ExecRunner{Env: f.env(), Log: &log}, fakeCRC, &log)
@@ -45,7 +58,7 @@ func TestUpFromStoppedToRunning(t *testing.T) {
 		t.Errorf("crc calls:\n%s\nwant:\n%s", strings.Join(st.Calls, "\n"), strings.Join(wantCalls, "\n"))
 	}
 	out := rep.String()
-	for _, want := range []string{"crc 2.60.1 (OpenShift 4.21.8)", "Starting CRC VM for openshift 4.21.8...", "waiting: VM Running, OpenShift Starting", "OpenShift 4.21.8 is running"} {
+	for _, want := range []string{"crc " + crc + " at " + fakeCRC + " (" + ships + ")", "Starting CRC VM for openshift " + cluster + "...", "waiting: VM Running, OpenShift Starting", "OpenShift " + cluster + " is running"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("reporter output lacks %q:\n%s", want, out)
 		}
@@ -94,6 +107,62 @@ func TestUpFreshMachine(t *testing.T) {
 	}
 }
 
+// TestUpPresets creates a VM with each preset crc offers, on each release
+// the fake plays: okd needs no pull secret, microshift accepts its smaller
+// minimums, and the cluster version comes from the preset's bundle.
+func TestUpPresets(t *testing.T) {
+	tests := []struct {
+		crc, preset, pullSecret string
+		cpus, mem               int
+		wantVersion, wantLine   string
+		wantType                preset.Preset
+	}{
+		{"2.65.0", "okd", "", 0, 0, "5.0.0-okd-scos.4", "OKD 5.0.0-okd-scos.4 is running", preset.OKD},
+		{"2.60.1", "okd", "", 0, 0, "4.21.0-okd-scos.8", "OKD 4.21.0-okd-scos.8 is running", preset.OKD},
+		{"2.65.0", "microshift", goodSecret, 2, 4096, "5.0.0", "MicroShift 5.0.0 is running", preset.Microshift},
+		{"2.60.1", "microshift", goodSecret, 2, 4096, "4.21.0", "MicroShift 4.21.0 is running", preset.Microshift},
+		{"2.65.0", "openshift", goodSecret, 0, 0, "5.0.0", "OpenShift 5.0.0 is running", preset.OpenShift},
+	}
+	for _, tt := range tests {
+		t.Run(tt.crc+" "+tt.preset, func(t *testing.T) {
+			f := newFake(t, fakeState{Version: tt.crc})
+			ps := ""
+			if tt.pullSecret != "" {
+				ps = writePullSecret(t, tt.pullSecret)
+			}
+			s := Settings{Preset: preset.Preset(tt.preset), CPUs: tt.cpus, MemoryMiB: tt.mem, PullSecretFile: ps, DisableUpdateCheck: true}
+			var rep recorder
+			res, err := f.client().Up(context.Background(), upOpts(s, &rep))
+			if err != nil {
+				t.Fatalf("Up: %v\n%s", err, rep.String())
+			}
+			if res.Status.OpenShiftVersion != tt.wantVersion || res.Status.Preset != tt.wantType || res.Cluster.ClusterType != tt.wantType {
+				t.Errorf("status %+v, cluster %+v", res.Status, res.Cluster)
+			}
+			if !strings.Contains(rep.String(), tt.wantLine) {
+				t.Errorf("no %q in:\n%s", tt.wantLine, rep.String())
+			}
+			st := f.read()
+			if st.Config["preset"] != tt.preset && tt.preset != "openshift" {
+				t.Errorf("crc config = %v", st.Config)
+			}
+			if _, set := st.Config["pull-secret-file"]; set != (ps != "") {
+				t.Errorf("pull-secret-file set = %v, want %v", set, ps != "")
+			}
+			if strings.Contains(rep.String(), fakePassword) {
+				t.Error("the kubeadmin password reached the reporter")
+			}
+			// crc setup left the daemon's socket where this release keeps it.
+			if runtime.GOOS != "windows" {
+				sock := NewPaths(runtime.GOOS, f.home).DaemonSocket(tt.crc)
+				if fi, err := os.Stat(sock); err != nil || fi.Mode()&fs.ModeSocket == 0 {
+					t.Errorf("no daemon socket at %s: %v", sock, err)
+				}
+			}
+		})
+	}
+}
+
 func TestUpAlreadyRunning(t *testing.T) {
 	f := newFake(t, fakeState{SetupDone: true, VM: "running", VMPreset: "openshift"})
 	var rep recorder
@@ -136,6 +205,9 @@ func TestUpRefusesBeforeTouchingAnything(t *testing.T) {
 		// version, status and config, before any config set.
 		{"no pull secret for a new VM", func(s *Settings) { s.PullSecretFile = "" }, fakeState{SetupDone: true}, KindPullSecretMissing, "needs a pull secret", 3},
 		{"preset of the existing VM", func(s *Settings) {}, fakeState{SetupDone: true, VM: "stopped", VMPreset: "microshift", Config: map[string]string{"preset": "microshift"}}, KindVersionMismatch, "uses preset microshift", 3},
+		{"running VM of another preset", func(s *Settings) {}, fakeState{SetupDone: true, VM: "running", VMPreset: "okd", Config: map[string]string{"preset": "okd"}}, KindVersionMismatch, "uses preset okd; pulllab is set to openshift", 2},
+		{"microshift minimums", func(s *Settings) { s.Preset = preset.Microshift; s.CPUs, s.MemoryMiB = 1, 2048 }, fakeState{}, KindCPU, "requires CPUs >= 2 for preset microshift", 0},
+		{"okd still needs openshift's minimums", func(s *Settings) { s.Preset = preset.OKD; s.MemoryMiB = 8192 }, fakeState{}, KindMemory, "requires memory in MiB >= 10752 for preset okd", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -183,7 +183,8 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, baseImage: o.baseImage, debugImage: o.debugImage})
+	base := clusterBaseImage(ctx, g, c, o.baseImage, true)
+	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, baseImage: base, debugImage: o.debugImage})
 }
 
 // crcVersion returns the version of crc when it is installed, else "".
@@ -221,7 +222,11 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 		if !c.openshift {
 			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; for plain Kubernetes run 'pulllab verify --registry HOST:PORT'", c.cfg.Host)
 		}
-		lb, err := newLabBackend(g, c, labSettingsFrom(g.cfg.Config.Lab))
+		s := labSettingsFrom(g.cfg.Config.Lab)
+		if st.BaseImage != "" {
+			s.baseImage = st.BaseImage // chosen for crc's preset by the crc step
+		}
+		lb, err := newLabBackend(g, c, s)
 		if err != nil {
 			return nil, err
 		}
@@ -278,6 +283,7 @@ func labStatus(ctx context.Context, g *globals) (any, error) {
 		return nil, err
 	}
 	s := labSettingsFrom(g.cfg.Config.Lab)
+	s.baseImage = clusterBaseImage(ctx, g, c, s.baseImage, false)
 	if !c.openshift && s.registry == "" {
 		return map[string]string{"note": "plain Kubernetes: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds"}, nil
 	}

@@ -12,12 +12,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ulikunitz/xz"
+
+	"github.com/pulllab/pulllab/crcctl"
+	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/internal/ui"
 )
 
 // These tests run the built pulllab binary against the fake crc from
@@ -172,6 +178,24 @@ func (m *machine) assertNoSecrets(t *testing.T, r result) {
 	}
 }
 
+// crcProfile is a crc release the fake crc plays, with what it ships.
+type crcProfile struct {
+	crc, openshift, microshift, okd, socket string
+}
+
+// crcProfiles are tested across the process boundary: today's crc and the
+// previous default.
+var crcProfiles = []crcProfile{
+	{crc: "2.65.0", openshift: "5.0.0", microshift: "5.0.0", okd: "5.0.0-okd-scos.4", socket: ".crc/sockets/crc-http.sock"},
+	{crc: "2.60.1", openshift: "4.21.8", microshift: "4.21.0", okd: "4.21.0-okd-scos.8", socket: ".crc/crc-http.sock"},
+}
+
+// with returns st playing profile p.
+func (p crcProfile) with(st map[string]any) map[string]any {
+	st["version"] = p.crc
+	return st
+}
+
 func stoppedVM(extra map[string]any) map[string]any {
 	st := map[string]any{"setupDone": true, "vm": "stopped", "vmPreset": "openshift", "afterStartPolls": 1,
 		"config": map[string]string{"consent-telemetry": "no", "disable-update-check": "true"}}
@@ -184,48 +208,57 @@ func stoppedVM(extra map[string]any) map[string]any {
 func TestCRCCommands(t *testing.T) {
 	h := newCRCHarness(t)
 
-	t.Run("up from stopped to running, then already running", func(t *testing.T) {
-		m := h.machine(t, stoppedVM(nil), true)
-		r := m.run(t, "-v", "up", "--until", "crc", "--pull-secret", "pull-secret.json")
-		if r.code != 0 {
-			t.Fatalf("exit %d\n%s", r.code, r.stderr)
-		}
-		for _, want := range []string{"Ensuring OpenShift Local (CRC) is running", "Starting CRC VM for openshift 4.21.8...", "waiting: VM Running, OpenShift Starting", "OpenShift 4.21.8 is running", "running " + h.fakeBin + " start -o json"} {
-			if !strings.Contains(r.stderr, want) {
-				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	for _, p := range crcProfiles {
+		t.Run("crc "+p.crc+" up from stopped to running, then already running", func(t *testing.T) {
+			m := h.machine(t, p.with(stoppedVM(nil)), true)
+			r := m.run(t, "-v", "up", "--until", "crc", "--pull-secret", "pull-secret.json")
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
-		}
-		if r.stdout != "" {
-			t.Errorf("up wrote to stdout: %q", r.stdout)
-		}
-		st := m.readState(t)
-		if st["vm"] != "running" {
-			t.Fatalf("VM = %v", st["vm"])
-		}
-		if got := st["config"].(map[string]any)["pull-secret-file"]; got != m.pullSecret {
-			t.Errorf("crc got pull-secret-file %v, want the absolute %s", got, m.pullSecret)
-		}
+			for _, want := range []string{
+				"Ensuring OpenShift Local (CRC) is running",
+				"crc " + p.crc + " at " + h.fakeBin + " (OpenShift " + p.openshift + ", MicroShift " + p.microshift + ")",
+				"Starting CRC VM for openshift " + p.openshift + "...",
+				"waiting: VM Running, OpenShift Starting",
+				"OpenShift " + p.openshift + " is running",
+				"running " + h.fakeBin + " start -o json",
+			} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("up wrote to stdout: %q", r.stdout)
+			}
+			st := m.readState(t)
+			if st["vm"] != "running" {
+				t.Fatalf("VM = %v", st["vm"])
+			}
+			if got := st["config"].(map[string]any)["pull-secret-file"]; got != m.pullSecret {
+				t.Errorf("crc got pull-secret-file %v, want the absolute %s", got, m.pullSecret)
+			}
 
-		before := len(m.calls(t))
-		r = m.run(t, "up", "--until", "crc")
-		if r.code != 0 || !strings.Contains(r.stderr, "already running") {
-			t.Fatalf("second up: exit %d\n%s", r.code, r.stderr)
-		}
-		t.Logf("pulllab up --until crc on a running fake: %s", r.elapsed)
-		if got := m.calls(t)[before:]; strings.Join(got, ",") != "version -o json,status -o json" {
-			t.Errorf("already running made crc calls %q", got)
-		}
-		// Without --until, up goes on to the cluster step: the fake's
-		// kubeconfig points at a closed loopback port, so it stops there
-		// with a clear error (exit 2) after the crc step succeeded.
-		r = m.run(t, "up")
-		if r.code != 2 || !strings.Contains(r.stderr, "cannot reach the cluster at https://127.0.0.1:1") {
-			t.Errorf("plain up: exit %d\n%s", r.code, r.stderr)
-		}
-		if r = m.run(t, "up", "--until", "nosuchstep"); r.code != 2 || !strings.Contains(r.stderr, "nosuchstep") {
-			t.Errorf("--until nosuchstep: exit %d\n%s", r.code, r.stderr)
-		}
-	})
+			before := len(m.calls(t))
+			r = m.run(t, "up", "--until", "crc")
+			if r.code != 0 || !strings.Contains(r.stderr, "already running (OpenShift "+p.openshift+")") {
+				t.Fatalf("second up: exit %d\n%s", r.code, r.stderr)
+			}
+			t.Logf("pulllab up --until crc on a running fake crc %s: %s", p.crc, r.elapsed)
+			if got := m.calls(t)[before:]; strings.Join(got, ",") != "version -o json,status -o json" {
+				t.Errorf("already running made crc calls %q", got)
+			}
+			// Without --until, up goes on to the cluster step: the fake's
+			// kubeconfig points at a closed loopback port, so it stops there
+			// with a clear error (exit 2) after the crc step succeeded.
+			r = m.run(t, "up")
+			if r.code != 2 || !strings.Contains(r.stderr, "cannot reach the cluster at https://127.0.0.1:1") {
+				t.Errorf("plain up: exit %d\n%s", r.code, r.stderr)
+			}
+			if r = m.run(t, "up", "--until", "nosuchstep"); r.code != 2 || !strings.Contains(r.stderr, "nosuchstep") {
+				t.Errorf("--until nosuchstep: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
 
 	t.Run("settings sources", func(t *testing.T) {
 		memory := func(m *machine) any {
@@ -295,6 +328,11 @@ func TestCRCCommands(t *testing.T) {
 		}{
 			{[]string{"up", "--memory", "8192"}, "requires memory in MiB >= 10752"},
 			{[]string{"up", "--cpus", "2"}, "requires CPUs >= 4"},
+			{[]string{"up", "--preset", "okd", "--memory", "8192"}, "requires memory in MiB >= 10752 for preset okd"},
+			{[]string{"up", "--preset", "ocp"}, `--preset: want one of openshift, okd, microshift, got "ocp"`},
+			{[]string{"doctor", "--preset", "ocp"}, `want one of openshift, okd, microshift`},
+			{[]string{"up", "--preset", "microshift"}, "preset microshift has no ImageStreams, builds or internal registry"},
+			{[]string{"up", "--preset", "microshift", "--pull-secret", "pull-secret.json"}, "pulllab verify --registry HOST:PORT"},
 			{[]string{"up", "--disk-size", "30"}, "requires disk size in GiB >= 31"},
 			{[]string{"up", "--until", "nope"}, `--until "nope" is not a step`},
 			{[]string{"up", "--consent-telemetry", "maybe"}, `want yes or no, got "maybe"`},
@@ -332,7 +370,7 @@ func TestCRCCommands(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, "crc was not found") || !strings.Contains(r.stderr, "--install-crc") {
 			t.Errorf("exit %d\n%s", r.code, r.stderr)
 		}
-		if runtime.GOOS == "linux" && !strings.Contains(r.stderr, "https://mirror.openshift.com/pub/openshift-v4/clients/crc/2.60.1/crc-linux-") {
+		if runtime.GOOS == "linux" && !strings.Contains(r.stderr, "https://mirror.openshift.com/pub/openshift-v4/clients/crc/2.65.0/crc-linux-") {
 			t.Errorf("no download URL in:\n%s", r.stderr)
 		}
 		if r := m.run(t, "down", "--stop"); r.code != 0 || !strings.Contains(r.stderr, "no CRC VM to stop") {
@@ -353,13 +391,13 @@ func TestCRCCommands(t *testing.T) {
 		// compression in the test fast.
 		bin := []byte("#!/bin/sh\nexec '" + h.fakeBin + "' \"$@\"\n")
 		file := "crc-linux-" + runtime.GOARCH + ".tar.xz"
-		archive := tarXZ(t, "crc-linux-2.60.1-"+runtime.GOARCH+"/crc", bin)
+		archive := tarXZ(t, "crc-linux-2.65.0-"+runtime.GOARCH+"/crc", bin)
 		sum := sha256.Sum256(archive)
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
-			case "/crc/2.60.1/sha256sum.txt":
+			case "/crc/2.65.0/sha256sum.txt":
 				fmt.Fprintf(w, "%s  %s\n", hex.EncodeToString(sum[:]), file)
-			case "/crc/2.60.1/" + file:
+			case "/crc/2.65.0/" + file:
 				w.Header().Set("Content-Length", fmt.Sprint(len(archive)))
 				w.Write(archive)
 			default:
@@ -372,13 +410,13 @@ func TestCRCCommands(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
-		for _, want := range []string{file + ": 100%", "verified the SHA-256 and installed crc 2.60.1", "OpenShift 4.21.8 is running"} {
+		for _, want := range []string{file + ": 100%", "verified the SHA-256 and installed crc 2.65.0", "OpenShift 5.0.0 is running"} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 			}
 		}
 		link := filepath.Join(m.home, ".crc", "bin", "crc")
-		if target, err := os.Readlink(link); err != nil || !strings.HasSuffix(target, "crc-linux-2.60.1-"+runtime.GOARCH+"/crc") {
+		if target, err := os.Readlink(link); err != nil || !strings.HasSuffix(target, "crc-linux-2.65.0-"+runtime.GOARCH+"/crc") {
 			t.Errorf("%s → %q, %v", link, target, err)
 		}
 		// Found there next time, without --install-crc.
@@ -387,27 +425,52 @@ func TestCRCCommands(t *testing.T) {
 		}
 	})
 
-	t.Run("status", func(t *testing.T) {
-		m := h.machine(t, map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}, true)
-		r := m.run(t, "status", "-o", "json")
-		var st statusReport
-		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
-			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
-		if st.CRC.State != "Running" || st.CRC.Version != "2.60.1" || st.OpenShift == nil || st.OpenShift.Version != "4.21.8" || st.CRC.Preset != "openshift" || st.CRC.RAM == nil || st.CRC.RAM.Human != "6.5 GiB of 10.2 GiB" {
-			t.Errorf("status = %+v", st)
-		}
-		if r := m.run(t, "status"); r.code != 0 || !strings.Contains(r.stdout, "OpenShift:  Running (4.21.8)") || !strings.Contains(r.stdout, "Disk:       16.8 GiB of 29.8 GiB") {
-			t.Errorf("text status:\n%s", r.stdout)
-		}
-		if r := m.run(t, "status", "-o", "yaml"); r.code != 0 || !strings.Contains(r.stdout, "state: Running") {
-			t.Errorf("yaml status:\n%s", r.stdout)
-		}
-		m = h.machine(t, map[string]any{"setupDone": true}, true)
-		if r := m.run(t, "status", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "NoVM"`) {
-			t.Errorf("no VM status:\n%s", r.stdout)
-		}
-	})
+	for _, p := range crcProfiles {
+		t.Run("crc "+p.crc+" status", func(t *testing.T) {
+			tests := []struct {
+				preset, kind, version string
+			}{
+				{"openshift", "OpenShift", p.openshift},
+				{"okd", "OKD", p.okd},
+				{"microshift", "MicroShift", p.microshift},
+			}
+			for _, tt := range tests {
+				m := h.machine(t, p.with(map[string]any{"setupDone": true, "vm": "running", "vmPreset": tt.preset}), true)
+				r := m.run(t, "status", "-o", "json")
+				var st statusReport
+				if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
+					t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+				}
+				if st.CRC.State != "Running" || st.CRC.Version != p.crc || st.OpenShift == nil || st.OpenShift.Version != tt.version || st.OpenShift.Kind != tt.kind ||
+					st.CRC.Preset != tt.preset || st.CRC.RAM == nil || st.CRC.RAM.Human != "6.5 GiB of 10.2 GiB" ||
+					st.CRC.Ships["OpenShift"] != p.openshift || st.CRC.Ships["MicroShift"] != p.microshift {
+					t.Errorf("%s: status = %+v %+v", tt.preset, st.CRC, st.OpenShift)
+				}
+				r = m.run(t, "status")
+				for _, want := range []string{
+					fmt.Sprintf("%-11s Running (%s)\n", tt.kind+":", tt.version),
+					"Ships:      OpenShift " + p.openshift + ", MicroShift " + p.microshift + "\n",
+					"Preset:     " + tt.preset + "\n",
+					"Disk:       16.8 GiB of 29.8 GiB",
+				} {
+					if r.code != 0 || !strings.Contains(r.stdout, want) {
+						t.Errorf("%s: text status lacks %q:\n%s", tt.preset, want, r.stdout)
+					}
+				}
+				if tt.preset == "microshift" && !strings.Contains(r.stdout, "pulllab verify --registry HOST:PORT") {
+					t.Errorf("microshift status does not say what works there:\n%s", r.stdout)
+				}
+			}
+			m := h.machine(t, p.with(map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}), true)
+			if r := m.run(t, "status", "-o", "yaml"); r.code != 0 || !strings.Contains(r.stdout, "state: Running") {
+				t.Errorf("yaml status:\n%s", r.stdout)
+			}
+			m = h.machine(t, p.with(map[string]any{"setupDone": true}), true)
+			if r := m.run(t, "status", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "NoVM"`) {
+				t.Errorf("no VM status:\n%s", r.stdout)
+			}
+		})
+	}
 
 	t.Run("env", func(t *testing.T) {
 		m := h.machine(t, nil, true)
@@ -456,28 +519,115 @@ func TestCRCCommands(t *testing.T) {
 		}
 	})
 
-	t.Run("doctor", func(t *testing.T) {
-		m := h.machine(t, map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}, true)
-		r := m.run(t, "doctor", "-o", "json", "--pull-secret", m.pullSecret)
-		var rep doctorReport
-		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-			t.Fatalf("doctor -o json: %v\n%s%s", err, r.stdout, r.stderr)
-		}
-		// The host's own checks decide the code; it must match the report.
-		if (r.code == 0) != rep.OK || (r.code != 0 && r.code != 2) {
-			t.Errorf("exit %d with ok=%v", r.code, rep.OK)
-		}
-		byName := map[string]string{}
-		for _, c := range rep.Checks {
-			byName[c.Name] = string(c.Status)
-		}
-		if byName["crc"] != "ok" || byName["pull secret"] != "ok" || byName["preset"] != "ok" || byName["crc VM"] != "ok" {
-			t.Errorf("checks = %v", byName)
-		}
-		if r := m.run(t, "doctor"); !strings.Contains(r.stdout, "ok    crc ") {
-			t.Errorf("text doctor:\n%s", r.stdout)
-		}
-	})
+	for _, p := range crcProfiles {
+		t.Run("crc "+p.crc+" doctor", func(t *testing.T) {
+			m := h.machine(t, p.with(map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"}), true)
+			r := m.run(t, "doctor", "-o", "json", "--pull-secret", m.pullSecret)
+			var rep doctorReport
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("doctor -o json: %v\n%s%s", err, r.stdout, r.stderr)
+			}
+			// The host's own checks decide the code; it must match the report.
+			if (r.code == 0) != rep.OK || (r.code != 0 && r.code != 2) {
+				t.Errorf("exit %d with ok=%v", r.code, rep.OK)
+			}
+			byName := map[string]crcctl.Check{}
+			for _, c := range rep.Checks {
+				byName[c.Name] = c
+			}
+			wantCRC := crcctl.CheckOK
+			if p.crc != config.DefaultCRCVersion {
+				wantCRC = crcctl.CheckWarn // older than the release pulllab is tested with
+			}
+			if byName["crc"].Status != wantCRC || byName["pull secret"].Status != "ok" || byName["preset"].Status != "ok" || byName["crc VM"].Status != "ok" ||
+				byName["cluster version"].Message != "OpenShift "+p.openshift+" (from the CRC VM)" || byName["CPUs"].Status == "" {
+				t.Errorf("checks = %+v", byName)
+			}
+			if r := m.run(t, "doctor"); !regexp.MustCompile(`(?m)^ok +cluster version +OpenShift ` + regexp.QuoteMeta(p.openshift) + ` \(from the CRC VM\)$`).MatchString(r.stdout) {
+				t.Errorf("text doctor:\n%s", r.stdout)
+			}
+
+			// okd: no pull secret needed, the base image said in one line.
+			m = h.machine(t, p.with(map[string]any{"setupDone": true, "vm": "running", "vmPreset": "okd", "config": map[string]string{"preset": "okd"}}), true)
+			r = m.run(t, "doctor", "-o", "json", "--preset", "okd")
+			rep = doctorReport{}
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("doctor --preset okd: %v\n%s%s", err, r.stdout, r.stderr)
+			}
+			byName = map[string]crcctl.Check{}
+			for _, c := range rep.Checks {
+				byName[c.Name] = c
+			}
+			if c := byName["pull secret"]; c.Status != crcctl.CheckOK || !strings.Contains(c.Message, "not needed for preset okd") {
+				t.Errorf("okd pull secret check = %+v", c)
+			}
+			if c := byName["base image"]; c.Status != crcctl.CheckOK || !strings.Contains(c.Message, config.WildFlyS2IImage) || !strings.Contains(c.Message, "registry.redhat.io") {
+				t.Errorf("okd base image check = %+v", c)
+			}
+			if c := byName["cluster version"]; c.Message != "OKD "+p.okd+" (from the CRC VM)" {
+				t.Errorf("okd cluster version = %+v", c)
+			}
+			r = m.run(t, "doctor", "--preset", "okd", "--base-image", config.EAPBaseImage)
+			if !regexp.MustCompile(`(?m)^warn +base image +preset okd: `).MatchString(r.stdout) || !strings.Contains(r.stdout, "needs your registry.redhat.io credentials") {
+				t.Errorf("okd with the EAP image:\n%s", r.stdout)
+			}
+
+			// microshift: fails in one line that points to what works.
+			m = h.machine(t, p.with(map[string]any{"setupDone": true}), true)
+			r = m.run(t, "doctor", "--preset", "microshift")
+			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(crcctl.MicroShiftNote)+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "pulllab verify --registry HOST:PORT") ||
+				!regexp.MustCompile(`cluster version +MicroShift `+regexp.QuoteMeta(p.microshift+" (from crc "+p.crc+")")).MatchString(r.stdout) {
+				t.Errorf("doctor --preset microshift: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+
+			// No daemon: the socket of this release is named.
+			m = h.machine(t, p.with(map[string]any{"setupDone": true, "daemonDown": true}), true)
+			if r := m.run(t, "doctor"); !strings.Contains(r.stdout, "no socket at "+filepath.Join(m.home, p.socket)) {
+				t.Errorf("doctor with the daemon down:\n%s", r.stdout)
+			}
+		})
+	}
+
+	for _, p := range crcProfiles {
+		t.Run("crc "+p.crc+" up --preset okd without a pull secret", func(t *testing.T) {
+			m := h.machine(t, p.with(map[string]any{"setupDone": true, "config": map[string]string{"consent-telemetry": "no", "disable-update-check": "true"}}), true)
+			r := m.run(t, "up", "--until", "crc", "--preset", "okd")
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			for _, want := range []string{
+				"crc config set preset okd",
+				"Creating CRC VM for OKD " + p.okd + "...",
+				"OKD " + p.okd + " is running",
+				"preset okd: the cluster has no registry.redhat.io credentials",
+				config.WildFlyS2IImage,
+			} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			st := m.readState(t)
+			if st["vm"] != "running" || st["vmPreset"] != "okd" {
+				t.Errorf("fake VM = %v/%v", st["vm"], st["vmPreset"])
+			}
+			if _, set := st["config"].(map[string]any)["pull-secret-file"]; set {
+				t.Errorf("a pull secret was configured for okd: %v", st["config"])
+			}
+			// The same machine with preset openshift: refused, the VM is okd.
+			r = m.run(t, "up", "--until", "crc", "--preset", "openshift", "--pull-secret", m.pullSecret)
+			if r.code != 0 && !(r.code == 2 && strings.Contains(r.stderr, "uses preset okd") && strings.Contains(r.stderr, "--preset okd")) {
+				t.Errorf("openshift over an okd VM: exit %d\n%s", r.code, r.stderr)
+			}
+			if r.code == 0 {
+				t.Errorf("openshift over a running okd VM was accepted:\n%s", r.stderr)
+			}
+			// An explicit EAP base image on okd: one warning line.
+			r = m.run(t, "up", "--until", "crc", "--preset", "okd", "--base-image", config.EAPBaseImage)
+			if r.code != 0 || !strings.Contains(r.stderr, "needs your registry.redhat.io credentials") {
+				t.Errorf("okd with EAP: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
 }
 
 func tarXZ(t *testing.T, name string, body []byte) []byte {
@@ -533,5 +683,77 @@ func TestConfirm(t *testing.T) {
 		if !strings.HasPrefix(errb.String(), "Delete? [y/N] ") {
 			t.Errorf("question on stderr = %q", errb.String())
 		}
+	}
+}
+
+// TestVerifyBaseImage: verify (and status) build on the base image that fits the
+// cluster's crc preset, from the setting or, with crc's own kubeconfig,
+// from the VM that crc (the fake, across the process boundary) reports.
+func TestVerifyBaseImage(t *testing.T) {
+	h := newCRCHarness(t)
+	const custom = "registry.example.com/app/server:1"
+	tests := []struct {
+		name       string
+		openshift  bool
+		vmPreset   string // the fake crc's VM; "" = no VM
+		preset     string // --preset given; "" = default
+		base       string // --base-image given; "" = default
+		kubeconfig bool
+		want       string
+		line       string
+	}{
+		{"plain Kubernetes keeps the setting", false, "okd", "okd", "", false, config.EAPBaseImage, ""},
+		{"okd setting: WildFly", true, "", "okd", "", false, config.WildFlyS2IImage, "preset okd: the cluster has no registry.redhat.io credentials"},
+		{"okd setting with EAP chosen: warned", true, "", "okd", config.EAPBaseImage, false, config.EAPBaseImage, "needs your registry.redhat.io credentials"},
+		{"okd setting with another image", true, "", "okd", custom, false, custom, custom},
+		{"okd VM read from crc", true, "okd", "", "", false, config.WildFlyS2IImage, "WildFly S2I"},
+		{"okd VM, but another kubeconfig", true, "okd", "", "", true, config.EAPBaseImage, ""},
+		{"openshift VM", true, "openshift", "", "", false, config.EAPBaseImage, ""},
+		{"no VM", true, "", "", "", false, config.EAPBaseImage, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := h.machine(t, map[string]any{"setupDone": true}, true)
+			if tt.vmPreset != "" {
+				m.writeState(map[string]any{"setupDone": true, "vm": "running", "vmPreset": tt.vmPreset})
+			}
+			t.Setenv("PATH", h.fakeDir)
+			t.Setenv("FAKECRC_STATE", m.state)
+			t.Setenv("HOME", m.home)
+			var errb bytes.Buffer
+			g := newGlobals(streams{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &errb})
+			g.status = ui.NewStatus(&errb, false, false)
+			g.lookupEnv = func(string) (string, bool) { return "", false }
+			if tt.preset != "" {
+				if err := g.cfg.Override("crc.preset", tt.preset, config.FlagSource("preset")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.base != "" {
+				if err := g.cfg.Override("lab.baseImage", tt.base, config.FlagSource("base-image")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.kubeconfig {
+				g.kubeconfig = filepath.Join(m.dir, "kubeconfig")
+			}
+			if quiet := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, false); quiet != tt.want || errb.Len() > 0 {
+				t.Errorf("status's choice %s (said %q), want %s silently", quiet, errb.String(), tt.want)
+			}
+			got := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, true)
+			if got != tt.want {
+				t.Errorf("base image %s, want %s", got, tt.want)
+			}
+			if tt.line == "" && errb.Len() > 0 || tt.line != "" && !strings.Contains(errb.String(), tt.line) {
+				t.Errorf("said %q, want a line with %q", errb.String(), tt.line)
+			}
+			if n := strings.Count(strings.TrimSpace(errb.String()), "\n"); n > 0 {
+				t.Errorf("said %d lines, want one:\n%s", n+1, errb.String())
+			}
+			asked := slices.Contains(m.calls(t), "status -o json") // (asked once per call above)
+			if wantAsk := tt.openshift && tt.preset == "" && !tt.kubeconfig; asked != wantAsk {
+				t.Errorf("crc status asked = %v, want %v (calls %q)", asked, wantAsk, m.calls(t))
+			}
+		})
 	}
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/crc-org/crc/v2/pkg/crc/preset"
 
@@ -24,7 +26,7 @@ func crcSettings(g *globals) config.CRC {
 
 // crcFlagPaths are the settings `pulllab up` takes as flags.
 var crcFlagPaths = []string{
-	"crc.pullSecretFile", "crc.cpus", "crc.memory", "crc.diskSize",
+	"crc.preset", "crc.pullSecretFile", "crc.cpus", "crc.memory", "crc.diskSize",
 	"crc.consentTelemetry", "crc.startTimeout", "crc.version", "crc.mirror",
 }
 
@@ -39,7 +41,7 @@ func crcctlSettings(g *globals, c config.CRC) (crcctl.Settings, error) {
 		return crcctl.Settings{}, usagef("pull secret %s: %v", c.PullSecretFile, err)
 	}
 	s := crcctl.Settings{
-		Preset:             preset.OpenShift,
+		Preset:             preset.Preset(c.Preset),
 		CPUs:               c.CPUs,
 		MemoryMiB:          c.MemoryMiB,
 		DiskGiB:            c.DiskGiB,
@@ -116,3 +118,84 @@ func validateOutput(o string, allowed ...string) error {
 
 // goarch is the architecture crc is installed for: pulllab's own.
 func goarch() string { return runtime.GOARCH }
+
+// checkPreset refuses, before anything is touched, a preset `pulllab up`
+// cannot use: microshift (no ImageStreams, builds or internal registry;
+// the message says what works there instead) and okd on arm64 (crc has
+// no okd bundle for it). Exit code 2.
+func checkPreset(p preset.Preset) error {
+	if p == preset.Microshift {
+		return &crcctl.Error{Kind: crcctl.KindOther, Msg: crcctl.MicroShiftNote, Hint: crcctl.MicroShiftFix}
+	}
+	if err := crcctl.PresetSupported(p, goarch()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// crcPresetInUse is the preset of the OpenShift Local cluster the lab
+// talks to: the crc.preset setting when the user gave it; else, when the
+// kubeconfig is crc's own (no --kubeconfig, no $KUBECONFIG), the preset
+// of crc's VM as `crc status` reports it; else "" (not CRC, or unknown).
+func crcPresetInUse(ctx context.Context, g *globals) string {
+	if g.cfg.Source("crc.preset") != config.SourceDefault {
+		return g.cfg.Config.CRC.Preset
+	}
+	if g.kubeconfig != "" || envSet(g, "KUBECONFIG") {
+		return ""
+	}
+	p, err := crcPaths(g)
+	if err != nil {
+		return ""
+	}
+	path, err := findCRC(g, p)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := newCRCClient(g, path).Status(ctx)
+	if err != nil {
+		g.log.Debugf("crc status for the preset: %v", err)
+		return ""
+	}
+	return string(st.Preset)
+}
+
+// labBaseImage is the base image the lab builds on for a cluster of crc
+// preset p ("" when not CRC or unknown), with the line that says why when
+// pulllab chose it (config.ChooseBaseImage has the rule).
+func labBaseImage(g *globals, configured string, p string) config.BaseImageChoice {
+	return config.ChooseBaseImage(configured, g.cfg.Source("lab.baseImage") != config.SourceDefault, p)
+}
+
+// clusterBaseImage is the base image the lab builds on in cluster c: on
+// an OpenShift Local cluster of the okd preset, the public WildFly S2I
+// image unless the user chose one; otherwise the configured image. With
+// say, the choice on okd is told in one line (verify); status is silent.
+func clusterBaseImage(ctx context.Context, g *globals, c *cluster, configured string, say bool) string {
+	if !c.openshift {
+		return configured
+	}
+	p := preset.Preset(crcPresetInUse(ctx, g))
+	choice := labBaseImage(g, configured, string(p))
+	if say {
+		sayBaseImage(g, p, choice)
+	}
+	return choice.Image
+}
+
+// sayBaseImage prints, on okd, the one line saying which base image the
+// lab builds on and why: a warning when it is the EAP image, which needs
+// registry.redhat.io credentials an okd cluster lacks.
+func sayBaseImage(g *globals, p preset.Preset, choice config.BaseImageChoice) {
+	if p != preset.OKD {
+		return
+	}
+	c := crcctl.BaseImageCheck(p, choice.Image, choice.Why)
+	if c.Status == crcctl.CheckOK {
+		g.status.Infof("%s", c.Message)
+		return
+	}
+	g.status.Warnf("%s; fix: %s", c.Message, c.Fix)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pulllab/pulllab/crcctl"
+	"github.com/pulllab/pulllab/internal/config"
 )
 
 type doctorOptions struct {
@@ -25,10 +26,10 @@ func newDoctorCommand(g *globals) *cli.Command {
 	o := &doctorOptions{}
 	return &cli.Command{
 		Name:  "doctor",
-		Usage: "check this machine for OpenShift Local: crc, virtualization, memory, disk, pull secret",
+		Usage: "check this machine for OpenShift Local: crc, cluster version, virtualization, CPUs, memory, disk, pull secret, preset",
 		Description: "Each check prints one line, and a fix when it fails. Nothing is changed.\n" +
 			"Exit code 0 when every check passes (warnings allowed), 2 otherwise.",
-		Flags: append(g.configFlags("crc.pullSecretFile", "crc.memory"),
+		Flags: append(g.configFlags("crc.preset", "crc.pullSecretFile", "crc.cpus", "crc.memory", "lab.baseImage"),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text or json", Destination: &o.output},
 		),
 		Action: func(c *cli.Context) error {
@@ -49,7 +50,12 @@ func (o *doctorOptions) run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	in := crcctl.DoctorInput{Host: crcctl.OSHost{LookupEnv: g.lookupEnv}, Paths: paths, Settings: settings}
+	choice := labBaseImage(g, g.cfg.Config.Lab.BaseImage, string(settings.Preset))
+	in := crcctl.DoctorInput{
+		Host: crcctl.OSHost{LookupEnv: g.lookupEnv}, Paths: paths, Settings: settings,
+		RecommendedCRC: config.DefaultCRCVersion,
+		BaseImage:      choice.Image, BaseImageNote: choice.Why,
+	}
 	if path, err := findCRC(g, paths); err != nil {
 		in.FindErr = err
 	} else {

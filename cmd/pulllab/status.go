@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/crc-org/crc/v2/pkg/crc/preset"
 	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
 
@@ -31,7 +32,10 @@ type crcStatusSection struct {
 	Path    string `json:"path,omitempty" yaml:"path,omitempty"`
 	Version string `json:"version,omitempty" yaml:"version,omitempty"`
 	Commit  string `json:"commit,omitempty" yaml:"commit,omitempty"`
-	Preset  string `json:"preset,omitempty" yaml:"preset,omitempty"`
+	// Ships are the cluster versions this crc release ships, by
+	// `crc version` ("OpenShift": "5.0.0", "MicroShift": "5.0.0").
+	Ships  map[string]string `json:"ships,omitempty" yaml:"ships,omitempty"`
+	Preset string            `json:"preset,omitempty" yaml:"preset,omitempty"`
 	// Problem and Fix explain a state that needs action.
 	Problem string `json:"problem,omitempty" yaml:"problem,omitempty"`
 	Fix     string `json:"fix,omitempty" yaml:"fix,omitempty"`
@@ -40,7 +44,10 @@ type crcStatusSection struct {
 	Cache   *usage `json:"cache,omitempty" yaml:"cache,omitempty"`
 }
 
+// openshiftSection is the cluster crc runs: OpenShift, OKD or MicroShift
+// (Kind, crc's name for the preset), whatever its version.
 type openshiftSection struct {
+	Kind    string `json:"kind" yaml:"kind"`
 	State   string `json:"state" yaml:"state"`
 	Version string `json:"version,omitempty" yaml:"version,omitempty"`
 }
@@ -136,6 +143,13 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 			return nil, err
 		}
 		r.CRC.Version, r.CRC.Commit = v.Version, v.Commit
+		r.CRC.Ships = map[string]string{}
+		if v.OpenShiftVersion != "" {
+			r.CRC.Ships["OpenShift"] = v.OpenShiftVersion
+		}
+		if v.MicroShiftVersion != "" {
+			r.CRC.Ships["MicroShift"] = v.MicroShiftVersion
+		}
 		st, err := client.Status(ctx)
 		switch crcctl.KindOf(err) {
 		case crcctl.KindOther:
@@ -147,7 +161,11 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 			r.CRC.Disk = newUsage(st.DiskUsage, st.DiskSize, "")
 			r.CRC.RAM = newUsage(st.RAMUsage, st.RAMSize, "")
 			r.CRC.Cache = newUsage(st.CacheUsage, 0, st.CacheDir)
-			r.OpenShift = &openshiftSection{State: string(st.OpenShiftStatus), Version: st.OpenShiftVersion}
+			r.OpenShift = &openshiftSection{Kind: crcctl.DisplayPreset(st.Preset), State: string(st.OpenShiftStatus), Version: st.OpenShiftVersion}
+			if st.Preset == preset.Microshift {
+				r.CRC.Problem = crcctl.MicroShiftNote
+				r.CRC.Fix = crcctl.MicroShiftFix
+			}
 		case crcctl.KindVMMissing:
 			r.CRC.State, r.CRC.Fix = "NoVM", "`pulllab up` creates and starts it"
 		case crcctl.KindDaemonUnreachable:
@@ -189,18 +207,27 @@ func (r *statusReport) writeText(w io.Writer) error {
 		crc = fmt.Sprintf("%s (crc %s at %s)", r.CRC.State, r.CRC.Version, r.CRC.Path)
 	}
 	add("CRC", crc)
+	if len(r.CRC.Ships) > 0 {
+		var ships []string
+		for _, k := range []string{"OpenShift", "MicroShift"} {
+			if v := r.CRC.Ships[k]; v != "" {
+				ships = append(ships, k+" "+v)
+			}
+		}
+		add("Ships", strings.Join(ships, ", "))
+	}
 	if r.CRC.Problem != "" {
 		add("Problem", r.CRC.Problem)
 	}
 	add("Fix", r.CRC.Fix)
+	add("Preset", r.CRC.Preset)
 	if r.OpenShift != nil {
 		os := r.OpenShift.State
 		if r.OpenShift.Version != "" {
 			os += " (" + r.OpenShift.Version + ")"
 		}
-		add("OpenShift", os)
+		add(r.OpenShift.Kind, os)
 	}
-	add("Preset", r.CRC.Preset)
 	if r.CRC.Disk != nil {
 		add("Disk", r.CRC.Disk.Human+" (inside the VM)")
 	}

@@ -34,6 +34,9 @@ type upState struct {
 	Context    string
 	// CRC is what the crc step found and did.
 	CRC *crcctl.UpResult
+	// BaseImage is the image the lab builds on for the crc step's preset
+	// (see labBaseImage); "" means the configured one.
+	BaseImage string
 }
 
 type upOptions struct {
@@ -47,7 +50,7 @@ type upOptions struct {
 
 func newUpCommand(g *globals) *cli.Command {
 	o := &upOptions{}
-	flags := append(g.configFlags(crcFlagPaths...),
+	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.baseImage")...),
 		&cli.BoolFlag{Name: "install-crc", Usage: "download, verify and install crc when it is missing (from --crc-mirror, version --crc-version)", Destination: &o.installCRC},
 		&cli.StringFlag{Name: "until", Usage: "stop after `STEP`: " + strings.Join(upStepNames, ", "), Destination: &o.until},
 	)
@@ -55,7 +58,10 @@ func newUpCommand(g *globals) *cli.Command {
 		Name:  "up",
 		Usage: "get OpenShift Local running and the lab's images built",
 		Description: "Runs the steps crc (find or install crc, configure, crc setup, crc start, wait for OpenShift),\n" +
-			"cluster, image and build, in order. Running it again skips what is already done.",
+			"cluster, image and build, in order. Running it again skips what is already done.\n\n" +
+			"--preset okd needs no Red Hat pull secret; its cluster cannot pull the EAP image, so the lab\n" +
+			"builds on the public WildFly S2I image unless --base-image is given. --preset microshift is\n" +
+			"refused: it has no ImageStreams, builds or registry (use `pulllab verify --registry HOST:PORT`).",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if err := o.complete(g); err != nil {
@@ -88,6 +94,9 @@ func (o *upOptions) validate() error {
 		if !known {
 			return usagef("--until %q is not a step; use one of %s", o.until, strings.Join(upStepNames, ", "))
 		}
+	}
+	if err := checkPreset(o.settings.Preset); err != nil {
+		return err
 	}
 	if err := o.settings.Validate(); err != nil {
 		return err
@@ -176,7 +185,21 @@ func (o *upOptions) crcStep(ctx context.Context, g *globals, st *upState) error 
 	}
 	g.log.Debugf("up: kubeconfig %s context %q", st.Kubeconfig, st.Context)
 	g.status.Infof("oc is in %s; `pulllab env` prints the line that puts it on PATH", paths.OcDir)
+	st.BaseImage = o.baseImageLine(g, res)
 	return nil
+}
+
+// baseImageLine chooses the base image for the preset crc now runs and,
+// on okd, says in one line which image the lab builds on and why (the EAP
+// image needs registry.redhat.io credentials an okd cluster lacks).
+func (o *upOptions) baseImageLine(g *globals, res *crcctl.UpResult) string {
+	p := o.settings.Preset
+	if res != nil && res.Status != nil && res.Status.Preset != "" {
+		p = res.Status.Preset
+	}
+	choice := labBaseImage(g, g.cfg.Config.Lab.BaseImage, string(p))
+	sayBaseImage(g, p, choice)
+	return choice.Image
 }
 
 // install downloads and installs crc (--install-crc).

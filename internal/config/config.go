@@ -27,9 +27,13 @@ type Config struct {
 
 // CRC is how pulllab provisions OpenShift Local.
 type CRC struct {
+	// Preset is crc's cluster kind: openshift, okd or microshift (see
+	// Presets).
+	Preset string `yaml:"preset"`
 	// PullSecretFile is the Red Hat pull secret (key pullSecretFile).
 	PullSecretFile string `yaml:"pullSecretFile"`
-	// CPUs, MemoryMiB and DiskGiB size the VM (crc minimums: 4, 10752, 31).
+	// CPUs, MemoryMiB and DiskGiB size the VM (crc minimums: 4, 10752, 31
+	// for openshift and okd; 2 and 4096 for microshift).
 	CPUs      int `yaml:"cpus"`
 	MemoryMiB int `yaml:"memory"`
 	DiskGiB   int `yaml:"diskSize"`
@@ -69,20 +73,77 @@ type Lab struct {
 func Default() Config {
 	return Config{
 		CRC: CRC{
+			Preset:           PresetOpenShift,
 			CPUs:             4,
 			MemoryMiB:        10752,
 			DiskGiB:          31,
 			ConsentTelemetry: "no",
-			Version:          "2.60.1",
+			Version:          DefaultCRCVersion,
 			Mirror:           "https://mirror.openshift.com/pub/openshift-v4/clients/crc",
 			StartTimeout:     45 * time.Minute,
 		},
 		Lab: Lab{
 			Namespace:   "pulllab",
-			BaseImage:   "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175",
+			BaseImage:   EAPBaseImage,
 			Lang:        "en",
 			Out:         "pulllab-results",
 			CaseTimeout: 5 * time.Minute,
 		},
+	}
+}
+
+// DefaultCRCVersion is the crc release pulllab installs with --install-crc
+// and recommends: crc 2.65.0 ships OpenShift 5.0.0, MicroShift 5.0.0 and
+// OKD 5.0.0-okd-scos.4.
+const DefaultCRCVersion = "2.65.0"
+
+// crc's presets (crc-org/crc pkg/crc/preset).
+const (
+	// PresetOpenShift is OpenShift Container Platform; crc needs the
+	// user's Red Hat pull secret.
+	PresetOpenShift = "openshift"
+	// PresetOKD is OKD, the community distribution: crc needs no Red Hat
+	// pull secret (it gives the cluster a placeholder), so the cluster
+	// cannot pull from registry.redhat.io.
+	PresetOKD = "okd"
+	// PresetMicroShift has no ImageStreams, builds or internal registry:
+	// the lab runs there only on the plain-Kubernetes path, with a registry.
+	PresetMicroShift = "microshift"
+)
+
+// Presets are crc's presets, in the order help text lists them.
+var Presets = []string{PresetOpenShift, PresetOKD, PresetMicroShift}
+
+// EAPBaseImage is the article's app server image, JBoss EAP 7.4 on
+// registry.redhat.io: pulling it needs Red Hat credentials.
+const EAPBaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"
+
+// WildFlyS2IImage is the public WildFly S2I builder image: the base image
+// when the cluster has no registry.redhat.io credentials (crc's okd
+// preset) and the user did not choose one.
+const WildFlyS2IImage = "quay.io/wildfly/wildfly-s2i:latest-jdk21"
+
+// BaseImageChoice is the base image the lab builds on and why.
+type BaseImageChoice struct {
+	// Image is the image reference.
+	Image string
+	// Why is one line for the user; empty when the image is simply the
+	// configured one.
+	Why string
+}
+
+// ChooseBaseImage picks the base image for a cluster of the given crc
+// preset ("" when the cluster is not OpenShift Local or its preset is
+// unknown). An image the user set (explicit) is always used. Otherwise the
+// EAP image is used, except on okd, whose cluster has only crc's
+// placeholder pull secret and so cannot pull it: there the public WildFly
+// S2I image is used.
+func ChooseBaseImage(configured string, explicit bool, preset string) BaseImageChoice {
+	if explicit || preset != PresetOKD || configured != EAPBaseImage {
+		return BaseImageChoice{Image: configured}
+	}
+	return BaseImageChoice{
+		Image: WildFlyS2IImage,
+		Why:   "preset okd: the cluster has no registry.redhat.io credentials (crc gives it a placeholder pull secret), so the lab builds on the public WildFly S2I image " + WildFlyS2IImage + " instead of the EAP image; to use EAP, add your registry.redhat.io credentials to the cluster and pass --base-image " + EAPBaseImage,
 	}
 }

@@ -209,7 +209,7 @@ func TestLoad(t *testing.T) {
 		{
 			name:    "section is not a mapping",
 			file:    "crc: 4\n",
-			wantErr: []string{`pulllab.yaml:1: crc: want keys such as "pullSecretFile:", got 4`},
+			wantErr: []string{`pulllab.yaml:1: crc: want keys such as "preset:", got 4`},
 		},
 		{
 			name:    "file is a list",
@@ -250,6 +250,20 @@ func TestLoad(t *testing.T) {
 			name:    "registry with a scheme",
 			env:     map[string]string{"PULLLAB_REGISTRY": "http://127.0.0.1:5000/lab"},
 			wantErr: []string{`PULLLAB_REGISTRY: write HOST:PORT[/PREFIX] without a scheme, e.g. "127.0.0.1:5000/lab"`},
+		},
+		{
+			name:    "unknown preset",
+			env:     map[string]string{"PULLLAB_PRESET": "ocp"},
+			wantErr: []string{`PULLLAB_PRESET: want one of openshift, okd, microshift, got "ocp"`},
+		},
+		{
+			name: "preset from the file",
+			file: "crc:\n  preset: okd\n",
+			check: func(t *testing.T, e *Effective) {
+				if e.Config.CRC.Preset != PresetOKD || e.Source("crc.preset") == SourceDefault {
+					t.Errorf("preset %q from %s", e.Config.CRC.Preset, e.Source("crc.preset"))
+				}
+			},
 		},
 		{
 			name:    "version with a v",
@@ -571,8 +585,8 @@ func TestSettings(t *testing.T) {
 	if len(s) != len(Keys()) {
 		t.Fatalf("%d settings", len(s))
 	}
-	if s[7].Key.Path != "crc.startTimeout" || s[7].Text != "45m" || s[7].Value != 45*time.Minute || s[7].Source != "default" {
-		t.Errorf("settings[7] = %+v", s[7])
+	if s[8].Key.Path != "crc.startTimeout" || s[8].Text != "45m" || s[8].Value != 45*time.Minute || s[8].Source != "default" {
+		t.Errorf("settings[8] = %+v", s[8])
 	}
 }
 
@@ -635,4 +649,36 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("round trip of %q changed %+v to %+v", data, e.Config, back.Config)
 		}
 	})
+}
+
+func TestChooseBaseImage(t *testing.T) {
+	tests := []struct {
+		name       string
+		configured string
+		explicit   bool
+		preset     string
+		want       string
+		why        bool
+	}{
+		{"openshift keeps EAP", EAPBaseImage, false, PresetOpenShift, EAPBaseImage, false},
+		{"unknown preset keeps EAP", EAPBaseImage, false, "", EAPBaseImage, false},
+		{"okd without a choice uses WildFly", EAPBaseImage, false, PresetOKD, WildFlyS2IImage, true},
+		{"okd with EAP chosen keeps it", EAPBaseImage, true, PresetOKD, EAPBaseImage, false},
+		{"okd with another image keeps it", "registry.example.com/app/server:1", true, PresetOKD, "registry.example.com/app/server:1", false},
+		{"microshift keeps the configured image", EAPBaseImage, false, PresetMicroShift, EAPBaseImage, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ChooseBaseImage(tt.configured, tt.explicit, tt.preset)
+			if got.Image != tt.want || (got.Why != "") != tt.why {
+				t.Errorf("ChooseBaseImage = %+v, want %s (reason: %v)", got, tt.want, tt.why)
+			}
+			if got.Why != "" && (!strings.Contains(got.Why, "registry.redhat.io") || strings.Contains(got.Why, "\n")) {
+				t.Errorf("reason is not one line naming the missing credentials: %q", got.Why)
+			}
+		})
+	}
+	if Default().CRC.Version != DefaultCRCVersion || DefaultCRCVersion != "2.65.0" {
+		t.Errorf("default crc version %q", Default().CRC.Version)
+	}
 }

@@ -114,20 +114,28 @@ var sections = []struct{ name, doc string }{
 // `pulllab config view` and the docs.
 var keys = []Key{
 	{
+		Path: "crc.preset", Flag: "preset", Env: "PULLLAB_PRESET",
+		Help: "run OpenShift Local with crc's `PRESET`: openshift, okd or microshift",
+		Doc: "okd needs no Red Hat pull secret for crc, but its cluster cannot pull the EAP image from registry.redhat.io: " +
+			"unless lab.baseImage is set, the lab builds on the public WildFly S2I image. microshift has no ImageStreams, " +
+			"builds or internal registry: there the lab runs only on the plain-Kubernetes path, `pulllab verify --registry HOST:PORT`.",
+		field: func(c *Config) any { return &c.CRC.Preset },
+	},
+	{
 		Path: "crc.pullSecretFile", Flag: "pull-secret", Env: "PULLLAB_PULL_SECRET", IsPath: true,
 		Help: "read the Red Hat pull secret for CRC from `FILE`",
 		Doc: "Download it from https://console.redhat.com/openshift/create/local. " +
-			"Required by `pulllab up` on CRC; pulllab hands crc its absolute path.",
+			"Required by `pulllab up` on CRC, except with preset okd (crc uses a placeholder there); pulllab hands crc its absolute path.",
 		field: func(c *Config) any { return &c.CRC.PullSecretFile },
 	},
 	{
 		Path: "crc.cpus", Flag: "cpus", Env: "PULLLAB_CPUS",
-		Help:  "give the CRC VM `N` virtual CPUs (crc's minimum: 4)",
+		Help:  "give the CRC VM `N` virtual CPUs (crc's minimum: 4; 2 for microshift)",
 		field: func(c *Config) any { return &c.CRC.CPUs },
 	},
 	{
 		Path: "crc.memory", Flag: "memory", Env: "PULLLAB_MEMORY",
-		Help:  "give the CRC VM `N` MiB of memory (crc's minimum: 10752)",
+		Help:  "give the CRC VM `N` MiB of memory (crc's minimum: 10752; 4096 for microshift)",
 		Doc:   "The cluster monitoring stack needs 14336 or more.",
 		field: func(c *Config) any { return &c.CRC.MemoryMiB },
 	},
@@ -168,8 +176,9 @@ var keys = []Key{
 	},
 	{
 		Path: "lab.baseImage", Flag: "base-image", Env: "PULLLAB_BASE_IMAGE",
-		Help:  "build both variants on the app server `IMAGE`",
-		Doc:   "The article's JBoss EAP 7.4 image by default; a WildFly image works too.",
+		Help: "build both variants on the app server `IMAGE`",
+		Doc: "The article's JBoss EAP 7.4 image by default (it needs registry.redhat.io credentials); a WildFly image works too. " +
+			"With crc's okd preset and this left unset, the public WildFly S2I image is used.",
 		field: func(c *Config) any { return &c.Lab.BaseImage },
 	},
 	{

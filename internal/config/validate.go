@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ func (e *Effective) Validate() error {
 		return true
 	}
 
+	if !slices.Contains(Presets, c.CRC.Preset) {
+		bad("crc.preset", "want one of %s, got %q", strings.Join(Presets, ", "), c.CRC.Preset)
+	}
 	positive("crc.cpus", c.CRC.CPUs)
 	positive("crc.memory", c.CRC.MemoryMiB)
 	positive("crc.diskSize", c.CRC.DiskGiB)

@@ -1,8 +1,16 @@
 // Command fakecrc stands in for crc in pulllab's tests. It replays what
-// crc v2.59/v2.60 prints (see crcctl's tests for the sources): results on
-// stdout (text, or JSON with -o json, where failures still exit 0), logrus
-// logfmt progress and errors on stderr, exit code 1 for plain-mode errors
-// and 2 for a failed `setup --check-only`.
+// crc prints (see crcctl's tests for the sources): results on stdout
+// (text, or JSON with -o json, where failures still exit 0), logrus logfmt
+// progress and errors on stderr, exit code 1 for plain-mode errors and 2
+// for a failed `setup --check-only`.
+//
+// It plays one of two releases, chosen by the state's "version" (the
+// profile): 2.65.0 (the default: OpenShift 5.0.0, MicroShift 5.0.0, OKD
+// 5.0.0-okd-scos.4, daemon socket under ~/.crc/sockets/) or 2.60.1
+// (OpenShift 4.21.8, MicroShift 4.21.0, OKD 4.21.0-okd-scos.8, socket
+// ~/.crc/crc-http.sock). The presets behave as crc's do: okd needs no pull
+// secret (crc uses a placeholder), microshift has smaller minimums and a
+// start result without a console or credentials.
 //
 // Its world lives in the JSON file named by FAKECRC_STATE, which it reads
 // before and writes after every call, recording the call. A missing file
@@ -13,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,8 +33,33 @@ import (
 	"time"
 )
 
+// profile is what one crc release ships. Versions and commits come from
+// crc-org/crc's Makefile (OPENSHIFT_VERSION, OKD_VERSION,
+// MICROSHIFT_VERSION) at the release tag; 2.65.0 is newer than the stored
+// copy of the source, so its versions are those of its release notes and
+// its commit is made up.
+type profile struct {
+	Commit     string
+	OpenShift  string
+	OKD        string
+	MicroShift string
+	// SocketsDir is true from 2.62.0 on: the daemon's sockets live in
+	// ~/.crc/sockets/ instead of ~/.crc/.
+	SocketsDir bool
+}
+
+var profiles = map[string]profile{
+	"2.65.0": {Commit: "c65a0e", OpenShift: "5.0.0", OKD: "5.0.0-okd-scos.4", MicroShift: "5.0.0", SocketsDir: true},
+	"2.60.1": {Commit: "701ff9", OpenShift: "4.21.8", OKD: "4.21.0-okd-scos.8", MicroShift: "4.21.0"},
+}
+
+// defaultProfile is the release the fake plays unless told otherwise.
+const defaultProfile = "2.65.0"
+
 // state is the fake machine.
 type state struct {
+	// Version is the crc release (a profile); OpenShiftVersion, when set,
+	// overrides the profile's OpenShift version.
 	Version          string            `json:"version"`
 	OpenShiftVersion string            `json:"openshiftVersion"`
 	SetupDone        bool              `json:"setupDone"`
@@ -45,7 +79,91 @@ type state struct {
 }
 
 func defaults() *state {
-	return &state{Version: "2.60.1", OpenShiftVersion: "4.21.8", VM: "none", Config: map[string]string{}, Password: "kubeadmin-FAKE-Secret-Pw-12345"}
+	return &state{Version: defaultProfile, VM: "none", Config: map[string]string{}, Password: "kubeadmin-FAKE-Secret-Pw-12345"}
+}
+
+// profile returns the release's profile; an unknown version (tests of
+// old or odd versions) plays 2.60.1's cluster versions.
+func (s *state) profile() profile {
+	p, ok := profiles[s.Version]
+	if !ok {
+		p = profiles["2.60.1"]
+	}
+	if s.OpenShiftVersion != "" {
+		p.OpenShift = s.OpenShiftVersion
+	}
+	return p
+}
+
+// bundleVersion is the cluster version the bundle of preset holds.
+func (s *state) bundleVersion(preset string) string {
+	p := s.profile()
+	switch preset {
+	case "okd":
+		return p.OKD
+	case "microshift":
+		return p.MicroShift
+	}
+	return p.OpenShift
+}
+
+// display is crc's name for a preset (preset.ForDisplay).
+func display(preset string) string {
+	switch preset {
+	case "okd":
+		return "OKD"
+	case "microshift":
+		return "MicroShift"
+	}
+	return "OpenShift"
+}
+
+// bundle is the bundle file name crc uses for the configured preset.
+func (s *state) bundle() string {
+	kind := "crc_"
+	switch s.preset() {
+	case "okd":
+		kind += "okd_"
+	case "microshift":
+		kind += "microshift_"
+	}
+	return fmt.Sprintf("%slibvirt_%s_amd64.crcbundle", kind, s.bundleVersion(s.preset()))
+}
+
+// socketPath is the daemon's HTTP socket for this release.
+func (s *state) socketPath() string {
+	home, _ := os.UserHomeDir()
+	if s.profile().SocketsDir {
+		return filepath.Join(home, ".crc", "sockets", "crc-http.sock")
+	}
+	return filepath.Join(home, ".crc", "crc-http.sock")
+}
+
+// makeSocket leaves a unix socket file where the release's daemon would
+// listen (nothing answers on it: pulllab talks to crc through its CLI).
+func (s *state) makeSocket() {
+	path := s.socketPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return
+	}
+	_ = os.Remove(path)
+	// Listening on the name relative to its directory keeps clear of the
+	// ~100-byte limit on socket paths (long temporary directories).
+	if wd, err := os.Getwd(); err == nil {
+		defer func() { _ = os.Chdir(wd) }()
+	}
+	if err := os.Chdir(filepath.Dir(path)); err != nil {
+		return
+	}
+	l, err := net.Listen("unix", filepath.Base(path))
+	if err != nil {
+		return
+	}
+	if ul, ok := l.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false)
+	}
+	_ = l.Close()
+	_ = os.Chmod(path, 0o600)
 }
 
 func load(path string) *state {
@@ -157,12 +275,14 @@ func dispatch(s *state, path string, args []string) int {
 	return fail("unknown command %q for \"crc\"", args[0])
 }
 
+// version replays cmd/crc/cmd/version.go: four keys, no OKD version.
 func version(s *state, args []string) int {
+	p := s.profile()
 	if jsonMode(args) {
-		printJSON(map[string]string{"version": s.Version, "commit": "e90757", "openshiftVersion": s.OpenShiftVersion, "microshiftVersion": "4.21.0"})
+		printJSON(map[string]string{"version": s.Version, "commit": p.Commit, "openshiftVersion": p.OpenShift, "microshiftVersion": p.MicroShift})
 		return 0
 	}
-	fmt.Printf("CRC version: %s+e90757\nOpenShift version: %s\nMicroShift version: 4.21.0\n", s.Version, s.OpenShiftVersion)
+	fmt.Printf("CRC version: %s+%s\nOpenShift version: %s\nMicroShift version: %s\n", s.Version, p.Commit, p.OpenShift, p.MicroShift)
 	return 0
 }
 
@@ -196,7 +316,7 @@ func status(s *state, args []string) int {
 		"success":          true,
 		"crcStatus":        "Stopped",
 		"openshiftStatus":  "Stopped",
-		"openshiftVersion": s.OpenShiftVersion,
+		"openshiftVersion": s.bundleVersion(s.VMPreset),
 		"cacheUsage":       24000000000,
 		"cacheDir":         filepath.Join(home, ".crc", "cache"),
 		"preset":           s.VMPreset,
@@ -214,6 +334,10 @@ func status(s *state, args []string) int {
 		out["diskSize"] = 32000000000
 		out["ramSize"] = 11000000000
 		out["ramUsage"] = 7000000000
+		if s.VMPreset == "microshift" {
+			out["persistentVolumeUsage"] = 1000000000
+			out["persistentVolumeSize"] = 16000000000
+		}
 	}
 	printJSON(out)
 	return 0
@@ -292,7 +416,10 @@ func configSet(s *state, key, value string) int {
 		}
 	case "preset":
 		if value != "openshift" && value != "okd" && value != "microshift" {
-			return invalid(key, value, "Unknown preset")
+			return invalid(key, value, "Unknown preset. Only [openshift okd microshift] are valid.")
+		}
+		if value == "okd" && os.Getenv("FAKECRC_ARCH") == "arm64" {
+			return invalid(key, value, "preset 'okd' is not supported on arm64 architecture, please use different preset value")
 		}
 	case "consent-telemetry":
 		if value != "yes" && value != "no" {
@@ -323,7 +450,7 @@ func configSet(s *state, key, value string) int {
 }
 
 var preflight = []string{
-	"Using bundle path /home/u/.crc/cache/crc_libvirt_4.21.8_amd64.crcbundle",
+	"Using bundle path /home/u/.crc/cache/%s",
 	"Checking if running as non-root",
 	"Checking if running inside WSL2",
 	"Checking if crc-admin-helper executable is cached",
@@ -339,8 +466,9 @@ var preflight = []string{
 }
 
 func setup(s *state, args []string) int {
+	logf("info", preflight[0], s.bundle())
 	if has(args, "--check-only") {
-		for _, l := range preflight[:4] {
+		for _, l := range preflight[1:4] {
 			logf("info", "%s", l)
 		}
 		if s.SetupDone && s.SetupFailure == "" {
@@ -359,19 +487,20 @@ func setup(s *state, args []string) int {
 		fmt.Println("No worry, you can still enable telemetry manually with the command 'crc config set consent-telemetry yes'.")
 		s.Config["consent-telemetry"] = "no"
 	}
-	for _, l := range preflight {
+	for _, l := range preflight[1:] {
 		logf("info", "%s", l)
 		if s.SetupFailure == "virtualization" && strings.Contains(l, "Virtualization") {
 			return result(args, map[string]any{"success": false, "error": "You need to enable virtualization in BIOS"}, "You need to enable virtualization in BIOS")
 		}
 	}
-	logf("info", "Downloading bundle: crc_libvirt_4.21.8_amd64.crcbundle...")
-	logf("info", "Uncompressing crc_libvirt_4.21.8_amd64.crcbundle")
+	logf("info", "Downloading bundle: %s...", s.bundle())
+	logf("info", "Uncompressing %s", s.bundle())
 	if home, err := os.UserHomeDir(); err == nil {
 		dir := filepath.Join(home, ".crc", "bin", "oc")
 		_ = os.MkdirAll(dir, 0o755)
 		_ = os.WriteFile(filepath.Join(dir, "oc"), []byte("#!/bin/sh\n"), 0o755)
 	}
+	s.makeSocket()
 	s.SetupDone = true
 	return result(args, map[string]any{"success": true}, "")
 }
@@ -426,11 +555,11 @@ func start(s *state, path string, args []string) int {
 		return startFail("requires memory in MiB >= 10752")
 	}
 	if s.VM == "running" {
-		logf("info", "A CRC VM for OpenShift %s is already running", s.OpenShiftVersion)
+		logf("info", "A CRC VM for %s %s is already running", display(s.VMPreset), s.bundleVersion(s.VMPreset))
 		return startOK(s, args)
 	}
 	if !s.SetupDone || s.DaemonDown {
-		return startFail("Is 'crc daemon' running? Cannot reach daemon API: Get \"http://unix/api/version\": dial unix /home/u/.crc/crc-http.sock: connect: no such file or directory")
+		return startFail(fmt.Sprintf("Is 'crc daemon' running? Cannot reach daemon API: Get \"http://unix/api/version\": dial unix %s: connect: no such file or directory", s.socketPath()))
 	}
 	for _, l := range preflight[1:6] {
 		logf("info", "%s", l)
@@ -443,12 +572,12 @@ func start(s *state, path string, args []string) int {
 		logf("info", "Checking if Virtualization is enabled")
 		return startFail("You need to enable virtualization in BIOS")
 	case "bundle-mismatch":
-		return startFail("Bundle 'crc_libvirt_4.21.8_amd64.crcbundle' was requested, but the existing VM is using 'crc_libvirt_4.20.5_amd64.crcbundle'. Please delete your existing cluster and start again")
+		return startFail(fmt.Sprintf("Bundle '%s' was requested, but the existing VM is using 'crc_libvirt_4.20.5_amd64.crcbundle'. Please delete your existing cluster and start again", s.bundle()))
 	case "pull-secret-invalid":
-		logf("info", "Loading bundle: crc_libvirt_4.21.8_amd64...")
+		logf("info", "Loading bundle: %s...", strings.TrimSuffix(s.bundle(), ".crcbundle"))
 		return startFail("invalid pull secret: invalid character 'Q' looking for beginning of value")
 	case "slow":
-		logf("info", "Starting CRC VM for openshift %s...", s.OpenShiftVersion)
+		logf("info", "Starting CRC VM for %s %s...", s.preset(), s.bundleVersion(s.preset()))
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		secs := s.SlowSeconds
@@ -463,22 +592,26 @@ func start(s *state, path string, args []string) int {
 		}
 	}
 	if s.VM == "none" {
-		psf := s.Config["pull-secret-file"]
-		for i, a := range args {
-			if (a == "-p" || a == "--pull-secret-file") && i+1 < len(args) {
-				psf = args[i+1]
+		// crc's pull-secret loader returns a placeholder for okd
+		// (pkg/crc/cluster/pullsecret.go) before looking anywhere.
+		if s.preset() != "okd" {
+			psf := s.Config["pull-secret-file"]
+			for i, a := range args {
+				if (a == "-p" || a == "--pull-secret-file") && i+1 < len(args) {
+					psf = args[i+1]
+				}
+			}
+			if psf == "" {
+				return startFail("Failed to ask for pull secret: cannot ask for secret, crc not launched by a terminal")
+			}
+			if err := validPullSecret(psf); err != nil {
+				return startFail(err.Error())
 			}
 		}
-		if psf == "" {
-			return startFail("Failed to ask for pull secret: cannot ask for secret, crc not launched by a terminal")
-		}
-		if err := validPullSecret(psf); err != nil {
-			return startFail(err.Error())
-		}
-		logf("info", "Creating CRC VM for OpenShift %s...", s.OpenShiftVersion)
 		s.VMPreset = s.preset()
+		logf("info", "Creating CRC VM for %s %s...", display(s.VMPreset), s.bundleVersion(s.VMPreset))
 	}
-	logf("info", "Starting CRC VM for openshift %s...", s.OpenShiftVersion)
+	logf("info", "Starting CRC VM for %s %s...", s.VMPreset, s.bundleVersion(s.VMPreset))
 	logf("info", "CRC instance is running with IP 127.0.0.1")
 	logf("info", "CRC VM is running")
 	logf("info", "Starting kubelet service")
@@ -497,14 +630,37 @@ func start(s *state, path string, args []string) int {
 }
 
 func startOK(s *state, args []string) int {
+	if s.VMPreset == "microshift" {
+		// MicroShift has no console and no OAuth users: only the fixed
+		// usernames are filled in (cmd/crc/cmd/start.go).
+		if !jsonMode(args) {
+			fmt.Print("Started the MicroShift cluster.\n\nUse the 'oc' command line interface:\n  $ eval $(crc oc-env)\n  $ oc COMMAND\n")
+			return 0
+		}
+		printJSON(map[string]any{
+			"success": true,
+			"clusterConfig": map[string]any{
+				"clusterType":          "microshift",
+				"cacert":               "",
+				"webConsoleUrl":        "",
+				"url":                  "",
+				"adminCredentials":     map[string]string{"username": "kubeadmin", "password": ""},
+				"developerCredentials": map[string]string{"username": "developer", "password": ""},
+			},
+		})
+		return 0
+	}
 	if !jsonMode(args) {
 		fmt.Printf("Started the OpenShift cluster.\n\nLog in as administrator:\n  Username: kubeadmin\n  Password: %s\n", s.Password)
+		if s.VMPreset == "okd" {
+			fmt.Print("\nNOTE:\nThis cluster was built from OKD - The Community Distribution of Kubernetes that powers Red Hat OpenShift.\n")
+		}
 		return 0
 	}
 	printJSON(map[string]any{
 		"success": true,
 		"clusterConfig": map[string]any{
-			"clusterType":          "openshift",
+			"clusterType":          map[bool]string{true: "okd", false: "openshift"}[s.VMPreset == "okd"],
 			"cacert":               "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==",
 			"webConsoleUrl":        "https://console-openshift-console.apps-crc.testing",
 			"url":                  "https://api.crc.testing:6443",
