@@ -239,8 +239,28 @@ type Environment struct {
 	// (or inferred, and marked so); EnsureSecretPulledImages is filled
 	// from it.
 	KubeletImageCredentials *KubeletImageCredentials `json:"kubeletImageCredentials,omitempty" yaml:"kubeletImageCredentials,omitempty"`
-	// BaseImageChoice says which base image the variants were built on and
-	// why (the default, the user's --base-image, or the arm64 default
-	// because the node is arm64).
-	BaseImageChoice string `json:"baseImageChoice,omitempty" yaml:"baseImageChoice,omitempty"`
+	// BaseImageReason says why the variants were built on the base image
+	// they were (BaseImage.Ref in the results): one of the BaseReason
+	// values; empty when the backend did not choose.
+	BaseImageReason BaseImageReason `json:"baseImageReason,omitempty" yaml:"baseImageReason,omitempty"`
+	// NodeArchitecture is the lab node's CPU architecture (amd64, arm64, …).
+	NodeArchitecture string `json:"nodeArchitecture,omitempty" yaml:"nodeArchitecture,omitempty"`
 }
+
+// BaseImageReason is why the lab built on its base image; the report words
+// it in each language.
+type BaseImageReason string
+
+// The reasons for a base image.
+const (
+	// BaseReasonUser: the user chose it (flag, variable or pulllab.yaml).
+	BaseReasonUser BaseImageReason = "user"
+	// BaseReasonDefault: the default, the article's JBoss EAP 7.4 image.
+	BaseReasonDefault BaseImageReason = "default"
+	// BaseReasonArm64: the node's architecture has no build of the
+	// default image, so the arm64 default was used.
+	BaseReasonArm64 BaseImageReason = "arch"
+	// BaseReasonOKD: crc's okd preset has no registry.redhat.io
+	// credentials, so the public WildFly S2I image was used.
+	BaseReasonOKD BaseImageReason = "okd"
+)

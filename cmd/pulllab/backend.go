@@ -129,6 +129,15 @@ func (e *clusterError) ExitCode() int { return 2 }
 // labSettings is what every backend is built from.
 type labSettings struct {
 	namespace, node, registry, baseImage, debugImage string
+	// baseForPreset: pulllab chose baseImage for crc's preset (okd), not
+	// the user.
+	baseForPreset bool
+}
+
+// withBase sets the base image that config.ChooseBaseImage chose.
+func (s labSettings) withBase(c config.BaseImageChoice) labSettings {
+	s.baseImage, s.baseForPreset = c.Image, c.Why != ""
+	return s
 }
 
 func labSettingsFrom(l config.Lab) labSettings {
@@ -142,14 +151,18 @@ func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 		if s.registry != "" {
 			g.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.registry)
 		}
-		b, err := openshift.New(c.cfg, openshift.Options{
+		o := openshift.Options{
 			Namespace:  s.namespace,
 			Node:       s.node,
 			BaseImage:  s.baseImage,
 			DebugImage: s.debugImage,
 			Log:        g.log,
 			Status:     g.status,
-		})
+		}
+		if s.baseForPreset {
+			o.BaseImageReason = lab.BaseReasonOKD
+		}
+		b, err := openshift.New(c.cfg, o)
 		if err != nil {
 			return nil, err
 		}
@@ -183,8 +196,8 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	base := clusterBaseImage(ctx, g, c, o.baseImage, true)
-	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, baseImage: base, debugImage: o.debugImage})
+	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, debugImage: o.debugImage}
+	return newLabBackend(g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
 }
 
 // crcVersion returns the version of crc when it is installed, else "".
@@ -223,8 +236,9 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; for plain Kubernetes run 'pulllab verify --registry HOST:PORT'", c.cfg.Host)
 		}
 		s := labSettingsFrom(g.cfg.Config.Lab)
-		if st.BaseImage != "" {
-			s.baseImage = st.BaseImage // chosen for crc's preset by the crc step
+		if st.BaseImage != "" && st.BaseImage != s.baseImage {
+			// chosen for crc's preset by the crc step
+			s = s.withBase(config.BaseImageChoice{Image: st.BaseImage, Why: "preset"})
 		}
 		lb, err := newLabBackend(g, c, s)
 		if err != nil {
@@ -283,7 +297,7 @@ func labStatus(ctx context.Context, g *globals) (any, error) {
 		return nil, err
 	}
 	s := labSettingsFrom(g.cfg.Config.Lab)
-	s.baseImage = clusterBaseImage(ctx, g, c, s.baseImage, false)
+	s = s.withBase(clusterBaseImage(ctx, g, c, s.baseImage, false))
 	if !c.openshift && s.registry == "" {
 		return map[string]string{"note": "plain Kubernetes: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds"}, nil
 	}

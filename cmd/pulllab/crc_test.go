@@ -737,12 +737,12 @@ func TestVerifyBaseImage(t *testing.T) {
 			if tt.kubeconfig {
 				g.kubeconfig = filepath.Join(m.dir, "kubeconfig")
 			}
-			if quiet := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, false); quiet != tt.want || errb.Len() > 0 {
+			if quiet := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, false); quiet.Image != tt.want || errb.Len() > 0 {
 				t.Errorf("status's choice %s (said %q), want %s silently", quiet, errb.String(), tt.want)
 			}
 			got := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, true)
-			if got != tt.want {
-				t.Errorf("base image %s, want %s", got, tt.want)
+			if got.Image != tt.want {
+				t.Errorf("base image %s, want %s", got.Image, tt.want)
 			}
 			if tt.line == "" && errb.Len() > 0 || tt.line != "" && !strings.Contains(errb.String(), tt.line) {
 				t.Errorf("said %q, want a line with %q", errb.String(), tt.line)

@@ -173,16 +173,16 @@ func labBaseImage(g *globals, configured string, p string) config.BaseImageChoic
 // an OpenShift Local cluster of the okd preset, the public WildFly S2I
 // image unless the user chose one; otherwise the configured image. With
 // say, the choice on okd is told in one line (verify); status is silent.
-func clusterBaseImage(ctx context.Context, g *globals, c *cluster, configured string, say bool) string {
+func clusterBaseImage(ctx context.Context, g *globals, c *cluster, configured string, say bool) config.BaseImageChoice {
 	if !c.openshift {
-		return configured
+		return config.BaseImageChoice{Image: configured}
 	}
 	p := preset.Preset(crcPresetInUse(ctx, g))
 	choice := labBaseImage(g, configured, string(p))
 	if say {
 		sayBaseImage(g, p, choice)
 	}
-	return choice.Image
+	return choice
 }
 
 // sayBaseImage prints, on okd, the one line saying which base image the

@@ -43,8 +43,10 @@ func (b *Backend) chooseBase(ctx context.Context) error {
 		return nil
 	}
 	switch {
+	case b.o.BaseImageReason == lab.BaseReasonOKD:
+		b.baseReason = lab.BaseReasonOKD
 	case !b.baseDefaulted:
-		b.baseReason = fmt.Sprintf("%s, given with --base-image", b.base.Ref)
+		b.baseReason = lab.BaseReasonUser
 	default:
 		node, err := b.Node(ctx)
 		if err != nil {
@@ -52,7 +54,7 @@ func (b *Backend) chooseBase(ctx context.Context) error {
 		}
 		arch := nodeArch(node)
 		if arch == "" || contains(defaultBaseArchs, arch) {
-			b.baseReason = fmt.Sprintf("%s, the default (the article's JBoss EAP 7.4)", b.base.Ref)
+			b.baseReason = lab.BaseReasonDefault
 			break
 		}
 		ref, err := parseBaseRef(DefaultArm64BaseImage)
@@ -61,8 +63,7 @@ func (b *Backend) chooseBase(ctx context.Context) error {
 		}
 		b.base = ref
 		b.o.Profile = lab.ProfileFor(ref.Ref)
-		b.baseReason = fmt.Sprintf("%s, because node %s is %s and the default JBoss EAP 7.4 image is built only for %s",
-			ref.Ref, node.Name, arch, strings.Join(defaultBaseArchs, ", "))
+		b.baseReason = lab.BaseReasonArm64
 		b.status.Infof("Node %s is %s: the base image is %s (the default EAP 7.4 image has no %s build)", node.Name, arch, ref.Ref, arch)
 	}
 	b.baseChosen = true

@@ -84,6 +84,9 @@ type Options struct {
 	// BaseImage is the image the variants are built on (default
 	// DefaultBaseImage).
 	BaseImage string
+	// BaseImageReason is set when the caller chose BaseImage for the user
+	// (lab.BaseReasonOKD); empty otherwise.
+	BaseImageReason lab.BaseImageReason
 	// DebugImage is the node debug pod's image; empty resolves the
 	// cluster's openshift/tools ImageStream as `oc debug node` does.
 	DebugImage string
@@ -156,9 +159,9 @@ type Backend struct {
 	// so an arm64 node may get DefaultArm64BaseImage instead.
 	baseDefaulted bool
 	// baseChosen is set once chooseBase ran; baseReason says which base
-	// image runs and why (lab.Environment.BaseImageChoice).
+	// image runs and why (lab.Environment.BaseImageReason).
 	baseChosen bool
-	baseReason string
+	baseReason lab.BaseImageReason
 
 	// Site is the lab's node: the workload client, the node debug pod,
 	// and the lab.Workload and lab.NodeCache methods.

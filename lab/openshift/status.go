@@ -39,7 +39,7 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	}
 	env.Target = KindName
 	env.AppRepository = b.appRepo
-	env.BaseImageChoice = b.baseReason
+	env.BaseImageReason = b.baseReason
 	return env, errors.Join(errs...)
 }
 

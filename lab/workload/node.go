@@ -119,6 +119,7 @@ func Facts(ctx context.Context, cs kubernetes.Interface, node *corev1.Node) (lab
 		env.KubeletVersion = info.KubeletVersion
 		env.ContainerRuntime = RuntimeName(info.ContainerRuntimeVersion)
 		env.OSImage = info.OSImage
+		env.NodeArchitecture = info.Architecture
 		k, err := ReadKubeletImageCredentials(ctx, cs.CoreV1().RESTClient(), node)
 		if err != nil {
 			return env, fmt.Errorf("reading the kubelet's KEP-2535 state: %w", err)
