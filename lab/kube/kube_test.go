@@ -292,4 +292,6 @@ func TestEnvironment(t *testing.T) {
 // noCredentials is a keychain with nothing in it.
 type noCredentials struct{}
 
-func (noCredentials) Resolve(authn.Resource) (authn.Authenticator, error) { return authn.Anonymous, nil }
+func (noCredentials) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.Anonymous, nil
+}
