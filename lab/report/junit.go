@@ -178,6 +178,11 @@ func junitProperties(v *view) []junitProperty {
 	add("namespace", e.Namespace)
 	add("app.repository", e.AppRepository)
 	add("kubelet.ensureSecretPulledImages", e.EnsureSecretPulledImages)
+	if k := e.KubeletImageCredentials; k != nil {
+		add("kubelet.kep2535.gate", k.Gate)
+		add("kubelet.kep2535.policy", k.Policy)
+		add("kubelet.kep2535.source", k.Source)
+	}
 	add("base.image", v.Base.Ref)
 	add("base.digest", v.Base.Digest)
 	for _, vv := range v.Variants {

@@ -123,6 +123,8 @@ type view struct {
 	// EnsureWhy the reason pulllab gave for it.
 	Ensure    string
 	EnsureWhy string
+	// KEP is the section "KEP-2535 on this cluster".
+	KEP kepView
 
 	Base      lab.BaseImage
 	LogMarker string
@@ -285,6 +287,7 @@ func newView(orig *lab.Results) *view {
 		}
 	}
 	v.Lesson = newLesson(v.Cases)
+	v.KEP = newKEPView(env, v.Cases)
 	return v
 }
 
