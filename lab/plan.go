@@ -375,7 +375,7 @@ func (p Plan) Format(w io.Writer) error {
 		c := st.Case
 		tag := c.Ref.Tag()
 		fmt.Fprintf(&b, "\n%2d. %s\n", i+1, CaseTitle(c))
-		fmt.Fprintf(&b, "    deploys %s, expects %s\n", refDescription(c), expectations(c))
+		fmt.Fprintf(&b, "    deploys %s, expects %s\n", refDescription(c), ExpectationText(c))
 		changes := stateChanges(st.Before, st.Ready, tag)
 		if len(st.Ops) == 0 {
 			fmt.Fprintf(&b, "    state already reached (%s)\n", describeTag(st.Ready, tag))
@@ -463,13 +463,14 @@ func CaseTitle(c Case) string {
 	return t
 }
 
-// expectations renders the case's expectation, both of them for a case
-// whose outcome depends on KEP-2535.
-func expectations(c Case) string {
+// ExpectationText renders the case's expectation for people; a case whose
+// outcome depends on KEP-2535 gets both, e.g. "node.war runs; ImagePullBackOff
+// where the kubelet re-checks credentials (KEP-2535)".
+func ExpectationText(c Case) string {
 	if c.ExpectVerifying == nil {
 		return ExpectText(c.Expect)
 	}
-	return fmt.Sprintf("%s where the kubelet does not re-check credentials (KEP-2535 off), %s where it does", ExpectText(c.Expect), ExpectText(*c.ExpectVerifying))
+	return fmt.Sprintf("%s; %s where the kubelet re-checks credentials (KEP-2535)", ExpectText(c.Expect), ExpectText(*c.ExpectVerifying))
 }
 
 func refDescription(c Case) string {
