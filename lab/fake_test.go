@@ -480,7 +480,11 @@ func (f *fakeLab) observe(ctx context.Context, ns string, d Deployment, timeout 
 		ev("Normal", "Pulled", fmt.Sprintf("Successfully pulled image %q in 1.2s (1.3s including waiting). Image size: 1048576 bytes.", d.Image))
 		img = pulled
 	case cached != nil:
-		ev("Normal", "Pulled", fmt.Sprintf("Container image %q already present on machine and can be accessed by the pod", d.Image))
+		msg := fmt.Sprintf("Container image %q already present on machine", d.Image)
+		if f.gateOn {
+			msg += " and can be accessed by the pod" // the wording with KEP-2535 on
+		}
+		ev("Normal", "Pulled", msg)
 		img = cached
 	default: // Never, not cached
 		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", d.Image)
