@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -346,5 +347,61 @@ func TestPrepareNoCredentials(t *testing.T) {
 	}
 	if got := f.journal(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls:\n got %q\nwant %q", got, want)
+	}
+}
+
+// statusRecorder keeps every status line.
+type statusRecorder struct{ lines []string }
+
+func (s *statusRecorder) Start(f string, a ...any) { s.lines = append(s.lines, fmt.Sprintf(f, a...)) }
+func (s *statusRecorder) End(bool)                 {}
+func (s *statusRecorder) Infof(f string, a ...any) { s.lines = append(s.lines, fmt.Sprintf(f, a...)) }
+func (s *statusRecorder) Warnf(f string, a ...any) { s.lines = append(s.lines, fmt.Sprintf(f, a...)) }
+
+// TestRunnerOnAnAuthenticatedRegistryLeaksNothing runs the lab's runner
+// with this backend on the basic-auth registry, with every case including
+// 11 and 12, and checks the status lines, the trace log, the errors and
+// the results for the password and its base64.
+func TestRunnerOnAnAuthenticatedRegistryLeaksNothing(t *testing.T) {
+	reg := newAuthRegistry(t)
+	reg.open.Store(true)
+	reg.push(t, "base/appserver:1", randomImage(t))
+	reg.open.Store(false)
+	creds, err := ParseRegistryAuth("auth.json", []byte(`{"auths": {"`+reg.host+`": {"username": "`+testUser+`", "password": "`+testPassword+`"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	l := logrus.New()
+	l.SetOutput(&logs)
+	l.SetLevel(logrus.TraceLevel)
+	f := newFakeCluster("amd64")
+	f.facts.KubeletImageCredentials = &lab.KubeletImageCredentials{Gate: lab.GateOn, Policy: lab.PolicyNeverVerifyPreloadedImages, Source: lab.SourceConfigz}
+	b := newTestBackend(t, f, Options{Registry: reg.host, BaseImage: reg.host + "/base/appserver:1", Namespace: "lab", Credentials: creds, Log: l})
+	st := &statusRecorder{}
+	r := &lab.Runner{Backend: b, WARs: map[lab.Variant][]byte{lab.VariantNode: nodeWAR, lab.VariantRegistry: registryWAR}, Status: st, Log: l}
+	res, runErr := r.Run(context.Background(), lab.Matrix(true))
+	if res == nil || len(res.Cases) != 12 {
+		t.Fatalf("Run = %v with %v", runErr, res)
+	}
+	var out bytes.Buffer
+	if err := res.WriteJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	texts := append(st.lines, logs.String(), out.String())
+	if runErr != nil {
+		texts = append(texts, runErr.Error())
+	}
+	assertNoSecret(t, texts...)
+	if !strings.Contains(string(f.secrets["lab"]), testUser) {
+		t.Error("the run made no pull secret for the lab namespace")
+	}
+	if !strings.Contains(logs.String(), reg.host) {
+		t.Error("the trace log names no registry operation; the check above proves nothing")
+	}
+	// The registry refuses anonymous clients and the gate was read: the
+	// credential cases ran in the namespace without credentials.
+	if !slices.Contains(f.journal(), "ensure lab-nocreds privileged=false") {
+		t.Errorf("the namespace without credentials was not prepared: %q", f.journal())
 	}
 }
