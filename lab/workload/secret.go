@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 )
 
 // PullSecretName is the lab's pull secret in the lab namespace, which
@@ -80,11 +81,21 @@ func (c *Client) EnsurePullSecret(ctx context.Context, dockerconfig []byte) erro
 	if err != nil {
 		return err
 	}
-	if slices.ContainsFunc(sa.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == PullSecretName }) {
-		return nil
-	}
-	refs := append(slices.Clone(sa.ImagePullSecrets), corev1.LocalObjectReference{Name: PullSecretName})
-	return c.patchServiceAccount(ctx, sa, refs)
+	// A controller may change the ServiceAccount between the read and the
+	// patch (the patch is guarded by its resourceVersion): read it again.
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if slices.ContainsFunc(sa.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == PullSecretName }) {
+			return nil
+		}
+		refs := append(slices.Clone(sa.ImagePullSecrets), corev1.LocalObjectReference{Name: PullSecretName})
+		err := c.patchServiceAccount(ctx, sa, refs)
+		if apierrors.IsConflict(err) {
+			if fresh, gerr := c.cs.CoreV1().ServiceAccounts(ns).Get(ctx, sa.Name, metav1.GetOptions{}); gerr == nil {
+				sa = fresh
+			}
+		}
+		return err
+	})
 }
 
 // owns reports whether labels mark an object as this lab's.

@@ -202,3 +202,37 @@ func TestPullSecretReachesPods(t *testing.T) {
 		t.Errorf("pod without a ServiceAccount: err = %v, want Forbidden", err)
 	}
 }
+
+// TestEnsurePullSecretRetriesAConflict: a controller changed the
+// ServiceAccount between the read and the patch; the patch is retried on
+// the fresh object and keeps the controller's change.
+func TestEnsurePullSecretRetriesAConflict(t *testing.T) {
+	h := newHarness(t)
+	addServiceAccount(t, h, "pulllab")
+	conflicts := 0
+	h.cs.PrependReactor("patch", "serviceaccounts", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if conflicts > 0 {
+			return false, nil, nil
+		}
+		conflicts++
+		// The controller's change lands first.
+		sa, _ := h.cs.Tracker().Get(saResource, "pulllab", DefaultServiceAccount)
+		upd := sa.(*corev1.ServiceAccount).DeepCopy()
+		upd.ImagePullSecrets = append(upd.ImagePullSecrets, corev1.LocalObjectReference{Name: "added-by-controller"})
+		if err := h.cs.Tracker().Update(saResource, upd, "pulllab"); err != nil {
+			t.Error(err)
+		}
+		return true, nil, apierrors.NewConflict(schema.GroupResource{Resource: "serviceaccounts"}, DefaultServiceAccount, fmt.Errorf("the object has been modified"))
+	})
+	if err := secretClient(h, "pulllab").EnsurePullSecret(context.Background(), []byte(`{"auths":{}}`)); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := h.cs.CoreV1().ServiceAccounts("pulllab").Get(context.Background(), DefaultServiceAccount, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []corev1.LocalObjectReference{{Name: "added-by-controller"}, {Name: PullSecretName}}
+	if conflicts != 1 || !slices.Equal(sa.ImagePullSecrets, want) {
+		t.Errorf("after %d conflicts imagePullSecrets = %v, want %v", conflicts, sa.ImagePullSecrets, want)
+	}
+}
