@@ -141,6 +141,9 @@ type simState struct {
 	node, reg [maxPlanTags]hcode
 	// allTags: RemoveApp removes every app tag (RemovesAllAppTags).
 	allTags bool
+	// pulled marks a node holding the kubelet pulled with the lab's pull
+	// secret during this run (State.Pulled).
+	pulled [maxPlanTags]bool
 }
 
 func simFromState(s State, tags []string, m RegistryModel) simState {
@@ -148,6 +151,7 @@ func simFromState(s State, tags []string, m RegistryModel) simState {
 	for i, t := range tags {
 		x.node[i] = codeOf(s.NodeAt(t))
 		x.reg[i] = codeOf(s.RegistryAt(t))
+		x.pulled[i] = s.PulledAt(t)
 	}
 	return x
 }
@@ -157,6 +161,12 @@ func (x simState) toState(tags []string) State {
 	for i, t := range tags {
 		s.Node[t] = x.node[i].holding()
 		s.Registry[t] = x.reg[i].holding()
+		if x.pulled[i] {
+			if s.Pulled == nil {
+				s.Pulled = map[string]bool{}
+			}
+			s.Pulled[t] = true
+		}
 	}
 	return s
 }
@@ -175,8 +185,10 @@ func (x simState) apply(op Op, i int) simState {
 			}
 		}
 	case OpWarmNode:
+		// The warm-up pod runs in the lab namespace, with its pull secret.
 		x.reg[i] = codeOf(Holds(op.Variant))
 		x.node[i] = codeOf(Holds(op.Variant))
+		x.pulled[i] = true
 	case OpRemoveNodeImage:
 		// A container runtime removes the whole image with all its tags,
 		// so every tag holding the same variant loses it too.
@@ -184,6 +196,7 @@ func (x simState) apply(op Op, i int) simState {
 		for j := range x.node {
 			if j == i || (h != hOther && h != hNone && x.node[j] == h) {
 				x.node[j] = hNone
+				x.pulled[j] = false
 			}
 		}
 	}
@@ -209,7 +222,7 @@ func (x simState) reach(i int, tag string, c Case, out *[]Op) (simState, int) {
 		x = x.apply(op, i)
 		cost += op.Cost()
 	}
-	if !x.node[i].holding().Satisfies(c.Node) {
+	if !x.node[i].holding().Satisfies(c.Node) || c.NodePulledWithSecret && !x.pulled[i] {
 		if v := c.Node.Variant(); v != "" {
 			do(Op{Kind: OpWarmNode, Tag: tag, Variant: v})
 		} else {
@@ -231,9 +244,15 @@ func (x simState) reach(i int, tag string, c Case, out *[]Op) (simState, int) {
 // node's cache holding v under that tag (it pulled it, or it was there); a
 // digest reference leaves the tag alone; a pod that fails to start changes
 // nothing.
+//
+// A pod that pulls in the lab namespace pulls with the lab's pull secret, so
+// a node holding that changes is then one the kubelet pulled with it.
 func (x simState) effect(i int, c Case) simState {
 	if c.Expect.Outcome == OutcomeRuns && c.Ref != RefDigest {
-		x.node[i] = codeOf(Holds(c.Expect.Variant))
+		if h := codeOf(Holds(c.Expect.Variant)); x.node[i] != h {
+			x.node[i] = h
+			x.pulled[i] = !c.NoCredentials
+		}
 	}
 	return x
 }
@@ -249,7 +268,8 @@ func opsFor(s State, c Case, m RegistryModel) []Op {
 // reached reports whether s meets the case's requirements.
 func reached(s State, c Case) bool {
 	tag := c.Ref.Tag()
-	return s.NodeAt(tag).Satisfies(c.Node) && s.RegistryAt(tag).Satisfies(c.Registry)
+	return s.NodeAt(tag).Satisfies(c.Node) && s.RegistryAt(tag).Satisfies(c.Registry) &&
+		(!c.NodePulledWithSecret || s.PulledAt(tag))
 }
 
 // Plan is an ordered run of cases with the operations that bring the lab
@@ -300,14 +320,21 @@ func NewPlanFor(cases []Case, start State, m RegistryModel) Plan {
 		panic(fmt.Sprintf("lab: a plan handles at most %d tags, the cases use %d", maxPlanTags, len(tags)))
 	}
 	p := &planner{cases: cs, tags: tags, memo: map[planKey]planVal{}}
-	for _, c := range cs {
+	for i, c := range cs {
 		p.ti = append(p.ti, slices.Index(tags, c.Ref.Tag()))
+		if c.NodePulledWithSecret {
+			p.needPulled |= uint64(1) << i
+		}
 	}
 	x := simFromState(start, tags, m)
-	best := p.solve(0, uint64(1)<<len(cs)-1, x)
+	full := uint64(1)<<len(cs) - 1
+	best := p.solve(0, full, x)
 
 	plan := Plan{Start: start.Clone(), Cost: best.cost}
-	for _, i := range best.order {
+	// Follow the memo's first steps from the start.
+	for done := uint64(0); done != full; {
+		i := p.memo[p.key(done, x)].next
+		done |= uint64(1) << i
 		c := cs[i]
 		step := PlanStep{Case: c, Before: x.toState(tags)}
 		step.Ops, x, step.Cost = x.ops(p.ti[i], tags[p.ti[i]], c)
@@ -324,9 +351,12 @@ type planKey struct {
 	s    simState
 }
 
+// planVal is the cheapest cost of the cases not yet done and the index of
+// the case to run first (the order is rebuilt from the memo, so the search
+// allocates no order slices).
 type planVal struct {
-	cost  int
-	order []int
+	cost int
+	next int
 }
 
 type planner struct {
@@ -334,6 +364,18 @@ type planner struct {
 	tags  []string
 	ti    []int // tag index of each case
 	memo  map[planKey]planVal
+	// needPulled has a bit for each case with NodePulledWithSecret.
+	needPulled uint64
+}
+
+// key is the memo key of the cases not in done from x. Once no case left
+// needs a node image pulled with the lab's secret, whether one was makes
+// no difference, so those states share one entry.
+func (p *planner) key(done uint64, x simState) planKey {
+	if p.needPulled&^done == 0 {
+		x.pulled = [maxPlanTags]bool{}
+	}
+	return planKey{done: done, s: x}
 }
 
 // solve returns the cheapest order of the cases not in done, from x.
@@ -341,7 +383,7 @@ func (p *planner) solve(done, full uint64, x simState) planVal {
 	if done == full {
 		return planVal{}
 	}
-	k := planKey{done: done, s: x}
+	k := p.key(done, x)
 	if v, ok := p.memo[k]; ok {
 		return v
 	}
@@ -354,7 +396,7 @@ func (p *planner) solve(done, full uint64, x simState) planVal {
 		next, cost := x.reach(p.ti[i], p.tags[p.ti[i]], c, nil)
 		rest := p.solve(done|bit, full, next.effect(p.ti[i], c))
 		if total := cost + rest.cost; best.cost < 0 || total < best.cost {
-			best = planVal{cost: total, order: append([]int{i}, rest.order...)}
+			best = planVal{cost: total, next: i}
 		}
 	}
 	p.memo[k] = best
@@ -405,7 +447,7 @@ func (p Plan) Format(w io.Writer) error {
 		c := st.Case
 		tag := c.Ref.Tag()
 		fmt.Fprintf(&b, "\n%2d. %s\n", i+1, CaseTitle(c))
-		fmt.Fprintf(&b, "    deploys %s, expects %s\n", refDescription(c), ExpectText(c.Expect))
+		fmt.Fprintf(&b, "    deploys %s, expects %s\n", refDescription(c), ExpectationText(c))
 		changes := stateChanges(st.Before, st.Ready, tag)
 		if len(st.Ops) == 0 {
 			fmt.Fprintf(&b, "    state already reached (%s)\n", describeTag(st.Ready, tag))
@@ -429,6 +471,9 @@ func stateChanges(a, b State, tag string) []string {
 	var out []string
 	if x, y := a.NodeAt(tag), b.NodeAt(tag); x != y {
 		out = append(out, fmt.Sprintf("node %s: %s → %s", tag, holdingShort(x), holdingShort(y)))
+	}
+	if x, y := a.NodeAt(tag), b.NodeAt(tag); x == y && !a.PulledAt(tag) && b.PulledAt(tag) {
+		out = append(out, fmt.Sprintf("node %s: %s pulled again by the kubelet with the lab's pull secret (a copy it did not pull with the secret does not count)", tag, holdingShort(y)))
 	}
 	if x, y := a.RegistryAt(tag), b.RegistryAt(tag); x != y {
 		out = append(out, fmt.Sprintf("registry %s: %s → %s", tag, holdingShort(x), holdingShort(y)))
@@ -484,10 +529,26 @@ func CaseTitle(c Case) string {
 	case RefLatest:
 		t += " · :" + LatestTag
 	}
+	if c.NoCredentials {
+		t += " · pulled with the lab's secret, deployed without credentials"
+	}
 	return t
 }
 
+// ExpectationText renders the case's expectation for people; a case whose
+// outcome depends on KEP-2535 gets both, e.g. "node.war runs; ImagePullBackOff
+// where the kubelet re-checks credentials (KEP-2535)".
+func ExpectationText(c Case) string {
+	if c.ExpectVerifying == nil {
+		return ExpectText(c.Expect)
+	}
+	return fmt.Sprintf("%s; %s where the kubelet re-checks credentials (KEP-2535)", ExpectText(c.Expect), ExpectText(*c.ExpectVerifying))
+}
+
 func refDescription(c Case) string {
+	if c.NoCredentials {
+		return fmt.Sprintf("the tag :%s from the second lab namespace, which has no pull secret", c.Ref.Tag())
+	}
 	switch c.Ref {
 	case RefDigest:
 		return fmt.Sprintf("the digest the registry serves under %s", c.Ref.Tag())

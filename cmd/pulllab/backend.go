@@ -128,7 +128,7 @@ func (e *clusterError) ExitCode() int { return 2 }
 
 // labSettings is what every backend is built from.
 type labSettings struct {
-	namespace, node, registry, baseImage, debugImage string
+	namespace, node, registry, registryAuth, baseImage, debugImage string
 	// baseForPreset: pulllab chose baseImage for crc's preset (okd), not
 	// the user.
 	baseForPreset bool
@@ -141,7 +141,7 @@ func (s labSettings) withBase(c config.BaseImageChoice) labSettings {
 }
 
 func labSettingsFrom(l config.Lab) labSettings {
-	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, baseImage: l.BaseImage, debugImage: l.DebugImage}
+	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, registryAuth: l.RegistryAuth, baseImage: l.BaseImage, debugImage: l.DebugImage}
 }
 
 // newLabBackend returns the OpenShift backend for an OpenShift cluster and
@@ -150,6 +150,9 @@ func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 	if c.openshift {
 		if s.registry != "" {
 			g.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.registry)
+		}
+		if s.registryAuth != "" {
+			g.status.Warnf("the cluster is OpenShift: its internal registry is used with your cluster login and --registry-auth %s is ignored", s.registryAuth)
 		}
 		o := openshift.Options{
 			Namespace:  s.namespace,
@@ -175,13 +178,21 @@ func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 	if base == config.Default().Lab.BaseImage {
 		g.log.Debugf("plain Kubernetes with the default base image %s: the registry must be able to serve it", base)
 	}
+	var creds *kube.Credentials
+	if s.registryAuth != "" {
+		var err error
+		if creds, err = kube.ReadRegistryAuth(s.registryAuth); err != nil {
+			return nil, err
+		}
+	}
 	b, err := kube.New(c.cfg, c.cs, kube.Options{
-		Namespace:  s.namespace,
-		Node:       s.node,
-		Registry:   s.registry,
-		BaseImage:  base,
-		DebugImage: s.debugImage,
-		Log:        g.log,
+		Namespace:   s.namespace,
+		Node:        s.node,
+		Registry:    s.registry,
+		Credentials: creds,
+		BaseImage:   base,
+		DebugImage:  s.debugImage,
+		Log:         g.log,
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +207,7 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, debugImage: o.debugImage}
+	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryAuth: o.registryAuth, debugImage: o.debugImage}
 	return newLabBackend(g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
 }
 

@@ -218,7 +218,7 @@ func newView(orig *lab.Results) *view {
 		Finished:    timestamp(r.FinishedAt),
 		Interrupted: r.Interrupted,
 		Sum:         r.Summary,
-		AllPass:     r.Summary.Total > 0 && r.Summary.Passed == r.Summary.Total,
+		AllPass:     r.Summary.Total > 0 && r.Summary.OK(),
 		Env:         r.Environment,
 		Base:        r.Base,
 		LogMarker:   logMarker(r.Base.Profile),
