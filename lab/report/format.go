@@ -40,7 +40,7 @@ var funcs = template.FuncMap{
 			return "✅"
 		case lab.VerdictFail:
 			return "❌"
-		case verdictSkipped:
+		case lab.VerdictSkipped:
 			return "⏭️"
 		}
 		return "⚠️"
@@ -69,7 +69,7 @@ var funcs = template.FuncMap{
 
 func verdictWord(v lab.Verdict) string {
 	switch v {
-	case lab.VerdictPass, lab.VerdictFail, verdictSkipped:
+	case lab.VerdictPass, lab.VerdictFail, lab.VerdictSkipped:
 		return string(v)
 	}
 	return string(lab.VerdictError)

@@ -14,10 +14,6 @@ const (
 	kepCaseNever        = 12
 )
 
-// verdictSkipped is the verdict of a case that cannot show anything on the
-// cluster (e.g. 11 and 12 where the registry serves without credentials).
-const verdictSkipped lab.Verdict = "skipped"
-
 // kepView is the KEP-2535 section: the state as read (or inferred, or only
 // the old one-line record) and what cases 11 and 12 showed.
 type kepView struct {
@@ -79,7 +75,7 @@ func newKEPView(env lab.Environment, cases []*caseView) kepView {
 		if c.Case.ID != kepCaseIfNotPresent && c.Case.ID != kepCaseNever {
 			continue
 		}
-		kc := &kepCase{caseView: c, Skipped: c.Verdict == verdictSkipped, Pass: c.Verdict == lab.VerdictPass}
+		kc := &kepCase{caseView: c, Skipped: c.Verdict == lab.VerdictSkipped, Pass: c.Verdict == lab.VerdictPass}
 		if o := c.Observed; o != nil && !kc.Skipped {
 			switch {
 			case o.Outcome == lab.OutcomeRuns && c.Ran == lab.VariantNode:

@@ -41,7 +41,7 @@ func TestKEPSection(t *testing.T) {
 		for i := range r.Cases {
 			if c := &r.Cases[i]; c.Case.ID >= 11 {
 				c.Observation, c.Observed, c.RanVariant, c.LogVariant = nil, nil, "", ""
-				c.Verdict = verdictSkipped
+				c.Verdict = lab.VerdictSkipped
 				c.Detail = "the registry serves the image without credentials, so a namespace without a pull secret pulls it too"
 			}
 		}
