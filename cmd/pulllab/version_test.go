@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -58,4 +61,46 @@ func TestVersion(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNoArchSpecificCode keeps `make cross` honest: it builds one
+// architecture per operating system, which proves every release platform
+// builds only while no file of the module is specific to an architecture.
+func TestNoArchSpecificCode(t *testing.T) {
+	root := filepath.Join("..", "..")
+	archs := []string{"amd64", "arm64", "386", "arm", "ppc64le", "s390x", "riscv64"}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		base := strings.TrimSuffix(strings.TrimSuffix(d.Name(), ".go"), "_test")
+		for _, a := range archs {
+			if strings.HasSuffix(base, "_"+a) {
+				t.Errorf("%s is specific to %s: make cross must then build every release platform (CROSS_CHECK in the Makefile)", path, a)
+			}
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "//go:build") {
+				for _, a := range archs {
+					if strings.Contains(line, a) {
+						t.Errorf("%s has the build constraint %q: make cross must then build every release platform", path, line)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
