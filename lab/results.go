@@ -56,6 +56,9 @@ type CaseResult struct {
 	Order int `json:"order" yaml:"order"`
 	// Steps are the operations the runner did to reach the case's state.
 	Steps []string `json:"steps" yaml:"steps"`
+	// Ops are the same operations as data, for the reports to word in
+	// their language; absent in results of older pulllab versions.
+	Ops []Op `json:"ops,omitempty" yaml:"ops,omitempty"`
 	// Before is the node and registry state read back before deploying.
 	Before StateSnapshot `json:"before" yaml:"before"`
 	// Image is the pull spec deployed.
@@ -72,6 +75,10 @@ type CaseResult struct {
 	// Detail explains the verdict in one sentence (a mismatch, a
 	// digest/log disagreement, or the error).
 	Detail string `json:"detail,omitempty" yaml:"detail,omitempty"`
+	// Explanation is Detail as a key and the facts it names, set when the
+	// verdict was decided from an observation; absent in results of
+	// older pulllab versions and for errors before the pod was watched.
+	Explanation *Explanation `json:"explanation,omitempty" yaml:"explanation,omitempty"`
 	// Timing in seconds.
 	PrepareSeconds float64 `json:"prepareSeconds" yaml:"prepareSeconds"`
 	// KubeletSeconds is pod created → terminal state as the kubelet reported it.

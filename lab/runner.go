@@ -361,6 +361,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	}
 	for _, op := range opsFor(before, c, ModelOf(b)) {
 		cr.Steps = append(cr.Steps, op.String())
+		cr.Ops = append(cr.Ops, op)
 		x.res.Performance.Operations++
 		log.Info(op.String())
 		if err := x.do(ctx, op); err != nil {
@@ -400,7 +401,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	cr.Observation = &obs
 	dec := Decide(c, obs, x.builds, x.profile)
 	cr.Observed, cr.RanVariant, cr.LogVariant = dec.Observed, dec.RanVariant, dec.LogVariant
-	cr.Verdict, cr.Detail = dec.Verdict, dec.Detail
+	cr.Verdict, cr.Detail, cr.Explanation = dec.Verdict, dec.Detail, dec.Explanation
 	if dec.Observed != nil && dec.Observed.Outcome == OutcomeRuns && c.Ref != RefDigest && !c.NoCredentials &&
 		x.pullSecret && ready.NodeAt(tag) != Holds(dec.Observed.Variant) {
 		// The pod pulled it in the lab namespace, with the pull secret.

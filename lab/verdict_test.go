@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,53 @@ func TestClip(t *testing.T) {
 		if got := clip(tc.in, tc.n); got != tc.want {
 			t.Errorf("clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
+	}
+}
+
+// TestDecideExplanation checks the language-neutral explanation: its key
+// and the facts the reports word.
+func TestDecideExplanation(t *testing.T) {
+	c1, _ := CaseByID(1)
+	c2, _ := CaseByID(2)
+	c6, _ := CaseByID(6)
+	c8, _ := CaseByID(8)
+	cached := Event{Reason: "Pulled", Message: `Container image "x" already present on machine`}
+	silent := running(hexNodeManifest, "")
+	silent.LogNote = "the log named no WAR: it was silent for 3s with the container running and ready"
+	lagging := waiting(ReasonImagePullBackOff, `Back-off pulling image "x"`)
+	lagging.StatusNote = "the pod status still said ErrImagePull 2s after the kubelet's ImagePullBackOff event; the reason is the event's"
+	for _, tc := range []struct {
+		name string
+		c    Case
+		obs  Observation
+		want Explanation
+	}{
+		{"runs as expected, from the cache", c6, running(hexNodeManifest, "node.war", cached), Explanation{Key: ExplainRunsAsExpected,
+			Variant: VariantNode, ImageID: "sha256:111111111111", WAR: "node.war", LogVariant: VariantNode, Evidence: []string{EvidencePresent}}},
+		{"silent log", c6, silent, Explanation{Key: ExplainRunsAsExpected, Variant: VariantNode, ImageID: "sha256:111111111111", LogNote: silent.LogNote}},
+		{"other variant", c2, running(hexNodeManifest, "node.war"), Explanation{Key: ExplainRunsOtherVariant,
+			Variant: VariantNode, ImageID: "sha256:111111111111", WAR: "node.war", LogVariant: VariantNode}},
+		{"log disagrees", c6, running(hexNodeManifest, "ROOT.war"), Explanation{Key: ExplainLogDisagrees,
+			Variant: VariantNode, ImageID: "sha256:111111111111", WAR: "ROOT.war"}},
+		{"unknown image", c6, running(hexForeign, "node.war"), Explanation{Key: ExplainRunsUnknownImage, Variant: VariantUnknown,
+			ImageID: running(hexForeign, "").ImageID, NodeDigest: "sha256:111111111111", RegistryDigest: "sha256:333333333333"}},
+		{"runs instead of failing", c1, running(hexNodeManifest, "node.war"), Explanation{Key: ExplainRunsInsteadOfFailing,
+			Variant: VariantNode, ImageID: "sha256:111111111111", WAR: "node.war", LogVariant: VariantNode}},
+		{"fails as expected, status behind", c1, lagging, Explanation{Key: ExplainFailsAsExpected, Reason: ReasonImagePullBackOff, StatusNote: lagging.StatusNote}},
+		{"other failure", c8, waiting(ReasonErrImagePull, "boom"), Explanation{Key: ExplainFailsOtherReason, Reason: ReasonErrImagePull, Message: "boom"}},
+		{"fails instead of running", c6, waiting(ReasonImagePullBackOff, "x"), Explanation{Key: ExplainFailsInsteadOfRunning, Reason: ReasonImagePullBackOff, Message: "x"}},
+		{"timeout", c6, Observation{Status: "ContainerCreating", TimedOut: true}, Explanation{Key: ExplainTimedOut, Status: "ContainerCreating"}},
+		{"nothing to judge", c6, Observation{Status: "Pending"}, Explanation{Key: ExplainUnjudgeable, Status: "Pending"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Decide(tc.c, tc.obs, testBuilds, ProfileWildFly)
+			if d.Explanation == nil {
+				t.Fatal("no explanation")
+			}
+			got := *d.Explanation
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("explanation\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
 	}
 }

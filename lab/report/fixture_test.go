@@ -412,8 +412,10 @@ func kepCases(verifies bool) (c11, c12 *lab.Case) {
 	return c11, c12
 }
 
-// stepWarmWithSecret is how the runner caches the node variant for 11 and 12.
-const stepWarmWithSecret = "warm the node: point the tag v1 at the node variant (node.war) and pull it with a warm-up pod that has the lab's pull secret (imagePullPolicy Always)"
+// stepWarmWithSecret is how the runner caches the node variant for 11 and
+// 12: the warm-up pod runs in the lab namespace, whose pods have the pull
+// secret, and the runner records it as lab.Op.String words it.
+const stepWarmWithSecret = stepWarm
 
 // kepPlans runs 5 and 6 and then 11 and 12 from the second namespace.
 func kepPlans(verifies bool) []plan {

@@ -56,6 +56,8 @@ var funcs = template.FuncMap{
 		}
 		return s + "."
 	},
+	// skipKind is the kind of a skipped case's reason.
+	"skipKind": skipKind,
 	// inc counts from one in a range over a slice.
 	"inc": func(i int) int { return i + 1 },
 	// digestOf returns the "sha256:…" digest in an image ID or reference.

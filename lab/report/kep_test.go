@@ -120,7 +120,7 @@ func TestKEPSection(t *testing.T) {
 			"- **Case 12 (Never)**: skipped:",
 		}, []string{"pass)", "did not check", "refused"}},
 		{"skipped ja", skipped, "ja", []string{
-			"- **ケース 11（IfNotPresent）**: スキップしました。理由は「the registry serves",
+			"- **ケース 11（IfNotPresent）**: スキップしました。レジストリがアプリケーションのリポジトリを認証なしで配布しているため",
 		}, []string{"判定は"}},
 		{"anonymous registry", anonymous, "en", []string{
 			"the registry served it anonymously, so this case shows nothing about KEP-2535",

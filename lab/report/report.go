@@ -139,9 +139,12 @@ type view struct {
 	Cases    []*caseView
 	Extended bool
 	HasRef   bool
-	Flow     flow
-	Lesson   lesson
-	Perf     perf
+	// HasAlways is set when a case uses Always (the expected table then
+	// notes that the node's column does not matter for it).
+	HasAlways bool
+	Flow      flow
+	Lesson    lesson
+	Perf      perf
 }
 
 // variantView is one variant and the build that provides it, if recorded.
@@ -165,6 +168,17 @@ type caseView struct {
 	// when both name one and they differ.
 	Agree    bool
 	Disagree bool
+	// Explain is the verdict's explanation (explanationOf); nil when only
+	// Detail says it.
+	Explain *lab.Explanation
+	// LogNote is the kind of Explain.LogNote (logNoteKind).
+	LogNote string
+	// StepList is the preparation as operations (stepsOf).
+	StepList []step
+	// ImageEvents are the events about the image; OtherEvents counts the
+	// ones left out of the report (kept in results.json).
+	ImageEvents []lab.Event
+	OtherEvents int
 }
 
 // flow lists, for each end of the flowchart, the cases expected to end
@@ -264,8 +278,16 @@ func newView(orig *lab.Results) *view {
 		}
 	}
 
+	builds := make(map[lab.Variant]lab.Build, len(r.Builds))
+	for _, b := range r.Builds {
+		builds[b.Variant] = b
+	}
+	profile, ok := lab.Profiles[r.Base.Profile]
+	if !ok {
+		profile = lab.ProfileFor(r.Base.Ref)
+	}
 	for _, c := range sortedCases(r.Cases) {
-		cv := newCaseView(c)
+		cv := newCaseView(c, builds, profile)
 		v.Cases = append(v.Cases, cv)
 		v.Perf.PrepareSeconds += c.PrepareSeconds
 		if c.Case.Extended {
@@ -273,6 +295,9 @@ func newView(orig *lab.Results) *view {
 		}
 		if c.Case.Ref != lab.RefTag {
 			v.HasRef = true
+		}
+		if c.Case.Policy == lab.PolicyAlways {
+			v.HasAlways = true
 		}
 		e := c.Case.Expect
 		switch {
@@ -291,11 +316,19 @@ func newView(orig *lab.Results) *view {
 	return v
 }
 
-func newCaseView(c lab.CaseResult) *caseView {
+func newCaseView(c lab.CaseResult, builds map[lab.Variant]lab.Build, p lab.Profile) *caseView {
 	cv := &caseView{CaseResult: c, Tag: c.Case.Ref.Tag()}
 	if o := c.Observation; o != nil && strings.TrimSpace(o.PodLine) != "" {
 		cv.PodLines = podLines(o.PodLine)
 	}
+	if o := c.Observation; o != nil {
+		cv.ImageEvents, cv.OtherEvents = imageEvents(o.Events)
+	}
+	cv.Explain = explanationOf(c, builds, p)
+	if cv.Explain != nil {
+		cv.LogNote = logNoteKind(cv.Explain.LogNote)
+	}
+	cv.StepList = stepsOf(c)
 	cv.Ran = c.RanVariant
 	if cv.Ran == "" && c.Observed != nil && c.Observed.Outcome == lab.OutcomeRuns {
 		cv.Ran = c.Observed.Variant

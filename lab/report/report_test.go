@@ -658,7 +658,7 @@ func TestSparseResults(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if strings.Contains(b.String(), "Kubelet events") && !strings.Contains(b.String(), "no events recorded") {
+	if strings.Contains(b.String(), "Kubelet events") && !strings.Contains(b.String(), "no events about the image recorded") {
 		t.Error("a pod without events shows an empty events table")
 	}
 }
