@@ -558,7 +558,12 @@ func pullSecretCheck(in DoctorInput, cfg map[string]string, vmExists bool) Check
 		c.Fix = "download your pull secret from https://console.redhat.com/openshift/create/local; it includes " + RedHatRegistry
 		return c
 	}
-	c.Status, c.Message = CheckOK, fmt.Sprintf("%s has auths for %d registries, %s among them", path, len(ps.Hosts), RedHatRegistry)
+	c.Status = CheckOK
+	if len(ps.Hosts) == 1 {
+		c.Message = fmt.Sprintf("%s has an auth for %s only", path, RedHatRegistry)
+	} else {
+		c.Message = fmt.Sprintf("%s has auths for %d registries, %s among them", path, len(ps.Hosts), RedHatRegistry)
+	}
 	return c
 }
 
