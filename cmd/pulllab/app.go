@@ -200,7 +200,7 @@ func globalFlags(g *globals) []cli.Flag {
 		// PULLLAB_NO_COLOR is read in configureLogging like NO_COLOR (any
 		// non-empty value), not as a strict boolean.
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR or PULLLAB_NO_COLOR, any non-empty value)", Destination: &g.noColor, Category: "Logging:"},
-		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (default: $KUBECONFIG, ~/.kube/config, or CRC's admin kubeconfig)", Destination: &g.kubeconfig, Category: "Cluster:"},
+		&cli.StringFlag{Name: "kubeconfig", TakesFile: true, Usage: "use this kubeconfig `FILE` only (default: $KUBECONFIG, ~/.kube/config, or CRC's admin kubeconfig)", Destination: &g.kubeconfig, Category: "Cluster:"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current one)", Destination: &g.context, Category: "Cluster:"},
 		&cli.StringFlag{Name: "config", TakesFile: true, Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
 	}
