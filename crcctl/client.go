@@ -26,6 +26,11 @@ const (
 	StopTimeout = 10 * time.Minute
 )
 
+// StartDuration is how long `crc start` takes, as pulllab's messages and
+// docs say it: crc's getting-started guide gives "a minimum of four
+// minutes" for the cluster to start its containers and Operators.
+const StartDuration = "at least four minutes by crc's documentation, longer on a first start (it unpacks the bundle) or a slow machine"
+
 // Client runs crc subcommands through a Runner and turns their output into
 // values and classified errors.
 type Client struct {

@@ -31,6 +31,9 @@ type statusReport struct {
 	// says why it could not be read.
 	Lab        any    `json:"lab,omitempty" yaml:"lab,omitempty"`
 	LabProblem string `json:"labProblem,omitempty" yaml:"labProblem,omitempty"`
+
+	// self names pulllab in the text's hints (withSelf).
+	self string
 }
 
 // Bounds of status's calls (variables for tests): each crc question, and
@@ -141,7 +144,7 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &statusReport{}
+	r := &statusReport{self: g.self}
 	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g, paths)
 	path, err := findCRC(g, paths)
 	if err != nil {
@@ -324,7 +327,7 @@ func (r *statusReport) writeText(w io.Writer) error {
 		add("Lab", "not read: "+r.LabProblem)
 	}
 	for _, l := range lines {
-		if _, err := fmt.Fprintf(w, "%-11s %s\n", l[0]+":", l[1]); err != nil {
+		if _, err := fmt.Fprintf(w, "%-11s %s\n", l[0]+":", withSelf(l[1], r.self)); err != nil {
 			return err
 		}
 	}
