@@ -7,7 +7,29 @@ import (
 	"io/fs"
 	"os/exec"
 	"strings"
+	"time"
 )
+
+// Bounds on crc invocations. crc can hang (a stuck VM or daemon): every
+// call but Start ends after its bound with a KindNoAnswer error that names
+// the command and the bound. Start is bounded by its caller (Up's
+// StartTimeout), since how long a start takes is the user's setting.
+const (
+	// DefaultQueryTimeout bounds crc's questions: version, status, config.
+	DefaultQueryTimeout = 30 * time.Second
+	// SetupCheckTimeout bounds `crc setup --check-only` (preflight checks).
+	SetupCheckTimeout = 2 * time.Minute
+	// SetupTimeout bounds `crc setup`, which downloads the bundle the
+	// first time.
+	SetupTimeout = 90 * time.Minute
+	// StopTimeout bounds `crc stop` and `crc delete`.
+	StopTimeout = 10 * time.Minute
+)
+
+// StartDuration is how long `crc start` takes, as pulllab's messages and
+// docs say it: crc's getting-started guide gives "a minimum of four
+// minutes" for the cluster to start its containers and Operators.
+const StartDuration = "at least four minutes by crc's documentation, longer on a first start (it unpacks the bundle) or a slow machine"
 
 // Client runs crc subcommands through a Runner and turns their output into
 // values and classified errors.
@@ -18,6 +40,9 @@ type Client struct {
 	Path string
 	// Log receives debug lines; nil discards.
 	Log Logger
+	// QueryTimeout bounds Version, Status, ConfigView and ConfigSet; zero
+	// means DefaultQueryTimeout.
+	QueryTimeout time.Duration
 }
 
 // New returns a Client for the crc binary at path.
@@ -36,10 +61,40 @@ func (c *Client) run(ctx context.Context, cmd Cmd) (Result, error) {
 	return c.Runner.Run(ctx, cmd)
 }
 
+func (c *Client) queryTimeout() time.Duration {
+	if c.QueryTimeout > 0 {
+		return c.QueryTimeout
+	}
+	return DefaultQueryTimeout
+}
+
+// runBounded runs cmd for at most limit. When the bound (not ctx) ends
+// it, the error is KindNoAnswer for op; an interruption stays
+// context.Canceled.
+func (c *Client) runBounded(ctx context.Context, op string, limit time.Duration, cmd Cmd) (Result, error) {
+	bctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	res, err := c.run(bctx, cmd)
+	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
+		return res, &Error{
+			Kind: KindNoAnswer,
+			Op:   op,
+			Msg:  fmt.Sprintf("crc gave no answer within %s and was stopped", limit),
+			Hint: "crc may be waiting for its VM or daemon: run `crc status --log-level debug` to see where it stops",
+			Err:  err,
+		}
+	}
+	return res, err
+}
+
 // fail turns a failed invocation into an error for op: interruption and
 // timeouts stay recognisable with errors.Is; a missing binary is
 // KindNotInstalled; anything else is classified from crc's stderr.
 func (c *Client) fail(op string, res Result, err error) error {
+	var known *Error
+	if errors.As(err, &known) {
+		return err
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -55,7 +110,7 @@ func (c *Client) fail(op string, res Result, err error) error {
 
 // Version runs `crc version -o json`.
 func (c *Client) Version(ctx context.Context) (*Version, error) {
-	res, err := c.run(ctx, Cmd{Argv: []string{"version", "-o", "json"}})
+	res, err := c.runBounded(ctx, "crc version", c.queryTimeout(), Cmd{Argv: []string{"version", "-o", "json"}})
 	if err != nil {
 		return nil, c.fail("crc version", res, err)
 	}
@@ -70,7 +125,7 @@ func (c *Client) Version(ctx context.Context) (*Version, error) {
 // with exit code 0: no VM is KindVMMissing, no daemon (setup not run, or
 // daemon down) KindDaemonUnreachable.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	res, err := c.run(ctx, Cmd{Argv: []string{"status", "-o", "json"}})
+	res, err := c.runBounded(ctx, "crc status", c.queryTimeout(), Cmd{Argv: []string{"status", "-o", "json"}})
 	if err != nil {
 		return nil, c.fail("crc status", res, err)
 	}
@@ -90,7 +145,7 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 // `crc config view --format {{.ConfigKey}}={{.ConfigValue}}`. Secret
 // values are not listed by crc.
 func (c *Client) ConfigView(ctx context.Context) (map[string]string, error) {
-	res, err := c.run(ctx, Cmd{Argv: []string{"config", "view", "--format", "{{.ConfigKey}}={{.ConfigValue}}"}})
+	res, err := c.runBounded(ctx, "crc config view", c.queryTimeout(), Cmd{Argv: []string{"config", "view", "--format", "{{.ConfigKey}}={{.ConfigValue}}"}})
 	if err != nil {
 		return nil, c.fail("crc config view", res, err)
 	}
@@ -113,7 +168,7 @@ func ParseConfigView(out []byte) map[string]string {
 
 // ConfigSet runs `crc config set key value`.
 func (c *Client) ConfigSet(ctx context.Context, key, value string) error {
-	res, err := c.run(ctx, Cmd{Argv: []string{"config", "set", key, value}})
+	res, err := c.runBounded(ctx, "crc config set "+key, c.queryTimeout(), Cmd{Argv: []string{"config", "set", key, value}})
 	if err != nil {
 		return c.fail("crc config set "+key, res, err)
 	}
@@ -127,7 +182,7 @@ func (c *Client) ConfigSet(ctx context.Context, key, value string) error {
 // hide the exit code) and reports whether `crc setup` must run: exit code
 // 2 means a preflight check failed.
 func (c *Client) SetupNeeded(ctx context.Context) (bool, error) {
-	res, err := c.run(ctx, Cmd{Argv: []string{"setup", "--check-only"}})
+	res, err := c.runBounded(ctx, "crc setup --check-only", SetupCheckTimeout, Cmd{Argv: []string{"setup", "--check-only"}})
 	if err == nil {
 		return false, nil
 	}
@@ -143,7 +198,7 @@ func (c *Client) SetupNeeded(ctx context.Context) (bool, error) {
 // Setup runs `crc setup -o json`, passing each stderr line (crc's
 // progress, logfmt) to onLine.
 func (c *Client) Setup(ctx context.Context, onLine func(string)) error {
-	res, err := c.run(ctx, Cmd{Argv: []string{"setup", "-o", "json"}, OnStderrLine: onLine})
+	res, err := c.runBounded(ctx, "crc setup", SetupTimeout, Cmd{Argv: []string{"setup", "-o", "json"}, OnStderrLine: onLine})
 	if err != nil {
 		return c.fail("crc setup", res, err)
 	}
@@ -180,7 +235,7 @@ type StopResult struct {
 // Stop runs `crc stop -o json`. A VM that is already stopped is not an
 // error; a missing VM is KindVMMissing.
 func (c *Client) Stop(ctx context.Context) (*StopResult, error) {
-	res, err := c.run(ctx, Cmd{Argv: []string{"stop", "-o", "json"}})
+	res, err := c.runBounded(ctx, "crc stop", StopTimeout, Cmd{Argv: []string{"stop", "-o", "json"}})
 	if err != nil {
 		return nil, c.fail("crc stop", res, err)
 	}
@@ -202,7 +257,7 @@ func (c *Client) Delete(ctx context.Context, clearCache bool) error {
 	if clearCache {
 		argv = append(argv, "--clear-cache")
 	}
-	res, err := c.run(ctx, Cmd{Argv: argv})
+	res, err := c.runBounded(ctx, "crc delete", StopTimeout, Cmd{Argv: argv})
 	if err != nil {
 		return c.fail("crc delete", res, err)
 	}

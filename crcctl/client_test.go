@@ -312,3 +312,57 @@ func TestCommandName(t *testing.T) {
 		}
 	}
 }
+
+// TestClientHungCRC: a crc that never answers is stopped after the bound,
+// with an error that names the command and the bound and says what to do;
+// an interruption of a hung crc stays an interruption.
+func TestClientHungCRC(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	calls := []struct {
+		sub  string
+		op   string
+		call func(context.Context, *Client) error
+	}{
+		{"version", "crc version", func(ctx context.Context, c *Client) error { _, err := c.Version(ctx); return err }},
+		{"status", "crc status", func(ctx context.Context, c *Client) error { _, err := c.Status(ctx); return err }},
+		{"config", "crc config view", func(ctx context.Context, c *Client) error { _, err := c.ConfigView(ctx); return err }},
+		{"config", "crc config set cpus", func(ctx context.Context, c *Client) error { return c.ConfigSet(ctx, "cpus", "4") }},
+	}
+	for _, tc := range calls {
+		t.Run(tc.op, func(t *testing.T) {
+			f := newFake(t, fakeState{SetupDone: true, VM: "running", Hang: []string{tc.sub}})
+			c := f.client()
+			c.QueryTimeout = bound
+			start := time.Now()
+			err := tc.call(context.Background(), c)
+			took := time.Since(start)
+			if KindOf(err) != KindNoAnswer {
+				t.Fatalf("%s on a hung crc = %v (kind %s), want %s", tc.op, err, KindOf(err), KindNoAnswer)
+			}
+			// The fake ends on the interrupt; the runner's kill delay (10 s)
+			// is not needed.
+			if took > 5*time.Second {
+				t.Errorf("%s returned after %s, want about %s", tc.op, took, bound)
+			}
+			for _, want := range []string{tc.op + ": crc gave no answer within 300ms", "Fix: ", "crc status --log-level debug"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("interrupted", func(t *testing.T) {
+		f := newFake(t, fakeState{SetupDone: true, Hang: []string{"status"}})
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		_, err := f.client().Status(ctx)
+		if !errors.Is(err, context.Canceled) || KindOf(err) == KindNoAnswer {
+			t.Fatalf("Status interrupted = %v, want context.Canceled, not %s", err, KindNoAnswer)
+		}
+	})
+	t.Run("default bound", func(t *testing.T) {
+		if got := (&Client{}).queryTimeout(); got != DefaultQueryTimeout {
+			t.Errorf("zero QueryTimeout means %s, want %s", got, DefaultQueryTimeout)
+		}
+	})
+}

@@ -142,7 +142,7 @@ func checkCRC(ctx context.Context, in DoctorInput) (*Version, Check) {
 	}
 	v, err := in.Client.Version(ctx)
 	if err != nil {
-		c.Status, c.Message, c.Fix = CheckFail, fmt.Sprintf("%s does not run: %s", in.Client.Path, firstLine(err.Error())), "reinstall crc (pulllab up --install-crc after removing this one)"
+		c.Status, c.Message, c.Fix = CheckFail, fmt.Sprintf("%s does not run: %s", in.Client.Path, firstLine(err.Error())), "reinstall crc (`pulllab up --install-crc` after removing this one)"
 		return nil, c
 	}
 	newer := "install crc " + orDash(in.RecommendedCRC) + " from https://console.redhat.com/openshift/create/local (or remove this one and run `pulllab up --install-crc`), then `crc delete -f` and `crc setup`"
@@ -423,7 +423,7 @@ func darwinArchCheck(in DoctorInput) Check {
 	}
 	c.Status = CheckFail
 	c.Message = fmt.Sprintf("%s, but %s has no %s build", machine, in.Client.Path, wantName)
-	c.Fix = "install the universal crc-macos-installer.pkg (pulllab up --install-crc downloads it)"
+	c.Fix = "install the universal crc-macos-installer.pkg (`pulllab up --install-crc` downloads it)"
 	return c
 }
 
@@ -558,7 +558,12 @@ func pullSecretCheck(in DoctorInput, cfg map[string]string, vmExists bool) Check
 		c.Fix = "download your pull secret from https://console.redhat.com/openshift/create/local; it includes " + RedHatRegistry
 		return c
 	}
-	c.Status, c.Message = CheckOK, fmt.Sprintf("%s has auths for %d registries, %s among them", path, len(ps.Hosts), RedHatRegistry)
+	c.Status = CheckOK
+	if len(ps.Hosts) == 1 {
+		c.Message = fmt.Sprintf("%s has an auth for %s only", path, RedHatRegistry)
+	} else {
+		c.Message = fmt.Sprintf("%s has auths for %d registries, %s among them", path, len(ps.Hosts), RedHatRegistry)
+	}
 	return c
 }
 

@@ -155,7 +155,12 @@ func TestDoctorChecks(t *testing.T) {
 		{"too little RAM", func() *fakeHost { h := healthyLinux(); h.total = 8 << 30; return h }, nil, "memory", CheckFail, "only 8.0 GiB"},
 		{"little free RAM", func() *fakeHost { h := healthyLinux(); h.avail = 4 << 30; return h }, nil, "memory", CheckWarn, "only 4.0 GiB free"},
 		{"little disk", func() *fakeHost { h := healthyLinux(); h.free = 20 << 30; return h }, nil, "disk", CheckFail, "20.0 GiB free under /home/u/.crc"},
-		{"pull secret ok", healthyLinux, nil, "pull secret", CheckOK, "registry.redhat.io"},
+		{"pull secret ok", healthyLinux, nil, "pull secret", CheckOK, "has auths for 2 registries, registry.redhat.io among them"},
+		{"pull secret for one registry", func() *fakeHost {
+			h := healthyLinux()
+			h.files["/home/u/ps.json"] = []byte(`{"auths":{"registry.redhat.io":{"auth":"VE9QU0VDUkVUOngK"}}}`)
+			return h
+		}, nil, "pull secret", CheckOK, "/home/u/ps.json has an auth for registry.redhat.io only"},
 		{"no pull secret", healthyLinux, func(in *DoctorInput) { in.Settings.PullSecretFile = "" }, "pull secret", CheckFail, "no pull secret"},
 		{"pull secret without registry.redhat.io", func() *fakeHost {
 			h := healthyLinux()

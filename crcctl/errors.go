@@ -41,6 +41,9 @@ const (
 	KindStartTimeout
 	// KindDownload: fetching or verifying a crc release failed.
 	KindDownload
+	// KindNoAnswer: a crc command did not finish within its bound (see
+	// Client); crc or what it waits for (VM, daemon) is stuck.
+	KindNoAnswer
 )
 
 var kindNames = map[Kind]string{
@@ -58,6 +61,7 @@ var kindNames = map[Kind]string{
 	KindVersionMismatch:   "version-mismatch",
 	KindStartTimeout:      "start-timeout",
 	KindDownload:          "download",
+	KindNoAnswer:          "no-answer",
 }
 
 // String returns a short stable name such as "pull-secret-invalid".

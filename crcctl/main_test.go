@@ -54,6 +54,7 @@ type fakeState struct {
 	SlowSeconds      int               `json:"slowSeconds,omitempty"`
 	Password         string            `json:"password,omitempty"`
 	DaemonDown       bool              `json:"daemonDown"`
+	Hang             []string          `json:"hang,omitempty"`
 	CacheCleared     bool              `json:"cacheCleared"`
 	Calls            []string          `json:"calls"`
 	LCAll            []string          `json:"lcAll"`

@@ -192,7 +192,7 @@ func (c *Client) Up(ctx context.Context, opts UpOptions) (*UpResult, error) {
 
 	sctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
 	defer cancel()
-	o.Reporter.Infof("running crc start (usually 5 to 15 minutes)")
+	o.Reporter.Infof("running crc start (%s)", StartDuration)
 	cl, err := c.Start(sctx, progressTo(o.Reporter))
 	if err != nil {
 		return nil, timeoutOr(ctx, err, o.StartTimeout, "crc start")

@@ -40,6 +40,8 @@ type globals struct {
 	kubeconfig string
 	context    string
 	configFile string
+	// self is how hints name pulllab (selfCommand).
+	self string
 
 	// cfg is the merged configuration (defaults ← file ← PULLLAB_* ←
 	// flags) with the source of each value; commands read cfg.Config.
@@ -90,6 +92,9 @@ func usagef(format string, args ...any) error { return &usageError{msg: fmt.Spri
 // run is main without os.Exit, so tests can call it.
 func run(ctx context.Context, args []string, s streams) int {
 	g := newGlobals(s)
+	if len(args) > 0 {
+		g.self = selfCommand(args[0])
+	}
 	app := newApp(g)
 	err := app.RunContext(ctx, args)
 	if err == nil && g.pending != nil {
@@ -129,7 +134,7 @@ func printError(g *globals, err error, code int) {
 		fmt.Fprintln(g.err, "Interrupted; cleaned up. Run the same command again to continue.")
 		return
 	}
-	msg := err.Error()
+	msg := withSelf(err.Error(), g.self)
 	fmt.Fprintf(g.err, "ERROR: %s\n", msg)
 	var detail interface{ Detail() string }
 	if errors.As(err, &detail) && detail.Detail() != "" && g.log.IsLevelEnabled(logrus.DebugLevel) {
@@ -200,7 +205,7 @@ func globalFlags(g *globals) []cli.Flag {
 		// PULLLAB_NO_COLOR is read in configureLogging like NO_COLOR (any
 		// non-empty value), not as a strict boolean.
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR or PULLLAB_NO_COLOR, any non-empty value)", Destination: &g.noColor, Category: "Logging:"},
-		&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (default: $KUBECONFIG, ~/.kube/config, or CRC's admin kubeconfig)", Destination: &g.kubeconfig, Category: "Cluster:"},
+		&cli.StringFlag{Name: "kubeconfig", TakesFile: true, Usage: "use this kubeconfig `FILE` only (default: " + kubeconfigDefaults + ")", Destination: &g.kubeconfig, Category: "Cluster:"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current one)", Destination: &g.context, Category: "Cluster:"},
 		&cli.StringFlag{Name: "config", TakesFile: true, Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -301,11 +300,7 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 func labStatus(ctx context.Context, g *globals) (any, error) {
 	c, err := g.connect(ctx)
 	if err != nil {
-		var ce *clusterError
-		if errors.As(err, &ce) {
-			return nil, nil // no cluster: the CRC section already says why
-		}
-		return nil, err
+		return nil, err // status says why the lab could not be read
 	}
 	s := labSettingsFrom(g.cfg.Config.Lab)
 	s = s.withBase(clusterBaseImage(ctx, g, c, s.baseImage, false))

@@ -32,7 +32,7 @@ func cliDoc(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("rendering the command tree: %v", err)
 	}
-	return cliDocHeader + strings.TrimRight(md, "\n") + "\n\n" + config.MarkdownTable()
+	return cliDocHeader + strings.TrimRight(md, "\n") + "\n\n# EXIT CODES\n\n" + exitCodesMarkdown() + "\n" + config.MarkdownTable()
 }
 
 // TestCLIDoc fails when docs/cli.md does not match the commands and flags;

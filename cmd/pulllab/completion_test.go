@@ -1,13 +1,17 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestCompletion(t *testing.T) {
@@ -91,6 +95,32 @@ func TestCompletionBash(t *testing.T) {
 		// After "--" the script must not run pulllab at all (it would run
 		// the command instead of completing it).
 		{[]string{"init", "--", ""}, ""},
+		// A flag's value, not the flag names (issue 12, item 5).
+		{[]string{"cases", "-o", ""}, "text json yaml"},
+		{[]string{"cases", "-o", "j"}, "json"},
+		{[]string{"status", "--output", "=", "y"}, "yaml"},
+		{[]string{"doctor", "-o", ""}, "text json"},
+		{[]string{"report", "--format", ""}, "markdown junit summary"},
+		{[]string{"report", "--lang", ""}, "en ja"},
+		{[]string{"verify", "--lang", "j"}, "ja"},
+		{[]string{"env", "--shell", ""}, "bash zsh fish powershell cmd"},
+		{[]string{"up", "--until", "c"}, "crc cluster"},
+		{[]string{"verify", "--cases", "1,1"}, "1,10 1,11 1,12"},
+		{[]string{"up", "--preset", ""}, "openshift okd microshift"},
+		{[]string{"--log-level", "d"}, "debug"},
+		{[]string{"verify", "-q", "--log-level", "e"}, "error"},
+		{[]string{"-o", "json", "cases", "--extended", "-o", "t"}, "text"},
+		// A value nobody can guess: nothing, and certainly no flag names.
+		{[]string{"verify", "--namespace", ""}, ""},
+		// Files where a file goes.
+		{[]string{"--kubeconfig", "kc"}, "kc-file"},
+		{[]string{"verify", "--kubeconfig", "kc"}, "kc-file"},
+		{[]string{"--config", "lab-c"}, "lab-config.yaml"},
+		{[]string{"report", "--from", "res"}, "results.json"},
+		{[]string{"up", "--pull-secret", "pull"}, "pull-secret.json"},
+		{[]string{"verify", "--registry-auth", "reg"}, "registry-auth.json"},
+		// Flags still complete after a value.
+		{[]string{"cases", "-o", "json", "--ext"}, "--extended"},
 	} {
 		t.Run(strings.Join(tt.words, "_"), func(t *testing.T) {
 			quoted := make([]string, len(tt.words))
@@ -107,7 +137,7 @@ func TestCompletionBash(t *testing.T) {
 			// directory; completing does not.
 			cache := t.TempDir()
 			cmd := exec.Command(bash, "--norc", "--noprofile", "-c", prog)
-			cmd.Dir = t.TempDir()
+			cmd.Dir = completionFiles(t)
 			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache, "HOME="+cache)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -120,5 +150,124 @@ func TestCompletionBash(t *testing.T) {
 				t.Errorf("completing ran the command instead (it wrote a log)")
 			}
 		})
+	}
+}
+
+// completionFiles is a directory with one file for each file flag's test.
+func completionFiles(t *testing.T) string {
+	dir := t.TempDir()
+	for _, f := range []string{"kc-file", "lab-config.yaml", "results.json", "pull-secret.json", "registry-auth.json"} {
+		writeConfigTestFile(t, filepath.Join(dir, f), "x")
+	}
+	return dir
+}
+
+// TestCompletionFish loads the fish script into a real fish (when
+// installed) and completes against a freshly built pulllab on PATH.
+func TestCompletionFish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds pulllab; skipped with -short")
+	}
+	fish, err := exec.LookPath("fish")
+	if err != nil || runtime.GOOS == "windows" {
+		t.Skip("no fish")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build pulllab with")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "pulllab")
+	build := exec.Command(gobin, "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	script := filepath.Join(dir, "pulllab.fish")
+	writeConfigTestFile(t, script, testRunApp(t, nil, nil, "completion", "fish").out)
+	for _, tt := range []struct {
+		line string // the command line up to the cursor
+		want string // the candidates, without descriptions
+	}{
+		{"pulllab cases -o ", "json text yaml"},
+		{"pulllab cases --output=j", "--output=json"},
+		{"pulllab status -o y", "yaml"},
+		{"pulllab report --format ", "junit markdown summary"},
+		{"pulllab verify --lang ", "en ja"},
+		{"pulllab env --shell f", "fish"},
+		{"pulllab up --until b", "build"},
+		{"pulllab up --preset ok", "okd"},
+		{"pulllab verify --cases 1", "1 10 11 12"},
+		{"pulllab report --from res", "results.json"},
+		{"pulllab --kubeconfig kc", "kc-file"},
+		{"pulllab up --pull-secret pull", "pull-secret.json"},
+		{"pulllab verify --registry-auth reg", "registry-auth.json"},
+		{"pulllab --config lab-c", "lab-config.yaml"},
+	} {
+		t.Run(tt.line, func(t *testing.T) {
+			cache := t.TempDir()
+			cmd := exec.Command(fish, "--no-config", "-c", "source "+script+"; complete -C '"+tt.line+"'")
+			cmd.Dir = completionFiles(t)
+			cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "XDG_CACHE_HOME="+cache, "HOME="+cache)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("fish: %v\n%s", err, out)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				if c, _, _ := strings.Cut(l, "\t"); c != "" {
+					got = append(got, c)
+				}
+			}
+			slices.Sort(got)
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("completions %q, want %q", strings.Join(got, " "), tt.want)
+			}
+		})
+	}
+}
+
+// TestEveryValueFlagCompletes walks the whole command tree: each flag
+// whose values are known completes to some, and each flag that takes a
+// file completes files, so a flag added or reworded later cannot silently
+// fall back to listing flag names.
+func TestEveryValueFlagCompletes(t *testing.T) {
+	app := newApp(newGlobals(streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}))
+	known := []string{"output", "format", "lang", "shell", "until", "cases", "preset", "log-level"}
+	files := []string{"kubeconfig", "config", "from", "pull-secret", "registry-auth", "out", "path"}
+	seen := map[string]bool{}
+	var walk func(path []string, flags []cli.Flag, cmds []*cli.Command)
+	walk = func(path []string, flags []cli.Flag, cmds []*cli.Command) {
+		for _, f := range flags {
+			name := f.Names()[0]
+			if !flagTakesValue(f) {
+				continue
+			}
+			words := append(slices.Clone(path), "--"+name, "")
+			kind, values := flagValueCompletion(app, words)
+			switch {
+			case slices.Contains(files, name):
+				seen[name] = true
+				if kind != "files" {
+					t.Errorf("pulllab %s: %q, want files", strings.Join(words, " "), kind)
+				}
+			case slices.Contains(known, name):
+				seen[name] = true
+				if kind != "values" || len(values) == 0 {
+					t.Errorf("pulllab %s: %q %q, want values", strings.Join(words, " "), kind, values)
+				}
+			case kind != "values":
+				t.Errorf("pulllab %s: %q, want values (maybe none)", strings.Join(words, " "), kind)
+			}
+		}
+		for _, c := range cmds {
+			walk(append(slices.Clone(path), c.Name), c.Flags, c.Subcommands)
+		}
+	}
+	walk(nil, app.Flags, app.Commands)
+	for _, n := range append(known, files...) {
+		if !seen[n] {
+			t.Errorf("no flag --%s in the command tree (rename the test's list?)", n)
+		}
 	}
 }

@@ -66,10 +66,11 @@ func (o *doctorOptions) run(ctx context.Context, g *globals) error {
 		return err
 	}
 	failed := 0
-	for _, c := range checks {
+	for i, c := range checks {
 		if c.Status == crcctl.CheckFail {
 			failed++
 		}
+		checks[i].Fix = withSelf(c.Fix, g.self)
 	}
 	if o.output == "json" {
 		enc := json.NewEncoder(g.out)

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/crc-org/crc/v2/pkg/crc/preset"
 	"github.com/urfave/cli/v2"
@@ -19,11 +22,26 @@ type statusReport struct {
 	CRC crcStatusSection `json:"crc" yaml:"crc"`
 	// OpenShift is present when crc reported the cluster.
 	OpenShift *openshiftSection `json:"openshift,omitempty" yaml:"openshift,omitempty"`
-	// Kubeconfig is what the lab uses to reach the cluster.
-	Kubeconfig string `json:"kubeconfig" yaml:"kubeconfig"`
-	// Lab is what the lab holds on the cluster (labStatus).
-	Lab any `json:"lab,omitempty" yaml:"lab,omitempty"`
+	// Kubeconfig is the file (or $KUBECONFIG's existing files) the lab uses
+	// to reach the cluster; empty when there is none, and KubeconfigNote
+	// then says why.
+	Kubeconfig     string `json:"kubeconfig,omitempty" yaml:"kubeconfig,omitempty"`
+	KubeconfigNote string `json:"kubeconfigNote,omitempty" yaml:"kubeconfigNote,omitempty"`
+	// Lab is what the lab holds on the cluster (labStatus); LabProblem
+	// says why it could not be read.
+	Lab        any    `json:"lab,omitempty" yaml:"lab,omitempty"`
+	LabProblem string `json:"labProblem,omitempty" yaml:"labProblem,omitempty"`
+
+	// self names pulllab in the text's hints (withSelf).
+	self string
 }
+
+// Bounds of status's calls (variables for tests): each crc question, and
+// reading the lab from the cluster (connecting included).
+var (
+	statusCRCTimeout = crcctl.DefaultQueryTimeout
+	statusLabTimeout = time.Minute
+)
 
 type crcStatusSection struct {
 	// State is the VM's state (Running, Stopped, Starting, Stopping,
@@ -117,72 +135,135 @@ func (o *statusOptions) run(ctx context.Context, g *globals) error {
 	}
 }
 
-// collectStatus asks crc; a missing crc, VM or daemon is reported in the
-// result, not as an error. Only an interruption or a crc that cannot be
-// read fails.
+// collectStatus asks crc and the cluster, each within its bound. What
+// cannot be read (no crc, no VM, a crc or cluster that does not answer) is
+// reported in the result with what to do, not as an error: only an
+// interruption or a home directory that cannot be found fails.
 func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 	paths, err := crcPaths(g)
 	if err != nil {
 		return nil, err
 	}
-	r := &statusReport{Kubeconfig: g.kubeconfig}
-	if r.Kubeconfig == "" {
-		r.Kubeconfig = paths.Kubeconfig
-	}
+	r := &statusReport{self: g.self}
+	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g, paths)
 	path, err := findCRC(g, paths)
 	if err != nil {
 		if crcctl.KindOf(err) != crcctl.KindNotInstalled {
 			return nil, err
 		}
 		r.CRC = crcStatusSection{State: "NotInstalled", Problem: firstLine(err), Fix: crcctl.HintOf(err)}
-	} else {
-		client := newCRCClient(g, path)
-		r.CRC.Path = path
-		v, err := client.Version(ctx)
-		if err != nil {
-			return nil, err
-		}
-		r.CRC.Version, r.CRC.Commit = v.Version, v.Commit
-		r.CRC.Ships = map[string]string{}
-		if v.OpenShiftVersion != "" {
-			r.CRC.Ships["OpenShift"] = v.OpenShiftVersion
-		}
-		if v.MicroShiftVersion != "" {
-			r.CRC.Ships["MicroShift"] = v.MicroShiftVersion
-		}
-		st, err := client.Status(ctx)
-		switch crcctl.KindOf(err) {
-		case crcctl.KindOther:
-			if err != nil {
-				return nil, err
-			}
-			r.CRC.State = string(st.CRCStatus)
-			r.CRC.Preset = string(st.Preset)
-			r.CRC.Disk = newUsage(st.DiskUsage, st.DiskSize, "")
-			r.CRC.RAM = newUsage(st.RAMUsage, st.RAMSize, "")
-			r.CRC.Cache = newUsage(st.CacheUsage, 0, st.CacheDir)
-			r.OpenShift = &openshiftSection{Kind: crcctl.DisplayPreset(st.Preset), State: string(st.OpenShiftStatus), Version: st.OpenShiftVersion}
-			if st.Preset == preset.Microshift {
-				r.CRC.Problem = crcctl.MicroShiftNote
-				r.CRC.Fix = crcctl.MicroShiftFix
-			}
-		case crcctl.KindVMMissing:
-			r.CRC.State, r.CRC.Fix = "NoVM", "`pulllab up` creates and starts it"
-		case crcctl.KindDaemonUnreachable:
-			r.CRC.State, r.CRC.Problem, r.CRC.Fix = "NotSetUp", firstLine(err), crcctl.HintOf(err)
-		default:
-			r.CRC.State, r.CRC.Problem, r.CRC.Fix = "Error", firstLine(err), crcctl.HintOf(err)
-		}
+	} else if err := r.readCRC(ctx, newCRCClient(g, path), path); err != nil {
+		return nil, err
 	}
-	lab, err := labStatus(ctx, g)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		g.status.Warnf("lab status: %v", err)
+	if r.Kubeconfig == "" {
+		r.LabProblem = "no kubeconfig to reach the cluster with (see kubeconfig)"
+		return r, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, statusLabTimeout)
+	defer cancel()
+	lab, err := labStatus(lctx, g)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil && lctx.Err() != nil:
+		r.LabProblem = fmt.Sprintf("the cluster gave no answer within %s (%s)", statusLabTimeout, firstLine(err))
+	case err != nil:
+		r.LabProblem = firstLine(err)
+	case lab == nil:
+		r.LabProblem = "the cluster's lab backend has no status to show"
 	}
 	r.Lab = lab
 	return r, nil
+}
+
+// readCRC fills the CRC and OpenShift sections from `crc version` and `crc status`, each bounded
+// by statusCRCTimeout. A crc that fails or does not answer is a state
+// with a problem and a fix; only an interruption is an error.
+func (r *statusReport) readCRC(ctx context.Context, client *crcctl.Client, path string) error {
+	s := &r.CRC
+	client.QueryTimeout = statusCRCTimeout
+	s.Path = path
+	problem := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.State = "Error"
+		switch crcctl.KindOf(err) {
+		case crcctl.KindNoAnswer:
+			s.State = "NoAnswer"
+		case crcctl.KindVMMissing:
+			s.State, s.Fix = "NoVM", "`pulllab up` creates and starts it"
+			return nil
+		case crcctl.KindDaemonUnreachable:
+			s.State = "NotSetUp"
+		}
+		s.Problem, s.Fix = firstLine(err), crcctl.HintOf(err)
+		return nil
+	}
+	v, err := client.Version(ctx)
+	if err != nil {
+		return problem(err)
+	}
+	s.Version, s.Commit = v.Version, v.Commit
+	s.Ships = map[string]string{}
+	if v.OpenShiftVersion != "" {
+		s.Ships["OpenShift"] = v.OpenShiftVersion
+	}
+	if v.MicroShiftVersion != "" {
+		s.Ships["MicroShift"] = v.MicroShiftVersion
+	}
+	st, err := client.Status(ctx)
+	if err != nil {
+		return problem(err)
+	}
+	s.State = string(st.CRCStatus)
+	s.Preset = string(st.Preset)
+	s.Disk = newUsage(st.DiskUsage, st.DiskSize, "")
+	s.RAM = newUsage(st.RAMUsage, st.RAMSize, "")
+	s.Cache = newUsage(st.CacheUsage, 0, st.CacheDir)
+	r.OpenShift = &openshiftSection{Kind: crcctl.DisplayPreset(st.Preset), State: string(st.OpenShiftStatus), Version: st.OpenShiftVersion}
+	if st.Preset == preset.Microshift {
+		s.Problem = crcctl.MicroShiftNote
+		s.Fix = crcctl.MicroShiftFix
+	}
+	return nil
+}
+
+// kubeconfigInUse is the kubeconfig the lab connects with, in the order
+// clientConfig uses (kubeconfigOrder), naming only files that exist; with
+// none, the note says why and what to do.
+func kubeconfigInUse(g *globals, paths crcctl.Paths) (path, note string) {
+	exists := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && !fi.IsDir()
+	}
+	if g.kubeconfig != "" {
+		if exists(g.kubeconfig) {
+			return g.kubeconfig, ""
+		}
+		return "", fmt.Sprintf("--kubeconfig %s: no such file; pass a kubeconfig that exists", g.kubeconfig)
+	}
+	if v, ok := g.lookupEnv("KUBECONFIG"); ok && v != "" {
+		var found []string
+		for _, p := range filepath.SplitList(v) {
+			if p != "" && exists(p) {
+				found = append(found, p)
+			}
+		}
+		if len(found) == 0 {
+			return "", "$KUBECONFIG names no file that exists; fix it or unset it"
+		}
+		return strings.Join(found, string(filepath.ListSeparator)), ""
+	}
+	if exists(paths.Kubeconfig) {
+		return paths.Kubeconfig, ""
+	}
+	if home, err := g.homeDir(); err == nil {
+		if p := filepath.Join(home, ".kube", "config"); exists(p) {
+			return p, ""
+		}
+	}
+	return "", "none found: `pulllab up` writes OpenShift Local's, or pass --kubeconfig FILE"
 }
 
 func firstLine(err error) string {
@@ -237,9 +318,16 @@ func (r *statusReport) writeText(w io.Writer) error {
 	if r.CRC.Cache != nil {
 		add("Cache", r.CRC.Cache.Human)
 	}
-	add("Kubeconfig", r.Kubeconfig)
+	if r.Kubeconfig != "" {
+		add("Kubeconfig", r.Kubeconfig)
+	} else {
+		add("Kubeconfig", r.KubeconfigNote)
+	}
+	if r.LabProblem != "" {
+		add("Lab", "not read: "+r.LabProblem)
+	}
 	for _, l := range lines {
-		if _, err := fmt.Fprintf(w, "%-11s %s\n", l[0]+":", l[1]); err != nil {
+		if _, err := fmt.Fprintf(w, "%-11s %s\n", l[0]+":", withSelf(l[1], r.self)); err != nil {
 			return err
 		}
 	}

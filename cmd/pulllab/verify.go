@@ -56,9 +56,7 @@ func newVerifyCommand(g *globals) *cli.Command {
 			"order that needs the fewest changes: it reads what the node and the registry hold, changes\n" +
 			"only what the case needs, checks it, deploys and judges the pod from its imageID, its events\n" +
 			"and its log. It writes results.json, report.md (English), report.ja.md (with --lang ja) and\n" +
-			"junit.xml into --out, and prints a summary.\n\n" +
-			"Exit code: 0 every case matched, 1 some case did not match, 2 some case could not be run or\n" +
-			"the lab could not start, 130 interrupted (the lab's pods are removed).",
+			"junit.xml into --out, and prints a summary.\n\n" + exitCodesText(),
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

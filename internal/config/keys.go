@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/pulllab/pulllab/crcctl"
 )
 
 // Kind is the type of a setting's value.
@@ -165,7 +167,7 @@ var keys = []Key{
 	{
 		Path: "crc.startTimeout", Flag: "start-timeout", Env: "PULLLAB_START_TIMEOUT",
 		Help:  "give up on starting CRC after `DURATION`",
-		Doc:   "A first start downloads and boots the VM and often takes 15 to 30 minutes.",
+		Doc:   "Starting takes " + crcctl.StartDuration + ".",
 		field: func(c *Config) any { return &c.CRC.StartTimeout },
 	},
 	{

@@ -73,9 +73,12 @@ type state struct {
 	SlowSeconds      int               `json:"slowSeconds"`
 	Password         string            `json:"password"`
 	DaemonDown       bool              `json:"daemonDown"` // daemon unreachable even after setup
-	CacheCleared     bool              `json:"cacheCleared"`
-	Calls            []string          `json:"calls"`
-	LCAll            []string          `json:"lcAll"`
+	// Hang names subcommands ("status", "version", …) that never answer,
+	// as crc does when its VM or daemon is stuck; an interrupt ends them.
+	Hang         []string `json:"hang"`
+	CacheCleared bool     `json:"cacheCleared"`
+	Calls        []string `json:"calls"`
+	LCAll        []string `json:"lcAll"`
 }
 
 func defaults() *state {
@@ -246,6 +249,15 @@ func main() {
 	s.Calls = append(s.Calls, strings.Join(args, " "))
 	s.LCAll = append(s.LCAll, os.Getenv("LC_ALL"))
 	s.save(path)
+	if len(args) > 0 {
+		for _, h := range s.Hang {
+			if h == args[0] {
+				// No signal handler: an interrupt ends the process, as it
+				// ends crc.
+				select {}
+			}
+		}
+	}
 	code := dispatch(s, path, args)
 	s.save(path)
 	os.Exit(code)
