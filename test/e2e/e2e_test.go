@@ -531,23 +531,49 @@ const (
 	targetPhasePerKubel = 1.2      // Σ case phases / Σ kubelet time (reported)
 )
 
-// statusWaitSeconds is the largest wait, after a verdict, for the pod status
-// to show what the kubelet reported (performance.maxStatusWaitSeconds in
-// results.json); ok is false when this pulllab does not report it.
-func statusWaitSeconds(outDir string) (float64, bool) {
+// statusWait is the largest wait, after a verdict, for the pod status to
+// show the state the verdict was taken on: observation.statusCaughtUp −
+// observation.seen in results.json (0 when the status itself decided).
+// reported is false when this pulllab records no statusCaughtUp at all;
+// behind names the cases whose status never caught up.
+func statusWait(outDir string) (wait float64, reported bool, behind []int) {
 	b, err := os.ReadFile(filepath.Join(outDir, "results.json"))
 	if err != nil {
-		return 0, false
+		return 0, false, nil
 	}
 	var res struct {
-		Performance struct {
-			MaxStatusWaitSeconds *float64 `json:"maxStatusWaitSeconds"`
-		} `json:"performance"`
+		Cases []struct {
+			Case struct {
+				ID int `json:"id"`
+			} `json:"case"`
+			Observation *struct {
+				Seen           time.Time  `json:"seen"`
+				StatusCaughtUp *time.Time `json:"statusCaughtUp"`
+			} `json:"observation"`
+		} `json:"cases"`
 	}
-	if json.Unmarshal(b, &res) != nil || res.Performance.MaxStatusWaitSeconds == nil {
-		return 0, false
+	if json.Unmarshal(b, &res) != nil {
+		return 0, false, nil
 	}
-	return *res.Performance.MaxStatusWaitSeconds, true
+	var missing []int
+	for _, c := range res.Cases {
+		o := c.Observation
+		if o == nil || o.Seen.IsZero() {
+			continue
+		}
+		if o.StatusCaughtUp == nil || o.StatusCaughtUp.IsZero() {
+			missing = append(missing, c.Case.ID)
+			continue
+		}
+		reported = true
+		if d := o.StatusCaughtUp.Sub(o.Seen).Seconds(); d > wait {
+			wait = d
+		}
+	}
+	if !reported {
+		return 0, false, nil
+	}
+	return wait, true, missing
 }
 
 // summaryMarkdown renders the runs, the clean run's per-case timings and the
@@ -604,8 +630,8 @@ func summaryMarkdown(title string, clean *lab.Results, rerun *runRecord, runs []
 		return "MISSED"
 	}
 	overheadOK := prep+phases > 0 && p.TotalSeconds/(prep+phases) <= targetOverhead
-	wait, waitKnown := statusWaitSeconds(rerun.OutDir)
-	waitOK := waitKnown && wait <= targetStatusWait
+	wait, waitKnown, behind := statusWait(rerun.OutDir)
+	waitOK := waitKnown && wait <= targetStatusWait && len(behind) == 0
 	delayOK := p.MaxVerdictDelaySeconds <= targetVerdictDelay
 	rss := rerun.MaxRSS
 	if p.PeakRSSBytes > rss {
@@ -616,9 +642,12 @@ func summaryMarkdown(title string, clean *lab.Results, rerun *runRecord, runs []
 	if !overheadOK {
 		misses = append(misses, fmt.Sprintf("%s: total / (Σ preparation + Σ case phases) = %.1f s / %.1f s = %s > %.1f", title, p.TotalSeconds, prep+phases, ratio(p.TotalSeconds, prep+phases), targetOverhead))
 	}
-	waitText := "not reported by this pulllab (performance.maxStatusWaitSeconds)"
+	waitText := "not reported by this pulllab (observation.statusCaughtUp)"
 	if waitKnown {
 		waitText = fmt.Sprintf("%.2f s", wait)
+		if len(behind) > 0 {
+			waitText += fmt.Sprintf("; the status never caught up in cases %v", behind)
+		}
 	}
 	if !waitOK {
 		misses = append(misses, fmt.Sprintf("%s: status wait after a verdict: %s, target ≤ %.0f s", title, waitText, targetStatusWait))
