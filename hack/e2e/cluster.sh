@@ -16,7 +16,8 @@
 # Everything runs as root on loopback (127.0.0.1) and on the harness's own bridge (cni0, 198.18.0.0/24).
 # State lives under $PULLLAB_E2E_DIR (default /var/tmp/pulllab-e2e); built binaries under
 # $PULLLAB_E2E_CACHE (default ~/.cache/pulllab-e2e/<component>-<version>), so a second `build` builds nothing.
-# See docs/e2e.md.
+# RUNTIME=cri-o runs the node on CRI-O (built from the Go module proxy, hack/e2e/crio.sh) instead of
+# containerd. See docs/e2e.md.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.4}   # 1.34: the last minor whose kubelet runs on cgroup v1 by default
@@ -59,6 +60,17 @@ HOST_DIRS="/var/lib/kubelet /var/log/containers /var/log/pods /var/lib/cni /run/
 HOST_CRICTL=/usr/local/bin/crictl
 HOST_CRICTL_YAML=/etc/crictl.yaml
 
+# RUNTIME hook: the node's container runtime, containerd (default) or cri-o (hack/e2e/crio.sh, the
+# runtime of CRC and OpenShift nodes). `up` records it, so `down`, `status` and `env` follow it.
+RUNTIME=${RUNTIME:-$(cat "$W/run/runtime" 2>/dev/null || echo containerd)}
+# shellcheck source=hack/e2e/crio.sh
+. "$REPO/hack/e2e/crio.sh"
+case $RUNTIME in
+  containerd) RUNTIME_SOCK=unix://$W/containerd/containerd.sock ;;
+  cri-o) RUNTIME_SOCK=$(crio_socket); DAEMONS=${DAEMONS/containerd/crio} ;;
+  *) echo "RUNTIME must be containerd or cri-o, got '$RUNTIME'" >&2; exit 2 ;;
+esac
+
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 timed() { local t0=$SECONDS; "$@"; log "$1 took $((SECONDS - t0)) s"; }
@@ -66,6 +78,7 @@ timed() { local t0=$SECONDS; "$@"; log "$1 took $((SECONDS - t0)) s"; }
 # ------------------------------------------------------------------ install
 do_install() {
   local pkgs="containerd runc docker-registry containernetworking-plugins iptables conntrack openssl curl iproute2 procps busybox-static ca-certificates"
+  [ "$RUNTIME" != cri-o ] || pkgs="$pkgs $(crio_packages)"   # RUNTIME hook
   local missing=""
   for p in $pkgs; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
   if [ -z "$missing" ]; then log "packages already installed"; return 0; fi
@@ -143,7 +156,11 @@ build_tools() (
   log "image tools: built in $tb"
 )
 
-do_build() { timed build_kubernetes; timed build_crictl; timed build_tools; }
+do_build() {
+  timed build_kubernetes; timed build_crictl
+  if [ "$RUNTIME" = cri-o ]; then timed build_crio; fi   # RUNTIME hook
+  timed build_tools
+}
 
 # ------------------------------------------------------------------ processes
 # pid_of NAME: the recorded PID when that process still runs the expected binary (a PID file left
@@ -297,14 +314,14 @@ EOF
 }
 EOF
   cat > "$W/crictl.yaml" <<EOF
-runtime-endpoint: unix://$W/containerd/containerd.sock
-image-endpoint: unix://$W/containerd/containerd.sock
+runtime-endpoint: $RUNTIME_SOCK
+image-endpoint: $RUNTIME_SOCK
 timeout: 30
 EOF
   cat > "$W/cluster/kubelet-config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-containerRuntimeEndpoint: unix://$W/containerd/containerd.sock
+containerRuntimeEndpoint: $RUNTIME_SOCK
 cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
@@ -399,7 +416,7 @@ record_host() {
     done
     if [ -L "$HOST_CRICTL" ] && [ "$(readlink "$HOST_CRICTL")" = "$CBIN/crictl" ]; then :;
     elif [ -e "$HOST_CRICTL" ] || [ -L "$HOST_CRICTL" ]; then echo "existed $HOST_CRICTL"; fi
-    if [ -e "$HOST_CRICTL_YAML" ] && ! grep -q "unix://$W/containerd/containerd.sock" "$HOST_CRICTL_YAML"; then echo "existed $HOST_CRICTL_YAML"; fi
+    if [ -e "$HOST_CRICTL_YAML" ] && ! grep -q "unix://$W/" "$HOST_CRICTL_YAML"; then echo "existed $HOST_CRICTL_YAML"; fi
     local ipt t
     for ipt in iptables ip6tables; do
       command -v "$ipt-save" > /dev/null || continue
@@ -433,7 +450,7 @@ restore_host() {
   fi
   if [ -f "$W/run/backup/crictl.yaml" ]; then
     cp -p "$W/run/backup/crictl.yaml" "$HOST_CRICTL_YAML" && rm -f "$W/run/backup/crictl.yaml"; log "restored $HOST_CRICTL_YAML"
-  elif ! existed "$HOST_CRICTL_YAML" && [ -f "$HOST_CRICTL_YAML" ] && grep -q "unix://$W/containerd/containerd.sock" "$HOST_CRICTL_YAML"; then
+  elif ! existed "$HOST_CRICTL_YAML" && [ -f "$HOST_CRICTL_YAML" ] && grep -q "unix://$W/" "$HOST_CRICTL_YAML"; then
     rm -f "$HOST_CRICTL_YAML"; log "removed $HOST_CRICTL_YAML"
   fi
   # what the daemons left outside $W: only where `up` created the directory, and only empty dirs
@@ -519,7 +536,8 @@ preflight() {
   for b in "$KBIN/kubelet" "$KBIN/kube-apiserver" "$KBIN/kube-controller-manager" "$KBIN/kube-scheduler" "$KBIN/kubectl" "$KBIN/etcd" "$CBIN/crictl"; do
     [ -x "$b" ] || die "$b is missing: run hack/e2e/cluster.sh build"
   done
-  for b in containerd runc docker-registry ip openssl curl sysctl iptables-save; do
+  case $RUNTIME in cri-o) crio_preflight ;; *) command -v containerd > /dev/null || die "containerd is missing: run hack/e2e/cluster.sh install" ;; esac  # RUNTIME hook
+  for b in runc docker-registry ip openssl curl sysctl iptables-save; do
     command -v "$b" > /dev/null || die "$b is missing: run hack/e2e/cluster.sh install"
   done
   [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || die "CNI plugins missing in /usr/lib/cni: run hack/e2e/cluster.sh install"
@@ -565,10 +583,12 @@ do_up() {
   local TB; TB=$(tools_dir)
 
   # empty state each time: no stale node object, no old registry or node images, a clean lab
-  rm -rf "$W/etcd-data" "$W/registry" "$W/containerd" "$W/kubelet" "$W/cni" "$W/cluster" "$W/crictl.yaml"
+  rm -rf "$W/etcd-data" "$W/registry" "$W/containerd" "$W/crio" "$W/kubelet" "$W/cni" "$W/cluster" "$W/crictl.yaml"
   [ -d "$W/logs" ] && { rm -rf "$W/logs.prev"; mv "$W/logs" "$W/logs.prev"; }
   mkdir -p "$W/logs" "$W/run"
   write_configs
+  if [ "$RUNTIME" = cri-o ]; then crio_write_config; fi   # RUNTIME hook
+  echo "$RUNTIME" > "$W/run/runtime"
   record_host
 
   start registry docker-registry serve "$W/registry/config.yml"
@@ -580,8 +600,11 @@ do_up() {
   ip addr add "$BRIDGE_IP/${BRIDGE_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 
-  start containerd containerd --config "$W/containerd/config.toml"
-  waitfor containerd "$CRICTL info" 30
+  case $RUNTIME in   # RUNTIME hook
+    cri-o) crio_start ;;
+    *) start containerd containerd --config "$W/containerd/config.toml"
+       waitfor containerd "$CRICTL info" 30 ;;
+  esac
 
   make_pki
   start etcd "$KBIN/etcd" --name default --data-dir "$W/etcd-data" --unsafe-no-fsync \
@@ -646,6 +669,7 @@ down_steps() {
   local t0=$SECONDS n p
   mkdir -p "$W/run"
   stop_pid kubelet
+  crio_stop   # RUNTIME hook: CRI-O's pods, CRI-O, its conmons (nothing when it did not run)
   # every pod sandbox, while containerd still runs: stops the containers, so their shims exit and
   # their mounts go
   if pid_of containerd > /dev/null; then
@@ -672,6 +696,7 @@ down_steps() {
     if sysctl -q -p "$W/run/sysctl-before.conf" > /dev/null; then rm -f "$W/run/sysctl-before.conf"; log "restored sysctls"; else log "WARNING: could not restore the sysctls in $W/run/sysctl-before.conf"; fi
   fi
   restore_host
+  rm -f "$W/run/runtime"
   log "down: done in $((SECONDS - t0)) s"
 }
 
@@ -679,6 +704,8 @@ check_down() {
   local left="" n
   for n in $DAEMONS; do [ -f "$W/run/$n.pid" ] && left="$left $n"; done
   pgrep -f -- "containerd-shim.* -address $W/containerd/containerd.sock" > /dev/null && left="$left containerd-shims"
+  [ -f "$W/run/crio.pid" ] && left="$left crio"   # RUNTIME hook
+  left="$left$(crio_left | sed 's/^./ &/')"
   [ -z "$(mounts_under "$W")" ] || left="$left mounts($(mounts_under "$W" | tr '\n' ' '))"
   [ -f "$W/run/bridge" ] && left="$left $BRIDGE"
   [ -f "$W/run/sysctl-before.conf" ] && left="$left sysctls"
@@ -717,6 +744,7 @@ export PULLLAB_E2E_BYSTANDER_IMAGE=$BYSTANDER_IMG
 export PULLLAB_E2E_DIR=$W
 export PULLLAB_E2E_KUBECTL=$KBIN/kubectl
 export PULLLAB_E2E_CLUSTER_SH=$REPO/hack/e2e/cluster.sh
+export PULLLAB_E2E_RUNTIME=$RUNTIME
 EOF
 }
 
@@ -736,5 +764,5 @@ case "${1:-}" in
   env) do_env ;;
   registry-stop) stop_pid registry ;;
   registry-start) registry_start ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
