@@ -1,0 +1,200 @@
+# shellcheck shell=bash
+# crio.sh — CRI-O as the e2e node's container runtime (RUNTIME=cri-o), sourced by cluster.sh.
+#
+# CRI-O is built from the Go module proxy (cached by version like the Kubernetes binaries) and runs
+# with everything under the harness's state directory: its storage root and runroot, its socket, its
+# configuration (crio.conf, registries.conf, policy.json), the pod network namespaces and the
+# sandbox's shared-namespace files. Nothing is written to /etc/containers; the host gets only what an
+# OpenShift node has: crictl on the PATH and /etc/crictl.yaml pointing at CRI-O's socket (cluster.sh's
+# install_host_crictl does that, with the endpoint crio_socket names).
+#
+# Expects from cluster.sh: W, CACHE, REG, PAUSE_IMG, HOST_DIRS (extended here), CRICTL, log, die,
+# start, stop_pid, pid_of, waitfor, existed. Defines CRIO_VERSION, CRIO_BIN and the crio_* functions
+# that cluster.sh calls at its RUNTIME hooks.
+#
+# Debian's conmon and runc do the per-container work; pinns (CRI-O's helper that pins a pod's
+# namespaces) is compiled from the C sources in the same module zip.
+
+CRIO_VERSION=${CRIO_VERSION:-v1.34.0}
+CRIO_BIN=$CACHE/crio-$CRIO_VERSION
+CRIO_DIR=$W/crio
+CRIO_SOCK=$CRIO_DIR/crio.sock
+# the Go build tags CRI-O's own Makefile picks when btrfs and devicemapper headers are absent, with
+# the pure-Go OpenPGP (no gpgme) and seccomp (libseccomp-dev via cgo)
+CRIO_TAGS="containers_image_openpgp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper seccomp"
+# containers/image keeps its blob-info cache in /var/lib/containers/cache whatever CRI-O's paths say
+# (no setting reaches it): `down` removes it when `up` created the directory (cluster.sh's HOST_DIRS)
+CRIO_BLOB_CACHE=/var/lib/containers/cache/blob-info-cache-v1.sqlite
+HOST_DIRS="$HOST_DIRS /var/lib/containers"
+
+# crio_packages: the Debian packages RUNTIME=cri-o needs beyond cluster.sh's own list
+crio_packages() { echo "conmon runc libseccomp-dev pkg-config gcc libc6-dev"; }
+
+# build_crio: crio and pinns into $CRIO_BIN. A throwaway module requires github.com/cri-o/cri-o at
+# the version with CRI-O's own go.sum (some of its pinned pseudo-versions are not in the checksum
+# database, so resolving them afresh fails) and its replace directives, if any.
+build_crio() (
+  if [ -x "$CRIO_BIN/crio" ] && [ -x "$CRIO_BIN/pinns" ]; then log "cri-o $CRIO_VERSION: cached in $CRIO_BIN"; exit 0; fi
+  command -v pkg-config > /dev/null && pkg-config --exists libseccomp \
+    || die "cri-o needs libseccomp-dev and pkg-config: run RUNTIME=cri-o hack/e2e/cluster.sh install"
+  local src=$CACHE/src/crio-$CRIO_VERSION info modfile zip dir
+  mkdir -p "$src" && cd "$src" || exit 1
+  export GOFLAGS=-mod=mod CGO_ENABLED=1
+  info=$(go mod download -json "github.com/cri-o/cri-o@$CRIO_VERSION")
+  modfile=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$info")
+  zip=$(sed -n 's/.*"Zip": "\(.*\)".*/\1/p' <<<"$info")
+  dir=$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$info")
+  [ -f "$modfile" ] && [ -f "$zip" ] || die "go mod download github.com/cri-o/cri-o@$CRIO_VERSION gave no go.mod/zip"
+  [ -d "$dir" ] || die "github.com/cri-o/cri-o@$CRIO_VERSION was not extracted to $dir"
+  {
+    local gover; gover=$(awk '/^go /{print $2; exit}' "$modfile")
+    printf 'module pulllab.local/e2e/crio\n\ngo %s\n\nrequire github.com/cri-o/cri-o %s\n\n' "$gover" "$CRIO_VERSION"
+    # replace directives, single-line and block form (none in v1.34.0, but they bind a dependent)
+    awk '/^replace \($/{b=1; print; next} b{print; if ($0 ~ /^\)$/) b=0; next} /^replace /{print}' "$modfile"
+  } > go.mod
+  # cri-o's go.sum, plus its own module's line
+  cp "$dir/go.sum" go.sum && chmod u+w go.sum
+  go mod download -json "github.com/cri-o/cri-o@$CRIO_VERSION" | sed -n 's/.*"Sum": "\(.*\)".*/github.com\/cri-o\/cri-o '"$CRIO_VERSION"' \1/p' >> go.sum
+  go mod download -json "github.com/cri-o/cri-o@$CRIO_VERSION" | sed -n 's/.*"GoModSum": "\(.*\)".*/github.com\/cri-o\/cri-o '"$CRIO_VERSION"'\/go.mod \1/p' >> go.sum
+  go get "github.com/cri-o/cri-o/cmd/crio@$CRIO_VERSION"
+  local tmp=$CRIO_BIN.tmp; rm -rf "$tmp"; mkdir -p "$tmp"
+  go build -trimpath -tags "$CRIO_TAGS" \
+    -ldflags "-s -w -X github.com/cri-o/cri-o/internal/version.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    -o "$tmp/crio" github.com/cri-o/cri-o/cmd/crio
+  # pinns: C99, static, as CRI-O's pinns/Makefile builds it
+  gcc -std=c99 -Os -Wall -Wextra -static -o "$tmp/pinns" "$dir"/pinns/src/*.c
+  strip -s "$tmp/pinns" 2>/dev/null || true
+  rm -rf "$CRIO_BIN" && mv "$tmp" "$CRIO_BIN"
+)
+
+# crio_socket: the CRI endpoint for the kubelet and crictl
+crio_socket() { echo "unix://$CRIO_SOCK"; }
+
+# crio_preflight: what `up` needs beyond cluster.sh's own checks
+crio_preflight() {
+  [ -x "$CRIO_BIN/crio" ] && [ -x "$CRIO_BIN/pinns" ] || die "$CRIO_BIN/crio or pinns is missing: run RUNTIME=cri-o hack/e2e/cluster.sh build"
+  local b
+  for b in conmon runc; do
+    command -v "$b" > /dev/null || die "$b is missing: run RUNTIME=cri-o hack/e2e/cluster.sh install"
+  done
+}
+
+# crio_write_config: crio.conf (with an empty drop-in directory, so nothing under /etc/crio counts),
+# registries.conf, policy.json and storage.conf, all under $CRIO_DIR; the registries in
+# CRIO_INSECURE_REGISTRIES (default: the harness registry) are reached over plain http.
+crio_write_config() {
+  local d=$CRIO_DIR r
+  mkdir -p "$d/crio.conf.d" "$d/registries.conf.d" "$d/hooks.d" "$d/cdi" "$d/keys" "$d/policies" "$d/log"
+  {
+    printf 'unqualified-search-registries = []\nshort-name-mode = "disabled"\n'
+    for r in ${CRIO_INSECURE_REGISTRIES:-$REG}; do
+      printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$r"
+    done
+  } > "$d/registries.conf"
+  # the lab's images are unsigned and come from the harness's own registry
+  printf '{"default": [{"type": "insecureAcceptAnything"}]}\n' > "$d/policy.json"
+  cat > "$d/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$d/root"
+runroot = "$d/run"
+EOF
+  cat > "$d/crio.conf" <<EOF
+# CRI-O for pulllab's e2e node: every path under $d (nothing in /etc/containers, /var/lib/containers,
+# /run/crio); cgroupfs on a cgroup v1 host without systemd
+[crio]
+root = "$d/root"
+runroot = "$d/run"
+storage_driver = "overlay"
+log_dir = "$d/log"
+version_file = "$d/run/version"
+version_file_persist = "$d/version"
+clean_shutdown_file = "$d/clean.shutdown"
+
+[crio.api]
+listen = "$CRIO_SOCK"
+stream_address = "127.0.0.1"
+stream_port = "0"
+
+[crio.runtime]
+default_runtime = "runc"
+conmon = "$(command -v conmon)"
+conmon_cgroup = "pod"
+cgroup_manager = "cgroupfs"
+# the harness has no AppArmor or SELinux; CRI-O's built-in seccomp profile stays on
+selinux = false
+apparmor_profile = ""
+decryption_keys_path = "$d/keys"
+hooks_dir = ["$d/hooks.d"]
+cdi_spec_dirs = ["$d/cdi"]
+default_mounts_file = ""
+container_exits_dir = "$d/run/exits"
+container_attach_socket_dir = "$d/run"
+namespaces_dir = "$d/ns"
+pinns_path = "$CRIO_BIN/pinns"
+irqbalance_config_file = ""
+irqbalance_config_restore_file = ""
+blockio_config_file = ""
+rdt_config_file = ""
+log_to_journald = false
+log_level = "info"
+
+[crio.runtime.runtimes.runc]
+runtime_path = "$(command -v runc)"
+runtime_type = "oci"
+runtime_root = "$d/runc"
+monitor_path = "$(command -v conmon)"
+monitor_cgroup = "pod"
+
+[crio.image]
+# no image from a public registry: the pause stand-in built from this repository
+pause_image = "$PAUSE_IMG"
+pause_command = "/pause"
+signature_policy = "$d/policy.json"
+signature_policy_dir = "$d/policies"
+big_files_temporary_dir = "$d/tmp"
+
+[crio.network]
+network_dir = "$W/cni/net.d"
+plugin_dirs = ["/usr/lib/cni"]
+
+[crio.metrics]
+enable_metrics = false
+
+[crio.nri]
+enable_nri = false
+nri_listen = "$d/run/nri.sock"
+nri_plugin_dir = "$d/nri/plugins"
+nri_plugin_config_dir = "$d/nri/conf.d"
+EOF
+  mkdir -p "$d/tmp"
+}
+
+# crio_start: CRI-O in the background with its PID recorded, then wait until it answers CRI calls.
+# The environment names CRI-O's storage.conf and registries.conf too, so that no library falls
+# back to /etc/containers.
+crio_start() {
+  start crio env CONTAINERS_STORAGE_CONF="$CRIO_DIR/storage.conf" CONTAINERS_REGISTRIES_CONF="$CRIO_DIR/registries.conf" \
+    "$CRIO_BIN/crio" --config "$CRIO_DIR/crio.conf" --config-dir "$CRIO_DIR/crio.conf.d" \
+    --registries-conf "$CRIO_DIR/registries.conf" --registries-conf-dir "$CRIO_DIR/registries.conf.d"
+  waitfor crio "$CRICTL info" 60
+}
+
+# crio_conmons: PIDs of conmon processes that serve this CRI-O (their arguments name its directories)
+crio_conmons() { pgrep -f -- "^$(command -v conmon) .*--exit-dir $CRIO_DIR/run/exits" 2>/dev/null || true; }
+
+# crio_stop: after the kubelet: every pod sandbox removed while CRI-O still runs (stops the
+# containers, unmounts their root filesystems and network namespaces), then CRI-O itself by its
+# recorded PID, then any conmon of ours that outlived it.
+crio_stop() {
+  if pid_of crio > /dev/null; then
+    $CRICTL rmp -af > /dev/null 2>&1 || log "WARNING: crictl rmp -af failed"
+  fi
+  stop_pid crio
+  local p
+  for p in $(crio_conmons); do log "stopping leftover conmon $p"; kill "$p" 2>/dev/null || true; done
+  if [ -f "$W/run/host.env" ] && ! existed /var/lib/containers; then rm -f "$CRIO_BLOB_CACHE"*; fi
+}
+
+# crio_left: what of CRI-O is still there (for check_down)
+crio_left() { [ -z "$(crio_conmons)" ] || echo "conmon"; }
