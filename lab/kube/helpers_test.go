@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
@@ -171,6 +172,23 @@ func (r *testRegistry) pushIndex(t *testing.T, ref string, idx v1.ImageIndex) st
 func randomImage(t *testing.T) v1.Image {
 	t.Helper()
 	img, err := random.Image(512, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withUser(t, img, "185")
+}
+
+// withUser returns img with its config's USER set to user (a base image
+// must declare a numeric non-root one).
+func withUser(t *testing.T, img v1.Image, user string) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.User = user
+	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		t.Fatal(err)
 	}
