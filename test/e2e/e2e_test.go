@@ -532,48 +532,21 @@ const (
 )
 
 // statusWait is the largest wait, after a verdict, for the pod status to
-// show the state the verdict was taken on: observation.statusCaughtUp −
-// observation.seen in results.json (0 when the status itself decided).
-// reported is false when this pulllab records no statusCaughtUp at all;
+// show the state the verdict was taken on (lab.Observation.StatusWait);
 // behind names the cases whose status never caught up.
-func statusWait(outDir string) (wait float64, reported bool, behind []int) {
-	b, err := os.ReadFile(filepath.Join(outDir, "results.json"))
-	if err != nil {
-		return 0, false, nil
-	}
-	var res struct {
-		Cases []struct {
-			Case struct {
-				ID int `json:"id"`
-			} `json:"case"`
-			Observation *struct {
-				Seen           time.Time  `json:"seen"`
-				StatusCaughtUp *time.Time `json:"statusCaughtUp"`
-			} `json:"observation"`
-		} `json:"cases"`
-	}
-	if json.Unmarshal(b, &res) != nil {
-		return 0, false, nil
-	}
-	var missing []int
+func statusWait(res *lab.Results) (wait float64, behind []int) {
 	for _, c := range res.Cases {
-		o := c.Observation
-		if o == nil || o.Seen.IsZero() {
+		if c.Observation == nil {
 			continue
 		}
-		if o.StatusCaughtUp == nil || o.StatusCaughtUp.IsZero() {
-			missing = append(missing, c.Case.ID)
+		d, ok := c.Observation.StatusWait()
+		if !ok {
+			behind = append(behind, c.Case.ID)
 			continue
 		}
-		reported = true
-		if d := o.StatusCaughtUp.Sub(o.Seen).Seconds(); d > wait {
-			wait = d
-		}
+		wait = max(wait, d.Seconds())
 	}
-	if !reported {
-		return 0, false, nil
-	}
-	return wait, true, missing
+	return wait, behind
 }
 
 // summaryMarkdown renders the runs, the clean run's per-case timings and the
@@ -630,8 +603,8 @@ func summaryMarkdown(title string, clean *lab.Results, rerun *runRecord, runs []
 		return "MISSED"
 	}
 	overheadOK := prep+phases > 0 && p.TotalSeconds/(prep+phases) <= targetOverhead
-	wait, waitKnown, behind := statusWait(rerun.OutDir)
-	waitOK := waitKnown && wait <= targetStatusWait && len(behind) == 0
+	wait, behind := statusWait(rerun.Results)
+	waitOK := wait <= targetStatusWait && len(behind) == 0
 	delayOK := p.MaxVerdictDelaySeconds <= targetVerdictDelay
 	rss := rerun.MaxRSS
 	if p.PeakRSSBytes > rss {
@@ -642,12 +615,9 @@ func summaryMarkdown(title string, clean *lab.Results, rerun *runRecord, runs []
 	if !overheadOK {
 		misses = append(misses, fmt.Sprintf("%s: total / (Σ preparation + Σ case phases) = %.1f s / %.1f s = %s > %.1f", title, p.TotalSeconds, prep+phases, ratio(p.TotalSeconds, prep+phases), targetOverhead))
 	}
-	waitText := "not reported by this pulllab (observation.statusCaughtUp)"
-	if waitKnown {
-		waitText = fmt.Sprintf("%.2f s", wait)
-		if len(behind) > 0 {
-			waitText += fmt.Sprintf("; the status never caught up in cases %v", behind)
-		}
+	waitText := fmt.Sprintf("%.2f s", wait)
+	if len(behind) > 0 {
+		waitText += fmt.Sprintf("; the status never caught up in cases %v", behind)
 	}
 	if !waitOK {
 		misses = append(misses, fmt.Sprintf("%s: status wait after a verdict: %s, target ≤ %.0f s", title, waitText, targetStatusWait))
