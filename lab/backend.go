@@ -235,4 +235,8 @@ type Environment struct {
 	// KubeletEnsureSecretPulledImages (KEP-2535) is in force: "on", "off",
 	// or "unknown", with the reason after a colon when inferred.
 	EnsureSecretPulledImages string `json:"ensureSecretPulledImages,omitempty" yaml:"ensureSecretPulledImages,omitempty"`
+	// KubeletImageCredentials is the KEP-2535 state as read from the node
+	// (or inferred, and marked so); EnsureSecretPulledImages is filled
+	// from it.
+	KubeletImageCredentials *KubeletImageCredentials `json:"kubeletImageCredentials,omitempty" yaml:"kubeletImageCredentials,omitempty"`
 }

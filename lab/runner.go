@@ -20,6 +20,26 @@ type StatusPrinter interface {
 	Warnf(format string, args ...any)
 }
 
+// CredentialLab is what the cases that deploy from a namespace without
+// registry credentials (cases 11 and 12, KEP-2535) need from a backend
+// besides Backend. A backend that does not implement it gets those cases
+// skipped, with that reason.
+type CredentialLab interface {
+	// AnonymousPull reports whether the registry serves the app's
+	// repository to a client without credentials (an anonymous HEAD of the
+	// app's tag is answered, or answered "not found", rather than refused).
+	// Where it does, the credential cases cannot show anything.
+	AnonymousPull(ctx context.Context) (bool, error)
+	// HasPullSecret reports whether Prepare put a pull secret for the
+	// registry into the lab namespace (its pods pull with it).
+	HasPullSecret() bool
+	// PrepareNoCredentials makes the second lab namespace, which has no
+	// pull secret (idempotent), and returns the workload client that
+	// deploys, observes and undeploys there. Cleanup and teardown remove
+	// what it made.
+	PrepareNoCredentials(ctx context.Context) (Workload, error)
+}
+
 // Defaults for Runner fields left zero.
 const (
 	DefaultCaseTimeout    = 5 * time.Minute

@@ -209,6 +209,8 @@ type fakeCluster struct {
 	// images the fake node holds
 	images  []lab.NodeImage
 	runtime string
+	// secrets are the pull secrets' dockerconfigjson by namespace
+	secrets map[string][]byte
 }
 
 func newFakeCluster(arch string) *fakeCluster {
@@ -270,6 +272,19 @@ func (f *fakeCluster) Workload(ns, node string) Workload {
 
 func (f *fakeCluster) NodeCache(ns, node string, repos []string) NodeOps {
 	return &fakeNode{f: f, desc: fmt.Sprintf("%s/%s %s", ns, node, strings.Join(repos, ","))}
+}
+
+func (f *fakeCluster) EnsurePullSecret(_ context.Context, ns string, dockerconfig []byte) error {
+	if dockerconfig == nil {
+		return f.record("pull-secret " + ns + " none")
+	}
+	f.mu.Lock()
+	if f.secrets == nil {
+		f.secrets = map[string][]byte{}
+	}
+	f.secrets[ns] = dockerconfig
+	f.mu.Unlock()
+	return f.record("pull-secret " + ns)
 }
 
 type fakeWorkload struct {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/pulllab/pulllab/lab"
 )
 
@@ -15,6 +17,10 @@ func newTestBackend(t *testing.T, c Cluster, o Options) *Backend {
 	t.Helper()
 	if o.Registry == "" {
 		o.Registry = "127.0.0.1:5000"
+	}
+	if o.Keychain == nil {
+		// Hermetic: never the docker config of the machine running the tests.
+		o.Keychain = noCredentials{}
 	}
 	b, err := NewWithCluster(c, o)
 	if err != nil {
@@ -126,6 +132,7 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 	want := []string{
 		"pick ",
 		"ensure lab privileged=false",
+		"pull-secret lab none",
 		"ensure lab-debug privileged=true",
 		"start lab-debug/node-1 " + repos,
 	}
@@ -162,6 +169,7 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 		"undeploy lab@node-1 custom-image-java",
 		"images",
 		"rmi 127.0.0.1:5000/lab/custom-image-java:v1",
+		"exists lab-nocreds",
 		"cleanup lab",
 		"stop lab-debug/node-1 "+repos,
 	)
@@ -210,13 +218,13 @@ func TestCleanupRunsBothStepsAndJoinsErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `cleaning up namespace "pulllab": apiserver down`) {
 		t.Fatalf("Cleanup = %v, want the workload error", err)
 	}
-	want := []string{"cleanup pulllab", "stop pulllab-debug/ 127.0.0.1:5000/pulllab/custom-image-java,127.0.0.1:5000/pulllab/pulllab-variants"}
+	want := []string{"exists pulllab-nocreds", "cleanup pulllab", "stop pulllab-debug/ 127.0.0.1:5000/pulllab/custom-image-java,127.0.0.1:5000/pulllab/pulllab-variants"}
 	if got := f.journal(); !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
 
-func TestTeardownDeletesBothNamespaces(t *testing.T) {
+func TestTeardownDeletesTheNamespaces(t *testing.T) {
 	f := newFakeCluster("amd64")
 	f.fail["delete pulllab"] = errors.New("not ours")
 	b := newTestBackend(t, f, Options{})
@@ -224,7 +232,7 @@ func TestTeardownDeletesBothNamespaces(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `deleting namespace "pulllab": not ours`) {
 		t.Fatalf("Teardown = %v, want the first namespace's error", err)
 	}
-	if got, want := f.journal(), []string{"delete pulllab", "delete pulllab-debug"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.journal(), []string{"delete pulllab", "delete pulllab-nocreds", "delete pulllab-debug"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
@@ -279,4 +287,11 @@ func TestEnvironment(t *testing.T) {
 			t.Errorf("Environment error = %v", err)
 		}
 	})
+}
+
+// noCredentials is a keychain with nothing in it.
+type noCredentials struct{}
+
+func (noCredentials) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.Anonymous, nil
 }
