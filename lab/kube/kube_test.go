@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/site"
 )
 
 func newTestBackend(t *testing.T, c Cluster, o Options) *Backend {
@@ -249,17 +250,19 @@ func TestEnvironment(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := lab.Environment{
-			Target:                   "kubernetes",
-			KubernetesVersion:        "v1.34.4",
-			KubeletVersion:           "v1.34.4",
-			ContainerRuntime:         "containerd v1.6.20",
-			Node:                     "node-1",
-			OSImage:                  "Debian GNU/Linux 12 (bookworm)",
-			Namespace:                "lab",
-			AppRepository:            "127.0.0.1:5000/lab/custom-image-java",
-			EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
+			Target:            "kubernetes",
+			KubernetesVersion: "v1.34.4",
+			KubeletVersion:    "v1.34.4",
+			ContainerRuntime:  "containerd v1.6.20",
+			Node:              "node-1",
+			OSImage:           "Debian GNU/Linux 12 (bookworm)",
+			Namespace:         "lab",
+			AppRepository:     "127.0.0.1:5000/lab/custom-image-java",
+			// The fake's facts read no kubelet: inferred, and marked so.
+			KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.4", site.KubeletNotRead),
 		}
-		if env != want {
+		want.EnsureSecretPulledImages = want.KubeletImageCredentials.Summary()
+		if !reflect.DeepEqual(env, want) {
 			t.Errorf("Environment =\n %+v\nwant\n %+v", env, want)
 		}
 	})
@@ -275,7 +278,7 @@ func TestEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if env.ContainerRuntime != "containerd 1.6.20" || env.EnsureSecretPulledImages != "on: beta, default on since Kubernetes 1.35" {
+		if env.ContainerRuntime != "containerd 1.6.20" || !strings.HasPrefix(env.EnsureSecretPulledImages, "on: inferred from the kubelet version;") {
 			t.Errorf("Environment = %+v", env)
 		}
 	})
