@@ -170,10 +170,54 @@ EOF
   mkdir -p "$d/tmp"
 }
 
+# crio_hugetlb: the kubelet gives every container a limit for each huge page size the kernel offers
+# (/sys/kernel/mm/hugepages), and CRI-O passes them to runc as they are; runc then fails the
+# container ("cannot set hugetlb limit: container could not join or create cgroup") where the
+# cgroup v1 hugetlb controller is not mounted, as on this kind of VM (it sits unused in the v2
+# hierarchy). containerd drops the limits then (its tolerate_missing_hugetlb_controller, on by
+# default); CRI-O has no such setting. So `up` mounts the controller for the node's lifetime, and
+# `down` (crio_stop) unmounts it again.
+CRIO_HUGETLB=/sys/fs/cgroup/hugetlb
+crio_hugetlb() {
+  [ -n "$(ls /sys/kernel/mm/hugepages 2>/dev/null)" ] || return 0
+  awk '$3 == "cgroup" && $4 ~ /(^|,)hugetlb(,|$)/ {f=1} END {exit !f}' /proc/mounts && return 0
+  [ -d /sys/fs/cgroup/memory ] || return 0          # a cgroup v2 host: nothing to do
+  [ -e "$CRIO_HUGETLB" ] || { mkdir "$CRIO_HUGETLB" && touch "$W/run/hugetlb-dir"; }
+  mount -t cgroup -o hugetlb cgroup "$CRIO_HUGETLB" || die "cannot mount the hugetlb cgroup controller on $CRIO_HUGETLB (CRI-O's containers need it here)"
+  touch "$W/run/hugetlb-mount"
+  log "mounted the cgroup v1 hugetlb controller on $CRIO_HUGETLB"
+}
+
+# crio_unhugetlb: undoes crio_hugetlb once the kubelet and CRI-O are stopped: whatever still runs in
+# the kubelet's hugetlb cgroups is a container of ours (the controller was mounted for this node
+# alone), then the cgroups, the mount and the directory go.
+crio_unhugetlb() {
+  [ -f "$W/run/hugetlb-mount" ] || return 0
+  local procs
+  if [ -d "$CRIO_HUGETLB/kubepods" ]; then
+    for _ in $(seq 1 50); do
+      procs=$(find "$CRIO_HUGETLB/kubepods" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
+      [ -n "${procs// /}" ] || break
+      # shellcheck disable=SC2086
+      kill -9 $procs 2>/dev/null || true
+      sleep 0.1
+    done
+    find "$CRIO_HUGETLB/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  fi
+  if umount "$CRIO_HUGETLB"; then
+    rm -f "$W/run/hugetlb-mount"
+    if [ -f "$W/run/hugetlb-dir" ]; then rmdir "$CRIO_HUGETLB" && rm -f "$W/run/hugetlb-dir"; fi
+    log "unmounted $CRIO_HUGETLB"
+  else
+    log "WARNING: cannot unmount $CRIO_HUGETLB"
+  fi
+}
+
 # crio_start: CRI-O in the background with its PID recorded, then wait until it answers CRI calls.
 # The environment names CRI-O's storage.conf and registries.conf too, so that no library falls
 # back to /etc/containers.
 crio_start() {
+  crio_hugetlb
   start crio env CONTAINERS_STORAGE_CONF="$CRIO_DIR/storage.conf" CONTAINERS_REGISTRIES_CONF="$CRIO_DIR/registries.conf" \
     "$CRIO_BIN/crio" --config "$CRIO_DIR/crio.conf" --config-dir "$CRIO_DIR/crio.conf.d" \
     --registries-conf "$CRIO_DIR/registries.conf" --registries-conf-dir "$CRIO_DIR/registries.conf.d"
@@ -194,7 +238,11 @@ crio_stop() {
   local p
   for p in $(crio_conmons); do log "stopping leftover conmon $p"; kill "$p" 2>/dev/null || true; done
   if [ -f "$W/run/host.env" ] && ! existed /var/lib/containers; then rm -f "$CRIO_BLOB_CACHE"*; fi
+  crio_unhugetlb
 }
 
 # crio_left: what of CRI-O is still there (for check_down)
-crio_left() { [ -z "$(crio_conmons)" ] || echo "conmon"; }
+crio_left() {
+  [ -z "$(crio_conmons)" ] || echo "conmon"
+  [ ! -f "$W/run/hugetlb-mount" ] || echo "$CRIO_HUGETLB"
+}
