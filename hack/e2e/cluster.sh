@@ -944,7 +944,7 @@ down_steps() {
 check_down() {
   local left="" n
   for n in $DAEMONS; do [ -f "$W/run/$n.pid" ] && left="$left $n"; done
-  n=$(runtime_leftovers); [ -z "$n" ] || left="$left $n"
+  n=$(runtime_leftovers | tr '\n' ' '); n=${n% }; [ -z "$n" ] || left="$left $n"
   [ -z "$(mounts_under "$W")" ] || left="$left mounts($(mounts_under "$W" | tr '\n' ' '))"
   [ -f "$W/run/bridge" ] && left="$left $BRIDGE"
   [ -f "$W/run/sysctl-before.conf" ] && left="$left sysctls"

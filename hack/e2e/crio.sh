@@ -28,7 +28,7 @@ CRIO_BLOB_CACHE=/var/lib/containers/cache/blob-info-cache-v1.sqlite
 HOST_DIRS="$HOST_DIRS /var/lib/containers"
 
 # crio_packages: the Debian packages RUNTIME=cri-o needs beyond cluster.sh's own list
-crio_packages() { echo "conmon runc libseccomp-dev pkg-config gcc libc6-dev"; }
+crio_packages() { echo "conmon runc jq libseccomp-dev pkg-config gcc libc6-dev"; }
 
 # build_crio: crio and pinns into $CRIO_BIN. A throwaway module requires github.com/cri-o/cri-o at
 # the version with CRI-O's own go.sum (some of its pinned pseudo-versions are not in the checksum
@@ -74,7 +74,7 @@ crio_socket() { echo "unix://$CRIO_SOCK"; }
 crio_preflight() {
   [ -x "$CRIO_BIN/crio" ] && [ -x "$CRIO_BIN/pinns" ] || die "$CRIO_BIN/crio or pinns is missing: run RUNTIME=cri-o hack/e2e/cluster.sh build"
   local b
-  for b in conmon runc; do
+  for b in conmon runc jq; do
     command -v "$b" > /dev/null || die "$b is missing: run RUNTIME=cri-o hack/e2e/cluster.sh install"
   done
 }
@@ -140,7 +140,7 @@ log_to_journald = false
 log_level = "info"
 
 [crio.runtime.runtimes.runc]
-runtime_path = "$(command -v runc)"
+runtime_path = "$(crio_runtime_path)"
 runtime_type = "oci"
 runtime_root = "$d/runc"
 monitor_path = "$(command -v conmon)"
@@ -170,10 +170,130 @@ EOF
   mkdir -p "$d/tmp"
 }
 
+# crio_hugetlb: the kubelet gives every container a limit for each huge page size the kernel offers
+# (/sys/kernel/mm/hugepages), and CRI-O passes them to runc as they are; runc then fails the
+# container ("cannot set hugetlb limit: container could not join or create cgroup") where the
+# cgroup v1 hugetlb controller is not mounted, as on this kind of VM (it sits unused in the v2
+# hierarchy). containerd drops the limits then (its tolerate_missing_hugetlb_controller, on by
+# default); CRI-O has no such setting. So `up` mounts the controller for the node's lifetime, and
+# `down` (crio_stop) unmounts it again.
+CRIO_HUGETLB=/sys/fs/cgroup/hugetlb
+crio_hugetlb() {
+  [ -n "$(ls /sys/kernel/mm/hugepages 2>/dev/null)" ] || return 0
+  awk '$3 == "cgroup" && $4 ~ /(^|,)hugetlb(,|$)/ {f=1} END {exit !f}' /proc/mounts && return 0
+  [ -d /sys/fs/cgroup/memory ] || return 0          # a cgroup v2 host: nothing to do
+  [ -e "$CRIO_HUGETLB" ] || { mkdir "$CRIO_HUGETLB" && touch "$W/run/hugetlb-dir"; }
+  mount -t cgroup -o hugetlb cgroup "$CRIO_HUGETLB" || die "cannot mount the hugetlb cgroup controller on $CRIO_HUGETLB (CRI-O's containers need it here)"
+  touch "$W/run/hugetlb-mount"
+  log "mounted the cgroup v1 hugetlb controller on $CRIO_HUGETLB"
+}
+
+# crio_unhugetlb: undoes crio_hugetlb once the kubelet and CRI-O are stopped: whatever still runs in
+# the kubelet's hugetlb cgroups is a container of ours (the controller was mounted for this node
+# alone), then the cgroups, the mount and the directory go.
+crio_unhugetlb() {
+  [ -f "$W/run/hugetlb-mount" ] || return 0
+  local procs
+  if [ -d "$CRIO_HUGETLB/kubepods" ]; then
+    for _ in $(seq 1 50); do
+      procs=$(find "$CRIO_HUGETLB/kubepods" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
+      [ -n "${procs// /}" ] || break
+      # shellcheck disable=SC2086
+      kill -9 $procs 2>/dev/null || true
+      sleep 0.1
+    done
+    find "$CRIO_HUGETLB/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  fi
+  if umount "$CRIO_HUGETLB"; then
+    rm -f "$W/run/hugetlb-mount"
+    if [ -f "$W/run/hugetlb-dir" ]; then rmdir "$CRIO_HUGETLB" && rm -f "$W/run/hugetlb-dir"; fi
+    log "unmounted $CRIO_HUGETLB"
+  else
+    log "WARNING: cannot unmount $CRIO_HUGETLB"
+  fi
+}
+
+# crio_shared_root: CRI-O turns a hostPath volume that contains its storage root (the debug pod's
+# `/`) from private into HostToContainer propagation, and refuses it ("path "/" is mounted on "/" but
+# it is not a shared or slave mount") unless the host's mount is shared or slave. On systemd hosts,
+# CRC's node among them, `/` is shared; on this kind of VM it is private, so `up` makes the root
+# mount (alone, not recursively) shared for the node's lifetime and `down` makes it private again.
+crio_shared_root() {
+  [ "$(findmnt -n -o PROPAGATION /)" = private ] || return 0
+  mount --make-shared / || die "cannot make / a shared mount (CRI-O's debug pod needs it)"
+  touch "$W/run/root-shared"
+  log "made / a shared mount (it was private)"
+}
+crio_private_root() {
+  [ -f "$W/run/root-shared" ] || return 0
+  if mount --make-private /; then rm -f "$W/run/root-shared"; log "made / a private mount again"; else log "WARNING: cannot make / private again"; fi
+}
+
+# crio_missing_caps: the capabilities the kernel knows (up to cap_last_cap) that are not in this
+# process's bounding set, as OCI names (CAP_SYS_RESOURCE on this kind of VM). The numbers are the
+# kernel's ABI (linux/capability.h).
+CRIO_CAP_NAMES="CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE
+NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT
+SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE
+AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ
+PERFMON BPF CHECKPOINT_RESTORE"
+crio_missing_caps() {
+  local bnd last i=0 n
+  bnd=$((16#$(awk '/^CapBnd:/ {print $2}' /proc/self/status)))
+  last=$(cat /proc/sys/kernel/cap_last_cap)
+  for n in $CRIO_CAP_NAMES; do
+    [ "$i" -le "$last" ] || break
+    (( (bnd >> i) & 1 )) || printf 'CAP_%s\n' "$n"
+    i=$((i + 1))
+  done
+}
+
+# crio_runtime_path: runc, or, where the bounding set lacks capabilities, a wrapper that removes
+# them from what runc is asked to grant. A privileged container (the lab's debug pod) gets every
+# capability the kernel knows from CRI-O (runtime-tools' SetupPrivileged), and runc then fails with
+# "unable to apply caps: operation not permitted"; containerd grants only the capabilities it holds
+# itself. The wrapper edits the bundle's config.json (create, run) or the process file (exec) with
+# jq, then execs runc with the same arguments.
+crio_runtime_path() {
+  local runc missing w=$CRIO_DIR/runc-wrapper
+  runc=$(command -v runc)
+  missing=$(crio_missing_caps | tr '\n' ' ')
+  if [ -z "${missing// /}" ]; then echo "$runc"; return 0; fi
+  cat > "$w" <<EOF
+#!/bin/sh
+# written by hack/e2e/crio.sh: runc without $missing(not in the host's bounding set)
+drop='$(printf '%s\n' $missing | jq -R . | jq -sc .)'
+bundle= process= prev=
+for a in "\$@"; do
+  case \$prev in
+    --bundle|-b) bundle=\$a ;;
+    --process|-p) process=\$a ;;
+  esac
+  case \$a in
+    --bundle=*) bundle=\${a#--bundle=} ;;
+    --process=*) process=\${a#--process=} ;;
+  esac
+  prev=\$a
+done
+strip() { # file jq-path
+  [ -f "\$1" ] || return 0
+  jq --argjson drop "\$drop" "if \$2 then \$2 |= with_entries(.value |= map(select(. as \\\$c | \\\$drop | index(\\\$c) | not))) else . end" "\$1" > "\$1.tmp" && mv "\$1.tmp" "\$1"
+}
+[ -z "\$bundle" ] || strip "\$bundle/config.json" .process.capabilities
+[ -z "\$process" ] || strip "\$process" .capabilities
+exec $runc "\$@"
+EOF
+  chmod 755 "$w"
+  log "runc wrapper for CRI-O: the host's bounding set lacks $missing" >&2
+  echo "$w"
+}
+
 # crio_start: CRI-O in the background with its PID recorded, then wait until it answers CRI calls.
 # The environment names CRI-O's storage.conf and registries.conf too, so that no library falls
 # back to /etc/containers.
 crio_start() {
+  crio_hugetlb
+  crio_shared_root
   start crio env CONTAINERS_STORAGE_CONF="$CRIO_DIR/storage.conf" CONTAINERS_REGISTRIES_CONF="$CRIO_DIR/registries.conf" \
     "$CRIO_BIN/crio" --config "$CRIO_DIR/crio.conf" --config-dir "$CRIO_DIR/crio.conf.d" \
     --registries-conf "$CRIO_DIR/registries.conf" --registries-conf-dir "$CRIO_DIR/registries.conf.d"
@@ -194,7 +314,13 @@ crio_stop() {
   local p
   for p in $(crio_conmons); do log "stopping leftover conmon $p"; kill "$p" 2>/dev/null || true; done
   if [ -f "$W/run/host.env" ] && ! existed /var/lib/containers; then rm -f "$CRIO_BLOB_CACHE"*; fi
+  crio_unhugetlb
+  crio_private_root
 }
 
 # crio_left: what of CRI-O is still there (for check_down)
-crio_left() { [ -z "$(crio_conmons)" ] || echo "conmon"; }
+crio_left() {
+  [ -z "$(crio_conmons)" ] || echo "conmon"
+  [ ! -f "$W/run/hugetlb-mount" ] || echo "$CRIO_HUGETLB"
+  [ ! -f "$W/run/root-shared" ] || echo "shared-root-mount"
+}
