@@ -1,6 +1,12 @@
 package lab
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
 
 func TestEnsureSecretPulledImages(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
@@ -73,5 +79,22 @@ func TestKubeletImageCredentialsSummary(t *testing.T) {
 				t.Errorf("Summary() = %q\nwant        %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// docs/results.md documents every field of the KEP-2535 record and of the
+// environment that holds it.
+func TestKubeletImageCredentialsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []reflect.Type{reflect.TypeOf(KubeletImageCredentials{}), reflect.TypeOf(Environment{})} {
+		for i := 0; i < typ.NumField(); i++ {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if !strings.Contains(string(doc), "| `"+name+"` |") {
+				t.Errorf("docs/results.md has no row for %s.%s (%q)", typ.Name(), typ.Field(i).Name, name)
+			}
+		}
 	}
 }

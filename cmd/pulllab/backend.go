@@ -128,11 +128,11 @@ func (e *clusterError) ExitCode() int { return 2 }
 
 // labSettings is what every backend is built from.
 type labSettings struct {
-	namespace, node, registry, baseImage, debugImage string
+	namespace, node, registry, registryAuth, baseImage, debugImage string
 }
 
 func labSettingsFrom(l config.Lab) labSettings {
-	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, baseImage: l.BaseImage, debugImage: l.DebugImage}
+	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, registryAuth: l.RegistryAuth, baseImage: l.BaseImage, debugImage: l.DebugImage}
 }
 
 // newLabBackend returns the OpenShift backend for an OpenShift cluster and
@@ -141,6 +141,9 @@ func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 	if c.openshift {
 		if s.registry != "" {
 			g.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.registry)
+		}
+		if s.registryAuth != "" {
+			g.status.Warnf("the cluster is OpenShift: its internal registry is used with your cluster login and --registry-auth %s is ignored", s.registryAuth)
 		}
 		b, err := openshift.New(c.cfg, openshift.Options{
 			Namespace:  s.namespace,
@@ -162,13 +165,21 @@ func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 	if base == config.Default().Lab.BaseImage {
 		g.log.Debugf("plain Kubernetes with the default base image %s: the registry must be able to serve it", base)
 	}
+	var creds *kube.Credentials
+	if s.registryAuth != "" {
+		var err error
+		if creds, err = kube.ReadRegistryAuth(s.registryAuth); err != nil {
+			return nil, err
+		}
+	}
 	b, err := kube.New(c.cfg, c.cs, kube.Options{
-		Namespace:  s.namespace,
-		Node:       s.node,
-		Registry:   s.registry,
-		BaseImage:  base,
-		DebugImage: s.debugImage,
-		Log:        g.log,
+		Namespace:   s.namespace,
+		Node:        s.node,
+		Registry:    s.registry,
+		Credentials: creds,
+		BaseImage:   base,
+		DebugImage:  s.debugImage,
+		Log:         g.log,
 	})
 	if err != nil {
 		return nil, err
@@ -183,7 +194,7 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, baseImage: o.baseImage, debugImage: o.debugImage})
+	return newLabBackend(g, c, labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryAuth: o.registryAuth, baseImage: o.baseImage, debugImage: o.debugImage})
 }
 
 // crcVersion returns the version of crc when it is installed, else "".

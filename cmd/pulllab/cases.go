@@ -53,7 +53,7 @@ func writeCases(w io.Writer, cases []lab.Case, format string, extended bool) err
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NO.\tPOLICY\tNODE\tREGISTRY\tREF\tEXPECTED")
 		for _, c := range cases {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Policy, holdingCell(c.Node), holdingCell(c.Registry), refCell(c.Ref), lab.ExpectText(c.Expect))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Policy, holdingCell(c.Node), holdingCell(c.Registry), refCell(c.Ref), lab.ExpectationText(c))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -18,8 +19,8 @@ func TestCasesOutput(t *testing.T) {
 		want   int
 	}{
 		{"json", []string{"-o", "json"}, json.Unmarshal, 6},
-		{"json extended", []string{"--extended", "-o", "json"}, json.Unmarshal, 10},
-		{"yaml extended", []string{"--extended", "--output", "yaml"}, yaml.Unmarshal, 10},
+		{"json extended", []string{"--extended", "-o", "json"}, json.Unmarshal, 12},
+		{"yaml extended", []string{"--extended", "--output", "yaml"}, yaml.Unmarshal, 12},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := runCmdForTest(t, append([]string{"cases"}, tc.args...)...)
@@ -30,12 +31,12 @@ func TestCasesOutput(t *testing.T) {
 			if err := tc.decode([]byte(out), &cases); err != nil {
 				t.Fatalf("decoding: %v\n%s", err, out)
 			}
-			want := lab.Matrix(tc.want == 10)
+			want := lab.Matrix(tc.want == 12)
 			if len(cases) != len(want) {
 				t.Fatalf("%d cases, want %d", len(cases), len(want))
 			}
 			for i := range want {
-				if cases[i] != want[i] {
+				if !reflect.DeepEqual(cases[i], want[i]) {
 					t.Errorf("case %d decoded as %+v, want %+v", want[i].ID, cases[i], want[i])
 				}
 			}
@@ -56,8 +57,8 @@ func TestCasesText(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 11 {
-		t.Fatalf("%d lines, want a header and 10 rows:\n%s", len(lines), out)
+	if len(lines) != 13 {
+		t.Fatalf("%d lines, want a header and 12 rows:\n%s", len(lines), out)
 	}
 	if f := strings.Fields(lines[0]); strings.Join(f, " ") != "NO. POLICY NODE REGISTRY REF EXPECTED" {
 		t.Errorf("header %q", lines[0])
@@ -67,6 +68,7 @@ func TestCasesText(t *testing.T) {
 		"6    IfNotPresent  node.war  registry.war  tag :v1",
 		"9    IfNotPresent  node.war  registry.war  digest of :v1",
 		"10   (omitted)     node.war  registry.war  tag :latest",
+		"11   IfNotPresent  node.war  registry.war  tag :v1",
 	} {
 		found := false
 		for _, l := range lines {

@@ -26,18 +26,19 @@ import (
 // verifyOptions are the verify command's settings. The cluster is chosen by
 // the global --kubeconfig and --context (globals.kubeconfig, globals.context).
 type verifyOptions struct {
-	cases       string
-	extended    bool
-	dryRun      bool
-	keep        bool
-	out         string
-	lang        string
-	node        string
-	namespace   string
-	registry    string
-	baseImage   string
-	debugImage  string
-	caseTimeout time.Duration
+	cases        string
+	extended     bool
+	dryRun       bool
+	keep         bool
+	out          string
+	lang         string
+	node         string
+	namespace    string
+	registry     string
+	registryAuth string
+	baseImage    string
+	debugImage   string
+	caseTimeout  time.Duration
 }
 
 func newVerifyCommand(g *globals) *cli.Command {
@@ -50,7 +51,7 @@ func newVerifyCommand(g *globals) *cli.Command {
 	// The lab settings come from pulllab.yaml, PULLLAB_* and these flags
 	// (g.cfg); --lang ja writes report.ja.md beside the English report.md.
 	flags = append(flags, g.configFlags("lab.extended", "lab.out", "lab.lang", "lab.caseTimeout",
-		"lab.namespace", "lab.node", "lab.registry", "lab.baseImage", "lab.debugImage")...)
+		"lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...)
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "run every case for real and write the report",
@@ -82,6 +83,7 @@ func (o *verifyOptions) setLab(l config.Lab) {
 	o.namespace = l.Namespace
 	o.node = l.Node
 	o.registry = l.Registry
+	o.registryAuth = l.RegistryAuth
 	o.baseImage = l.BaseImage
 	o.debugImage = l.DebugImage
 }
@@ -105,6 +107,13 @@ func (o *verifyOptions) validate() ([]lab.Case, error) {
 	if o.registry != "" {
 		if _, err := kube.ParseRegistry(o.registry); err != nil {
 			return nil, usagef("registry %q (--registry, lab.registry) is not HOST:PORT[/prefix] with a lower-case path, e.g. 127.0.0.1:5000/pulllab: %v", o.registry, err)
+		}
+	}
+	if o.registryAuth != "" {
+		// Checked before anything connects; the error names the file and
+		// where in it, never a credential (exit code 2).
+		if _, err := kube.ReadRegistryAuth(o.registryAuth); err != nil {
+			return nil, err
 		}
 	}
 	return cases, nil

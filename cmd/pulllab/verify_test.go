@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -74,7 +75,7 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 		want string
 	}{
 		{"unknown language", []string{"--lang", "fr"}, `--lang: want en or ja, got "fr"`},
-		{"unknown case", []string{"--cases", "1,12"}, "there is no case 12"},
+		{"unknown case", []string{"--cases", "1,13"}, "there is no case 13"},
 		{"bad selection", []string{"--cases", "one"}, "invalid case selection"},
 		{"bad namespace", []string{"--namespace", "Pull_Lab"}, `--namespace: "Pull_Lab" is not a namespace name`},
 		{"bad node", []string{"--node", "node/1"}, `node name "node/1" (--node, lab.node) is not valid`},
@@ -191,5 +192,66 @@ func TestPeakRSS(t *testing.T) {
 	}
 	if runtime.GOOS != "linux" && got != 0 {
 		t.Errorf("peakRSS = %d, want 0 off Linux", got)
+	}
+}
+
+// TestVerifyRegistryAuth checks --registry-auth and PULLLAB_REGISTRY_AUTH:
+// a file pulllab cannot use stops verify with exit code 2 and an error that
+// names the file and the line, and neither the error nor the log shows the
+// password or its base64.
+func TestVerifyRegistryAuth(t *testing.T) {
+	const password = "Pa55-not-shown"
+	auth := base64.StdEncoding.EncodeToString([]byte("lab:" + password))
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"auths": {"127.0.0.1:5001": {"auth": "`+auth+`"}}}`)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		code int
+		want []string
+	}{
+		{"not base64", []string{"--registry-auth", write("bad64.json", "{\"auths\": {\n  \"127.0.0.1:5001\": {\"auth\": \""+password+"\"}}}")}, "", 2,
+			[]string{"bad64.json: line 2", `auths["127.0.0.1:5001"].auth: is not base64`}},
+		{"password missing, from the environment", nil, write("nopass.json", `{"auths": {"127.0.0.1:5001": {"username": "lab"}}}`), 2,
+			[]string{"nopass.json: line 1", ".password: is missing"}},
+		{"not JSON", []string{"--registry-auth", write("broken.json", "{\"auths\": {\"r:1\": {\"auth\": \""+auth+"\" x}}}")}, "", 2,
+			[]string{"broken.json: line 1", "not valid JSON"}},
+		{"missing file", []string{"--registry-auth", filepath.Join(dir, "none.json")}, "", 2, []string{"none.json: cannot be read: no such file"}},
+		{"a good file passes to the cluster step", []string{"--registry-auth", good}, "", 2, []string{"no kubeconfig found"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("PULLLAB_REGISTRY_AUTH", tc.env)
+			}
+			code, out, stderr := runCmdForTest(t, append([]string{"verify", "--extended", "--registry", "127.0.0.1:5001", "--log-level", "debug"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stdout %q, stderr %q)", code, tc.code, out, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+			texts := []string{out, stderr}
+			if i := strings.Index(stderr, "The full log is in "); i >= 0 {
+				p := strings.TrimSpace(strings.SplitN(stderr[i+len("The full log is in "):], "\n", 2)[0])
+				if b, err := os.ReadFile(p); err == nil {
+					texts = append(texts, string(b))
+				}
+			}
+			for _, s := range texts {
+				if strings.Contains(s, password) || strings.Contains(s, auth) {
+					t.Errorf("a credential leaked: %q", s)
+				}
+			}
+		})
 	}
 }

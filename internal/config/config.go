@@ -53,6 +53,8 @@ type Lab struct {
 	DebugImage string `yaml:"debugImage"`
 	// Registry is HOST:PORT[/prefix] of the OCI registry on plain Kubernetes.
 	Registry string `yaml:"registry"`
+	// RegistryAuth is a dockerconfigjson with the registry's credentials.
+	RegistryAuth string `yaml:"registryAuth"`
 	// Node pins the lab to a node (default: the first schedulable one).
 	Node string `yaml:"node"`
 	// Lang is the report language: en or ja.
@@ -61,7 +63,7 @@ type Lab struct {
 	Out string `yaml:"out"`
 	// CaseTimeout bounds the wait for one case's pod.
 	CaseTimeout time.Duration `yaml:"caseTimeout"`
-	// Extended runs cases 7–10 too.
+	// Extended runs cases 7–12 too.
 	Extended bool `yaml:"extended"`
 }
 

@@ -185,6 +185,14 @@ var keys = []Key{
 		field: func(c *Config) any { return &c.Lab.Registry },
 	},
 	{
+		Path: "lab.registryAuth", Flag: "registry-auth", Env: "PULLLAB_REGISTRY_AUTH", IsPath: true,
+		Help: "read the registry's credentials from the dockerconfigjson `FILE`",
+		Doc: "Like ~/.docker/config.json after `docker login`: {\"auths\": {\"HOST:PORT\": {\"auth\": \"<base64 of user:password>\"}}}. " +
+			"Empty means the docker config (DOCKER_CONFIG). pulllab pushes with these credentials and gives the lab's pods a pull secret " +
+			"holding only the registry's; a registry that needs credentials is what cases 11 and 12 need.",
+		field: func(c *Config) any { return &c.Lab.RegistryAuth },
+	},
+	{
 		Path: "lab.node", Flag: "node", Env: "PULLLAB_NODE",
 		Help:  "run every lab pod on node `NAME`",
 		Doc:   "Empty means the first schedulable node.",
@@ -207,7 +215,7 @@ var keys = []Key{
 	},
 	{
 		Path: "lab.extended", Flag: "extended", Env: "PULLLAB_EXTENDED",
-		Help:  "also run the extended cases 7 to 10",
+		Help:  "also run the extended cases 7 to 12",
 		field: func(c *Config) any { return &c.Lab.Extended },
 	},
 }

@@ -293,6 +293,9 @@ func TestAuthenticatedRegistry(t *testing.T) {
 				if len(got.Auths) != 1 || !ok || e.Username != testUser || e.Password != testPassword || e.Auth != testAuth {
 					t.Errorf("the pull secret must hold only %s's credentials; it holds %d entries (%v)", reg.host, len(got.Auths), ok)
 				}
+				if !bytes.Equal(f.secrets["lab-debug"], secret) {
+					t.Error("the debug namespace did not get the same pull secret (the debug image may be in the lab registry)")
+				}
 			} else if secret != nil {
 				t.Errorf("a pull secret was made without credentials")
 			}

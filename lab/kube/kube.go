@@ -285,9 +285,9 @@ func (b *Backend) StashRepository() string { return b.stashRepo }
 // pull secret (cases 11 and 12).
 func (b *Backend) NoCredentialsNamespace() string { return b.nocredsNS }
 
-// Prepare picks the node, makes the lab namespace with its pull secret and
-// the privileged debug namespace (all idempotent) and starts the node debug
-// pod. The pull secret holds only the credentials for the registry's host
+// Prepare picks the node, makes the lab namespace and the privileged debug
+// namespace, each with the pull secret (all idempotent), and starts the
+// node debug pod. The pull secret holds only the credentials for the registry's host
 // (as the node pulls from it), from --registry-auth or the docker config;
 // without any, the lab's pods pull anonymously and no secret is left.
 func (b *Backend) Prepare(ctx context.Context) error {
@@ -315,6 +315,10 @@ func (b *Backend) Prepare(ctx context.Context) error {
 	}
 	if err := b.cluster.Workload(b.debugNS, node.Name).EnsureNamespace(ctx, true); err != nil {
 		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
+	}
+	// The debug image may live in the lab registry too.
+	if err := b.cluster.EnsurePullSecret(ctx, b.debugNS, cfg); err != nil {
+		return fmt.Errorf("preparing the pull secret in %q: %w", b.debugNS, err)
 	}
 	if err := b.StartNodeCache(ctx, node.Name); err != nil {
 		return err

@@ -135,6 +135,7 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 		"ensure lab privileged=false",
 		"pull-secret lab none",
 		"ensure lab-debug privileged=true",
+		"pull-secret lab-debug none",
 		"start lab-debug/node-1 " + repos,
 	}
 	if got := f.journal(); !reflect.DeepEqual(got, want) {

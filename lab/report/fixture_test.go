@@ -36,7 +36,7 @@ type platform struct {
 	pullFailed func(ref string) string
 }
 
-func openShiftLocal(ocp, kube, crc, runtime, ensure string) platform {
+func openShiftLocal(ocp, kube, crc, runtime string, kep *lab.KubeletImageCredentials) platform {
 	repo := "image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java"
 	return platform{
 		env: lab.Environment{
@@ -50,7 +50,8 @@ func openShiftLocal(ocp, kube, crc, runtime, ensure string) platform {
 			OSImage:                  "Red Hat Enterprise Linux CoreOS 9.6.20260402-0 (Plow)",
 			Namespace:                "pulllab",
 			AppRepository:            repo,
-			EnsureSecretPulledImages: ensure,
+			EnsureSecretPulledImages: kep.Summary(),
+			KubeletImageCredentials:  kep,
 		},
 		base: lab.BaseImage{
 			Ref:     "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175",
@@ -70,19 +71,20 @@ func openShiftLocal(ocp, kube, crc, runtime, ensure string) platform {
 	}
 }
 
-func plainKubernetes() platform {
+func plainKubernetes(kube string, kep *lab.KubeletImageCredentials) platform {
 	repo := "127.0.0.1:5000/pulllab/custom-image-java"
 	return platform{
 		env: lab.Environment{
 			Target:                   "kubernetes",
-			KubernetesVersion:        "v1.34.4",
-			KubeletVersion:           "v1.34.4",
+			KubernetesVersion:        kube,
+			KubeletVersion:           kube,
 			ContainerRuntime:         "containerd://1.6.20",
 			Node:                     "lab-node-1",
 			OSImage:                  "Debian GNU/Linux 12 (bookworm)",
 			Namespace:                "pulllab",
 			AppRepository:            repo,
-			EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
+			EnsureSecretPulledImages: kep.Summary(),
+			KubeletImageCredentials:  kep,
 		},
 		base: lab.BaseImage{
 			Ref:     "127.0.0.1:5000/pulllab-e2e/appserver:1.0",
@@ -102,7 +104,10 @@ func plainKubernetes() platform {
 
 // plan is one case of a fixture: its place in the run and its timings.
 type plan struct {
-	id      int
+	id int
+	// kase, when set, is the case itself (cases this branch's matrix does
+	// not hold yet, 11 and 12).
+	kase    *lab.Case
 	order   int
 	steps   []string
 	prepare float64
@@ -111,7 +116,7 @@ type plan struct {
 }
 
 // podSuffixes give every case's pod a distinct, stable name.
-var podSuffixes = []string{"x7k2p", "q9m4t", "b2w8r", "h5n6c", "z3v7d", "k8j2f", "m4p9s", "t6r3w", "c2x5g", "w9d4l"}
+var podSuffixes = []string{"x7k2p", "q9m4t", "b2w8r", "h5n6c", "z3v7d", "k8j2f", "m4p9s", "t6r3w", "c2x5g", "w9d4l", "r5f8n", "g3k7v"}
 
 // build assembles Results in which every case behaved as expected. The
 // mismatch fixture then edits some cases.
@@ -155,6 +160,9 @@ func build(p platform, plans []plan) *lab.Results {
 	}
 	for _, pl := range ordered {
 		c, ok := lab.CaseByID(pl.id)
+		if pl.kase != nil {
+			c, ok = *pl.kase, true
+		}
 		if !ok {
 			panic(fmt.Sprintf("fixture: no case %d", pl.id))
 		}
@@ -316,11 +324,12 @@ func openShiftPlans() []plan {
 // fixtureOpenShift is all ten cases passing on OpenShift Local 4.21.
 func fixtureOpenShift() *lab.Results {
 	return build(openShiftLocal("4.21.8", "v1.34.4", "2.60.1", "cri-o://1.34.4-2.rhaos4.21.gitb2e4d61.el9",
-		"off: alpha, default off in Kubernetes 1.33 and 1.34"), openShiftPlans())
+		&lab.KubeletImageCredentials{Gate: lab.GateOff, Source: lab.SourceConfigz,
+			Detail: "featureGates sets KubeletEnsureSecretPulledImages explicitly"}), openShiftPlans())
 }
 
 // fixtureMismatch is the six article cases on OpenShift Local 4.22
-// (Kubernetes 1.35, KEP-2535 on), where case 6 did not run the stale image
+// (Kubernetes 1.35, KEP-2535 on: a TechPreviewNoUpgrade cluster), where case 6 did not run the stale image
 // (fail) and case 3 could not reach its state (error).
 func fixtureMismatch() *lab.Results {
 	plans := []plan{
@@ -332,7 +341,8 @@ func fixtureMismatch() *lab.Results {
 		{id: 3, order: 6, steps: []string{stepRemoveTag, stepRmi}, prepare: 31.0, kubelet: 0, delay: 0},
 	}
 	r := build(openShiftLocal("4.22.1", "v1.35.3", "2.62.0", "cri-o://1.35.3-3.rhaos4.22.git5c1a9e2.el9",
-		"on: beta, default on since Kubernetes 1.35"), plans)
+		&lab.KubeletImageCredentials{Gate: lab.GateOn, Policy: lab.PolicyNeverVerifyPreloadedImages, Source: lab.SourceConfigz,
+			Detail: "featureGates sets KubeletEnsureSecretPulledImages explicitly"}), plans)
 	repo := r.Environment.AppRepository
 	for i := range r.Cases {
 		c := &r.Cases[i]
@@ -380,5 +390,83 @@ func fixtureKubernetes() *lab.Results {
 		{id: 4, order: 5, steps: []string{stepRmi}, prepare: 2.4, kubelet: 1.8, delay: 0.1},
 		{id: 3, order: 6, steps: []string{stepRmi, stepRemoveTag}, prepare: 2.6, kubelet: 1.5, delay: 0.2},
 	}
-	return build(plainKubernetes(), plans)
+	return build(plainKubernetes("v1.34.4", kubeletOff134()), plans)
+}
+
+// kubeletOff134 is a 1.34 kubelet's state as the reader finds it.
+func kubeletOff134() *lab.KubeletImageCredentials {
+	return &lab.KubeletImageCredentials{Gate: lab.GateOff, Source: lab.SourceMetrics,
+		Detail: `kubernetes_feature_enabled{name="KubeletEnsureSecretPulledImages",stage="ALPHA"}; configz leaves the gate at its default`}
+}
+
+// kepCases are cases 11 and 12 as branch auth defines them, with the
+// expectation for a kubelet that re-checks credentials (verifies) or not.
+func kepCases(verifies bool) (c11, c12 *lab.Case) {
+	c11 = &lab.Case{ID: 11, Policy: lab.PolicyIfNotPresent, Node: lab.HoldsNode, Registry: lab.HoldsRegistry, Ref: lab.RefTag,
+		Expect: lab.Runs(lab.VariantNode), Extended: true}
+	c12 = &lab.Case{ID: 12, Policy: lab.PolicyNever, Node: lab.HoldsNode, Registry: lab.HoldsRegistry, Ref: lab.RefTag,
+		Expect: lab.Runs(lab.VariantNode), Extended: true}
+	if verifies {
+		c11.Expect, c12.Expect = lab.Fails(lab.ReasonImagePullBackOff), lab.Fails(lab.ReasonErrImageNeverPull)
+	}
+	return c11, c12
+}
+
+// stepWarmWithSecret is how the runner caches the node variant for 11 and 12.
+const stepWarmWithSecret = "warm the node: point the tag v1 at the node variant (node.war) and pull it with a warm-up pod that has the lab's pull secret (imagePullPolicy Always)"
+
+// kepPlans runs 5 and 6 and then 11 and 12 from the second namespace.
+func kepPlans(verifies bool) []plan {
+	c11, c12 := kepCases(verifies)
+	return []plan{
+		{id: 5, order: 1, steps: []string{stepWarmWithSecret, stepRemoveTag}, prepare: 9.1, kubelet: 1.3, delay: 0.1},
+		{id: 6, order: 2, steps: []string{stepTagRegistry}, prepare: 0.3, kubelet: 1.2, delay: 0.1},
+		{id: 11, kase: c11, order: 3, prepare: 0.4, kubelet: 1.4, delay: 0.2},
+		{id: 12, kase: c12, order: 4, prepare: 0.2, kubelet: 0.9, delay: 0.1},
+	}
+}
+
+// inNoCredentialsNamespace moves cases 11 and 12's pods to the second lab
+// namespace, as the runner deploys them.
+func inNoCredentialsNamespace(r *lab.Results) {
+	for i := range r.Cases {
+		c := &r.Cases[i]
+		if c.Case.ID < 11 || c.Observation == nil {
+			continue
+		}
+		for j := range c.Observation.Events {
+			e := &c.Observation.Events[j]
+			e.Message = strings.Replace(e.Message, "assigned pulllab/", "assigned pulllab-nocreds/", 1)
+		}
+	}
+}
+
+// fixtureKEPOn is a 1.37 kubelet with KEP-2535 on (read from /metrics):
+// cases 11 and 12 cannot use the node's cache without credentials.
+func fixtureKEPOn() *lab.Results {
+	p := plainKubernetes("v1.37.2", &lab.KubeletImageCredentials{Gate: lab.GateOn, Policy: lab.PolicyNeverVerifyPreloadedImages,
+		Source: lab.SourceMetrics, Detail: `kubernetes_feature_enabled{name="KubeletEnsureSecretPulledImages",stage="BETA"}; configz leaves the gate at its default`})
+	p.env.ContainerRuntime = "containerd://2.2.0"
+	p.pullFailed = func(ref string) string {
+		return fmt.Sprintf(`Failed to pull image "%s": rpc error: code = Unknown desc = failed to pull and unpack image "%s": failed to resolve reference "%s": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`,
+			ref, ref, ref)
+	}
+	r := build(p, kepPlans(true))
+	inNoCredentialsNamespace(r)
+	for i := range r.Cases {
+		if c := &r.Cases[i]; c.Case.ID == 12 {
+			c.Detail = "the container waits with ErrImageNeverPull, as expected: the image is on the node, but the kubelet will not let a pod without matching credentials use it, and Never forbids a pull"
+		}
+	}
+	finish(r)
+	return r
+}
+
+// fixtureKEPOff is a 1.34 kubelet (gate off): the pods without
+// credentials borrow the private image from the node.
+func fixtureKEPOff() *lab.Results {
+	r := build(plainKubernetes("v1.34.4", kubeletOff134()), kepPlans(false))
+	inNoCredentialsNamespace(r)
+	finish(r)
+	return r
 }

@@ -40,6 +40,8 @@ var funcs = template.FuncMap{
 			return "✅"
 		case lab.VerdictFail:
 			return "❌"
+		case verdictSkipped:
+			return "⏭️"
 		}
 		return "⚠️"
 	},
@@ -67,7 +69,7 @@ var funcs = template.FuncMap{
 
 func verdictWord(v lab.Verdict) string {
 	switch v {
-	case lab.VerdictPass, lab.VerdictFail:
+	case lab.VerdictPass, lab.VerdictFail, verdictSkipped:
 		return string(v)
 	}
 	return string(lab.VerdictError)

@@ -50,6 +50,7 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut *junitOutput  `xml:"system-out,omitempty"`
 }
 
@@ -57,6 +58,11 @@ type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
+}
+
+// junitSkipped marks a case that cannot show anything on this cluster.
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitOutput struct {
@@ -99,6 +105,8 @@ func JUnit(w io.Writer, r *lab.Results) error {
 			s.Failures++
 		case tc.Error != nil:
 			s.Errors++
+		case tc.Skipped != nil:
+			s.Skipped++
 		}
 		s.Cases = append(s.Cases, tc)
 		suiteTime[i] += c.PrepareSeconds + c.PhaseSeconds
@@ -116,6 +124,7 @@ func JUnit(w io.Writer, r *lab.Results) error {
 		root.Tests += s.Tests
 		root.Failures += s.Failures
 		root.Errors += s.Errors
+		root.Skipped += s.Skipped
 	}
 
 	var buf bytes.Buffer
@@ -147,6 +156,8 @@ func junitTestCase(c *caseView, group string) (junitCase, error) {
 	}
 	switch c.Verdict {
 	case lab.VerdictPass:
+	case lab.VerdictSkipped:
+		tc.Skipped = &junitSkipped{Message: oneLine(c.Detail, "the case cannot show anything on this cluster")}
 	case lab.VerdictFail:
 		msg := fmt.Sprintf("expected %s, observed %s", c.Case.Expect, observed)
 		tc.Failure = &junitProblem{Message: msg, Type: "mismatch", Text: oneLine(c.Detail, msg)}
@@ -178,6 +189,11 @@ func junitProperties(v *view) []junitProperty {
 	add("namespace", e.Namespace)
 	add("app.repository", e.AppRepository)
 	add("kubelet.ensureSecretPulledImages", e.EnsureSecretPulledImages)
+	if k := e.KubeletImageCredentials; k != nil {
+		add("kubelet.kep2535.gate", k.Gate)
+		add("kubelet.kep2535.policy", k.Policy)
+		add("kubelet.kep2535.source", k.Source)
+	}
 	add("base.image", v.Base.Ref)
 	add("base.digest", v.Base.Digest)
 	for _, vv := range v.Variants {

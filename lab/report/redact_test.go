@@ -19,6 +19,10 @@ const (
 	fakePassword     = "Sup3r-S3cret_pw!"
 	fakeKubeadmin    = "dpDFV-xamBW-kKAk3-Fi6Lg"
 	fakeBasicURLPass = "hunter2hunter2"
+	// The lab registry's credentials (--registry-auth, the lab's pull secret).
+	fakeRegistryPassword = "Reg1stry-pa55word"
+	fakeRegistryBasic    = "bGFidXNlcjpSZWcxc3RyeS1wYTU1d29yZA=="
+	fakeRegistrySecret   = `{"auths":{"127.0.0.1:5001":{"username":"labuser","password":"` + fakeRegistryPassword + `","auth":"` + fakeRegistryBasic + `"}}}`
 )
 
 // secretsNeverShown are the substrings that must not appear in any output.
@@ -32,6 +36,8 @@ var secretsNeverShown = []string{
 	fakePassword,
 	fakeKubeadmin,
 	fakeBasicURLPass,
+	fakeRegistryPassword,
+	fakeRegistryBasic,
 }
 
 // withSecrets returns the fixture with a fake secret in every kind of free
@@ -54,6 +60,14 @@ func withSecrets() *lab.Results {
 	r.Environment.AppRepository = "https://admin:" + fakeBasicURLPass + "@registry.example.com/pulllab/custom-image-java"
 	r.Base.Ref = "registry.redhat.io/jboss-eap-7/eap74?token=" + fakeOAuthToken
 	r.Cases[1].Detail = `{"auths":{"x":{"auth":"` + fakePullAuth // cut off mid-object
+	// Registry credentials: a basic-auth header in a pull error, the
+	// lab's pull secret in a skipped case's reason.
+	o.Events = append(o.Events, lab.Event{Type: "Warning", Reason: "Failed", Count: 1,
+		Message: `Failed to pull image "127.0.0.1:5001/pulllab/custom-image-java:v1": 401 Unauthorized (sent Authorization: Basic ` + fakeRegistryBasic + ")"})
+	r.Cases[2].Verdict = lab.VerdictSkipped
+	r.Cases[2].Detail = "the namespace has the pull secret .dockerconfigjson=" + fakeRegistrySecret
+	r.Cases[2].Steps = append(r.Cases[2].Steps, "docker login -u labuser -p "+fakeRegistryPassword+" 127.0.0.1:5001")
+	r.Tally()
 	return r
 }
 

@@ -123,6 +123,8 @@ type view struct {
 	// EnsureWhy the reason pulllab gave for it.
 	Ensure    string
 	EnsureWhy string
+	// KEP is the section "KEP-2535 on this cluster".
+	KEP kepView
 
 	Base      lab.BaseImage
 	LogMarker string
@@ -216,7 +218,7 @@ func newView(orig *lab.Results) *view {
 		Finished:    timestamp(r.FinishedAt),
 		Interrupted: r.Interrupted,
 		Sum:         r.Summary,
-		AllPass:     r.Summary.Total > 0 && r.Summary.Passed == r.Summary.Total,
+		AllPass:     r.Summary.Total > 0 && r.Summary.OK(),
 		Env:         r.Environment,
 		Base:        r.Base,
 		LogMarker:   logMarker(r.Base.Profile),
@@ -285,6 +287,7 @@ func newView(orig *lab.Results) *view {
 		}
 	}
 	v.Lesson = newLesson(v.Cases)
+	v.KEP = newKEPView(env, v.Cases)
 	return v
 }
 

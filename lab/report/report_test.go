@@ -25,6 +25,8 @@ var fixtures = []struct {
 	{"", fixtureOpenShift},
 	{"mismatch-", fixtureMismatch},
 	{"kubernetes-", fixtureKubernetes},
+	{"kep-on-", fixtureKEPOn},
+	{"kep-off-", fixtureKEPOff},
 }
 
 // renderer is one output format.
