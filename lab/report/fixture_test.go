@@ -453,6 +453,22 @@ func fixtureKEPOn() *lab.Results {
 	}
 	r := build(p, kepPlans(true))
 	inNoCredentialsNamespace(r)
+	// A 1.37 kubelet's wording (gate on).
+	for i := range r.Cases {
+		if o := r.Cases[i].Observation; o != nil {
+			for j := range o.Events {
+				e := &o.Events[j]
+				switch {
+				case e.Reason == "Pulled" && strings.HasSuffix(e.Message, "already present on machine"):
+					e.Message += " and can be accessed by the pod"
+				case e.Reason == "Created":
+					e.Message = "Container created"
+				case e.Reason == "Started":
+					e.Message = "Container started"
+				}
+			}
+		}
+	}
 	for i := range r.Cases {
 		if c := &r.Cases[i]; c.Case.ID == 12 {
 			c.Detail = "the container waits with ErrImageNeverPull, as expected: the image is on the node, but the kubelet will not let a pod without matching credentials use it, and Never forbids a pull"

@@ -30,8 +30,11 @@ var secretRules = []struct {
 	{[]string{"://"}, regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@:]+:[^/\s@]+@`), "${1}" + redacted + "@"},
 	// JSON values of credential keys: "auth":"…", "password":"…".
 	{[]string{"auth", "pass", "token", "secret"}, regexp.MustCompile(`(?i)(\\?"(?:auth|password|passwd|token|identitytoken|registrytoken|access_token|refresh_token|client_secret|secret)\\?"\s*:\s*)\\?"(?:[^"\\]|\\.)*"`), `${1}"` + redacted + `"`},
-	// HTTP authorization headers.
-	{[]string{"authorization"}, regexp.MustCompile(`(?i)(authorization\s*[:=]\s*)("[^"]*"|(?:(?:bearer|basic)\s+)?[^\s,;"]+)`), "${1}" + redacted},
+	// HTTP authorization headers: a quoted value, a scheme and its
+	// credentials, or a bare value that looks like a credential (it holds a
+	// non-letter, or is long). A plain word stays: runtimes write "may
+	// require authorization: authorization failed" when a pull is refused.
+	{[]string{"authorization"}, regexp.MustCompile(`(?i)(authorization\s*[:=]\s*)("[^"]*"|(?:bearer|basic)\s+[^\s,;"]+|[^\s,;"]*[^A-Za-z\s,;"][^\s,;"]*|[A-Za-z]{16,})`), "${1}" + redacted},
 	{[]string{"bearer"}, regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}`), "${1}" + redacted},
 	// Command-line flags: --password X, --token=X, oc login … -p X.
 	{[]string{"--password", "--token", "--pull-secret"}, regexp.MustCompile(`(?i)(--(?:password|token|pull-secret)(?:\s+|=))("[^"]*"|'[^']*'|\S+)`), "${1}" + redacted},

@@ -137,6 +137,13 @@ func TestRedact(t *testing.T) {
 		{"kubeadmin alone", "the password is " + fakeKubeadmin + ".", "the password is [REDACTED]."},
 		{"url userinfo", "https://admin:" + fakeBasicURLPass + "@registry.example.com/x", "https://[REDACTED]@registry.example.com/x"},
 		{"authorization header", "Authorization: Basic YWRtaW46cGFzcw==", "Authorization: [REDACTED]"},
+		{"authorization bearer", "authorization: Bearer abc.def-ghi", "authorization: [REDACTED]"},
+		{"authorization bare token", "authorization=Zm9vOmJhcg==", "authorization=[REDACTED]"},
+		{"authorization bare key", "Authorization: AbCdEfGhIjKlMnOpQrSt", "Authorization: [REDACTED]"},
+		{"authorization quoted", `authorization: "x y"`, "authorization: [REDACTED]"},
+		// containerd's refused pull (cases 11 and 12 show it).
+		{"refused pull", `failed to resolve reference "r/x:v1": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`, ""},
+		{"refused pull, server message", `may require authorization: server message: insufficient_scope: authorization failed`, ""},
 		{"bearer", "bearer abcdefghijklmnopqrstuvwxyz", "bearer [REDACTED]"},
 		// Text that must survive untouched.
 		{"digest", "image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ""},

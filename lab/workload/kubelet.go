@@ -224,9 +224,10 @@ func clip(s string) string {
 // kubelet through the API server's node proxy (rc is the core/v1 REST
 // client, cs.CoreV1().RESTClient()): /configz for the gate when
 // set explicitly, the policy and the allowlist, and /metrics
-// (kubernetes_feature_enabled) for the gate when configz does not name it.
-// Each read is bounded by KubeletReadTimeout (an API server's own proxy
-// time-out, shorter, answers first). When neither can be read it
+// (kubernetes_feature_enabled) for the gate when configz does not name it;
+// when only configz answers, its policy settles the gate (the kubelet fills
+// the policy when, and only when, the gate is on). Each read is bounded by
+// KubeletReadTimeout. When neither can be read it
 // infers the state from the kubelet's version and says why in Detail; it
 // returns an error only when ctx ends.
 func ReadKubeletImageCredentials(ctx context.Context, rc rest.Interface, node *corev1.Node) (*lab.KubeletImageCredentials, error) {
