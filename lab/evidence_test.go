@@ -173,6 +173,25 @@ func TestFindDeployedWARAnyProfile(t *testing.T) {
 	}
 }
 
+func TestServerStarted(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{`12:00:10,111 INFO  [org.jboss.as] (Controller Boot Thread) WFLYSRV0025: JBoss EAP 7.4.19.GA (WildFly Core 15.0.37.Final-redhat-00001) started in 9512ms - Started 321 of 550 services (330 services are lazy, passive or on-demand)`, true},
+		{`ERROR [org.jboss.as] (Controller Boot Thread) WFLYSRV0026: WildFly Full 30.0.0.Final (WildFly Core 22.0.1.Final) started (with errors) in 4410ms - Started 280 of 500 services (2 services failed or missing dependencies)`, true},
+		{`appserver: APPSRV0025: Listening on [::]:8080 with 2 deployment(s)`, true},
+		{`WFLYSRV0049: JBoss EAP 7.4.19.GA (WildFly Core 15.0.37.Final-redhat-00001) starting`, false},
+		{`WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`, false},
+		{`the server started in my head`, false},
+		{``, false},
+	} {
+		if got := ServerStarted(tc.line); got != tc.want {
+			t.Errorf("ServerStarted(%q) = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
+
 func FuzzClassifyEvent(f *testing.F) {
 	for _, e := range realEvents {
 		f.Add(e.reason, e.message)
@@ -208,7 +227,12 @@ func FuzzDeployedWAR(f *testing.F) {
 	f.Add(`WFLYSRV0027: Starting deployment of "node.war`)
 	f.Add(`deploy "x.war" "registry.war"`)
 	f.Add("\x00APPSRV0027: Starting deployment of \"\xff.war\"")
+	f.Add(`WFLYSRV0025: JBoss EAP 7.4.19.GA started in 9512ms - Started 321 of 550 services`)
+	f.Add(`appserver: APPSRV0025: Listening on [::]:8080 with 2 deployment(s)`)
 	f.Fuzz(func(t *testing.T, line string) {
+		if ServerStarted(line) && !strings.Contains(line, "WFLYSRV002") && !strings.Contains(line, "APPSRV0025") {
+			t.Errorf("ServerStarted(%q) without a known server's started message", line)
+		}
 		for _, p := range []Profile{{}, ProfileWildFly, ProfileAppServer, ProfileGeneric} {
 			v, war := LogVariant(p, line)
 			fwar, format := FindDeployedWAR(p, line)

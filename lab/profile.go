@@ -13,6 +13,10 @@ type Profile struct {
 	DeployLine *regexp.Regexp
 	// Example is a sample of that line, for documentation and tests.
 	Example string
+	// StartedLine, when set, matches the line with which the server says
+	// it has finished starting: everything it deploys at start-up it has
+	// named by then.
+	StartedLine *regexp.Regexp
 }
 
 // The known profiles.
@@ -22,12 +26,16 @@ var (
 		Name:       "wildfly",
 		DeployLine: regexp.MustCompile(`WFLYSRV0027: Starting deployment of "([^"]+\.war)"`),
 		Example:    `INFO  [org.jboss.as.server.deployment] (MSC service thread 1-2) WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`,
+		// WFLYSRV0025 "… started in 9512ms …", WFLYSRV0026 "… started (with errors) in …".
+		StartedLine: regexp.MustCompile(`WFLYSRV002[56]: .* started (\(with errors\) )?in \d+ms`),
 	}
 	// ProfileAppServer is pulllab's e2e base image (hack/e2e/images/appserver).
 	ProfileAppServer = Profile{
 		Name:       "appserver",
 		DeployLine: regexp.MustCompile(`APPSRV0027: Starting deployment of "([^"]+\.war)"`),
 		Example:    `appserver: APPSRV0027: Starting deployment of "node.war" from /deployments`,
+		// It logs this once every WAR is deployed, before it serves.
+		StartedLine: regexp.MustCompile(`APPSRV0025: Listening on `),
 	}
 	// ProfileGeneric takes the first quoted or bare *.war name in a line
 	// that mentions deploying.
@@ -97,4 +105,16 @@ func FindDeployedWAR(preferred Profile, line string) (war, format string) {
 		}
 	}
 	return "", ""
+}
+
+// ServerStarted reports whether a log line is a known server's "finished
+// starting" line (WildFly/EAP WFLYSRV0025/0026, the e2e appserver's
+// APPSRV0025), whatever profile the base image's name suggested.
+func ServerStarted(line string) bool {
+	for _, p := range knownProfiles {
+		if p.StartedLine != nil && p.StartedLine.MatchString(line) {
+			return true
+		}
+	}
+	return false
 }

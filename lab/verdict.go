@@ -86,6 +86,9 @@ func Decide(c Case, o Observation, builds map[Variant]Build, p Profile) Decision
 			d.Verdict = VerdictFail
 			d.Detail = fmt.Sprintf("expected %s to run, but the container waits with %s%s", c.Expect.Variant.WAR(), obs.Reason, msg)
 		}
+		if o.StatusNote != "" {
+			d.Detail += "; " + o.StatusNote // the pod line lags the event
+		}
 		return d
 	}
 
@@ -109,7 +112,10 @@ func Decide(c Case, o Observation, builds map[Variant]Build, p Profile) Decision
 		return d
 	}
 	logPart := fmt.Sprintf(" and the log names %s", war)
-	if war == "" {
+	switch {
+	case war == "" && o.LogNote != "":
+		logPart = "; " + o.LogNote // silent, ended, or unreadable
+	case war == "":
 		logPart = "; the log had no line naming a WAR"
 	}
 	switch {

@@ -40,6 +40,19 @@ func TestDecide(t *testing.T) {
 		{"running but not yet ready still counts as running", c6, Observation{Status: "Running", ImageID: hexNodeConfig, LogLine: wildflyLine("node.war")}, VerdictPass, "runs(node)", VariantNode, VariantNode, nil},
 		{"no log line still passes on the imageID", c6, running(hexNodeManifest, ""), VerdictPass, "runs(node)", VariantNode, "",
 			[]string{"no line naming a WAR"}},
+		{"a silent log says so", c6, func() Observation {
+			o := running(hexNodeManifest, "")
+			o.LogNote = "the log named no WAR: it was silent for 3s with the container running and ready"
+			return o
+		}(), VerdictPass, "runs(node)", VariantNode, "",
+			[]string{"node.war ran as expected", "the log named no WAR: it was silent for 3s"}},
+		{"a status behind the event says so", c1, func() Observation {
+			o := waiting(ReasonImagePullBackOff, `Back-off pulling image "x"`)
+			o.Status = ReasonErrImagePull
+			o.StatusNote = "the pod status still said ErrImagePull 2s after the kubelet's ImagePullBackOff event; the reason is the event's"
+			return o
+		}(), VerdictPass, "fails(ImagePullBackOff)", "", "",
+			[]string{"waits with ImagePullBackOff, as expected", "still said ErrImagePull 2s", "the reason is the event's"}},
 		{"case 2 runs the wrong variant", c2, running(hexNodeManifest, "node.war", cached), VerdictFail, "runs(node)", VariantNode, VariantNode,
 			[]string{"expected registry.war to run, but node.war ran"}},
 		{"digest and log disagree", c6, running(hexNodeManifest, "registry.war"), VerdictFail, "runs(node)", VariantNode, VariantRegistry,

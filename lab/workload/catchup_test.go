@@ -146,6 +146,7 @@ func TestObserveMakesTheStatusCatchUp(t *testing.T) {
 				done <- obs
 			}()
 			h.waitWatch("pods")
+			h.waitWatch("events") // the fake's watch does not replay what the list missed
 			ctx := context.Background()
 			p := appPod(c, "custom-image-java-68d6f46966-abcde", "1", t0)
 			if _, err := h.cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {

@@ -234,7 +234,7 @@ type statusCatchUp struct {
 // sync but puts the reason into the pod status only at its next sync, and
 // after a failed sync its pod worker waits about ten seconds before the
 // next one. An update of the pod's annotations makes it sync at once.
-// Checked in Kubernetes v1.34.4, pkg/kubelet:
+// Checked in Kubernetes v1.34.4 and v1.37.2, pkg/kubelet:
 //
 //   - kubelet.go SyncPod builds the status (generateAPIPodStatus) before
 //     the runtime's SyncPod, and only after that fills the reason cache
@@ -242,11 +242,13 @@ type statusCatchUp struct {
 //     convertToAPIContainerStatuses takes the waiting reason: a failure
 //     reaches the status one sync later;
 //   - pod_workers.go completeWork re-queues a pod whose sync failed after
-//     backOffPeriod (10 s, kubelet.go);
+//     backOffPeriod (10 s, kubelet.go), or in v1.37.2 when the image
+//     back-off expires (kubecontainer.MinBackoffExpiration; 10 s at first);
 //   - config/config.go checkAndUpdatePod turns a pod whose annotations
 //     changed (podsDifferSemantically: spec, labels, deletion fields and
 //     every annotation but the kubelet's own) into an UPDATE, while a
-//     status-only change is a RECONCILE that does not sync; kubelet.go
+//     status-only change is a RECONCILE, which kubelet.go
+//     HandlePodReconcile syncs only to repair the Ready condition; kubelet.go
 //     syncLoopIteration passes an UPDATE to HandlePodUpdates, which calls
 //     podWorkers.UpdatePod, which wakes the pod's worker at once (or right
 //     after its current sync) without the work queue's delay;
@@ -256,10 +258,13 @@ type statusCatchUp struct {
 //     (podStatusChannel → syncBatch).
 //
 // Pod Security admission ignores an annotation-only update
-// (pod-security-admission admission.go isSignificantPodUpdate). When the
-// annotation cannot be set (e.g. the user may not patch pods) catchUp still
-// waits for the kubelet's own next sync within the bound; when the status
-// does not catch up, note says so and the reason rests on the event.
+// (pod-security-admission admission.go isSignificantPodUpdate); OpenShift's
+// SCC admission re-validates an updated pod without mutation against the SCC
+// it was admitted under (apiserver-library-go sccadmission/admission.go),
+// which an unchanged spec passes. When the annotation cannot be set (e.g.
+// the user may not patch pods) catchUp still waits for the kubelet's own
+// next sync within the bound; when the status does not catch up, note says
+// so and the reason rests on the event.
 func (c *Client) catchUp(ctx context.Context, pod *corev1.Pod, state string) statusCatchUp {
 	out := statusCatchUp{pod: pod}
 	shows := func(p *corev1.Pod) bool {
@@ -334,9 +339,10 @@ type logRead struct {
 // first line that names one of the variants' WARs, recognised in every known
 // format (lab.FindDeployedWAR, the profile's format first) whatever the base
 // image is called; a line naming another WAR is kept in case none names a
-// variant's. It stops at that line; when the log has not grown for LogQuiet
-// (the server is up and has said what it had to say at start-up); when the
-// log ends; or after LogWait in all. The line is supporting evidence (the
+// variant's. It stops at that line; at a known server's "finished starting"
+// line (lab.ServerStarted: a server names what it deploys at start-up
+// before that); when the log has not grown for LogQuiet; when the log ends;
+// or after LogWait in all. The line is supporting evidence (the
 // verdict rests on the image ID), so a log without it is a note, not an
 // error: the note tells a silent log from one that could not be read. It
 // returns an error only when ctx itself ends.
@@ -363,15 +369,20 @@ func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, erro
 
 	grew := make(chan struct{}, 1)
 	type scanned struct {
-		line string
-		err  error
+		line    string
+		started bool // the server said it had finished starting
+		err     error
 	}
 	result := make(chan scanned, 1)
 	go func() {
 		var best, other string
+		started := false
 		err := scanLines(activityReader{r: rc, grew: grew}, func(line string) bool {
 			war, _ := lab.FindDeployedWAR(c.o.Profile, line)
 			switch {
+			case war == "" && lab.ServerStarted(line):
+				started = true
+				return false // it named at start-up all it deploys
 			case war == "":
 				return true
 			case lab.VariantOfWAR(war) != "":
@@ -385,7 +396,7 @@ func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, erro
 		if best == "" {
 			best = other
 		}
-		result <- scanned{best, err}
+		result <- scanned{best, started, err}
 	}()
 
 	// finish turns what the scan found into the result; why is "quiet"
@@ -396,6 +407,8 @@ func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, erro
 			return done(logRead{line: r.line})
 		case ctx.Err() != nil:
 			return logRead{}, fmt.Errorf("reading the log of pod %s: %w", pod.Name, ctx.Err())
+		case r.started:
+			return done(logRead{note: "the log named no WAR: the server said it had finished starting without naming one"})
 		case why == "quiet":
 			return done(logRead{note: fmt.Sprintf("the log named no WAR: it was silent for %s with the container running and ready", c.o.LogQuiet)})
 		case why == "bound" || lctx.Err() != nil:

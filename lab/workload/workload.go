@@ -36,18 +36,21 @@ const (
 	DefaultDeleteTimeout = 3 * time.Minute
 	// DefaultLogWait bounds the whole wait for the log line naming the
 	// deployed WAR. It matters only for a log that keeps growing without
-	// naming one: a log that stops growing ends the wait after LogQuiet.
-	DefaultLogWait = 30 * time.Second
-	// DefaultLogQuiet is how long a running, ready container's log may stay
-	// silent before pulllab stops waiting for the WAR line. A server is
-	// ready once it has deployed (EAP's readiness check asks the server,
-	// which has logged WFLYSRV0027 by then), so the line is normally in
-	// the backlog the stream delivers at once; the rest of the quiet period
-	// covers the log path (runtime log file → kubelet → API server, well
-	// under a second) and a server whose readiness check passes just before
-	// it logs the deployment, without making a silent server cost more than
-	// a few seconds per case.
-	DefaultLogQuiet = 3 * time.Second
+	// naming one (a server that says it has started, or whose log stops
+	// growing, ends the wait sooner), and leaves room for a slow EAP boot
+	// on a cold CRC, which logs all along.
+	DefaultLogWait = time.Minute
+	// DefaultLogQuiet is how long a running container's log may stay
+	// silent before pulllab stops waiting for the WAR line. The lab's pod
+	// has no readiness probe, so "ready" only means the container started:
+	// a JVM server logs its WAR during the boot that follows. Known servers
+	// end the wait with their "started" line (lab.ServerStarted); for any
+	// other, the longest pause in such a boot log is the JVM's own start
+	// before the server's first line (one to three seconds on a busy CRC
+	// VM), and the log path (runtime log file → kubelet → API server) adds
+	// well under a second. Five seconds covers both, and a server that
+	// never names its WAR costs that much per running case.
+	DefaultLogQuiet = 5 * time.Second
 	// DefaultEventWait bounds the wait for the event that matches a pod's
 	// terminal state (events reach the API server after the status does).
 	DefaultEventWait = 5 * time.Second
