@@ -705,7 +705,7 @@ check_down() {
   for n in $DAEMONS; do [ -f "$W/run/$n.pid" ] && left="$left $n"; done
   pgrep -f -- "containerd-shim.* -address $W/containerd/containerd.sock" > /dev/null && left="$left containerd-shims"
   [ -f "$W/run/crio.pid" ] && left="$left crio"   # RUNTIME hook
-  left="$left$(crio_left | sed 's/^/ /' | tr -d '\n')"
+  n=$(crio_left); [ -z "$n" ] || left="$left $n"
   [ -z "$(mounts_under "$W")" ] || left="$left mounts($(mounts_under "$W" | tr '\n' ' '))"
   [ -f "$W/run/bridge" ] && left="$left $BRIDGE"
   [ -f "$W/run/sysctl-before.conf" ] && left="$left sysctls"

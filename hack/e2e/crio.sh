@@ -318,9 +318,11 @@ crio_stop() {
   crio_private_root
 }
 
-# crio_left: what of CRI-O is still there (for check_down)
+# crio_left: what of CRI-O is still there, on one line (empty when nothing is; for check_down)
 crio_left() {
-  [ -z "$(crio_conmons)" ] || echo "conmon"
-  [ ! -f "$W/run/hugetlb-mount" ] || echo "$CRIO_HUGETLB"
-  [ ! -f "$W/run/root-shared" ] || echo "shared-root-mount"
+  local left=""
+  [ -z "$(crio_conmons)" ] || left="$left conmon"
+  [ ! -f "$W/run/hugetlb-mount" ] || left="$left $CRIO_HUGETLB"
+  [ ! -f "$W/run/root-shared" ] || left="$left shared-root-mount"
+  echo "${left# }"
 }
