@@ -187,6 +187,36 @@ type Observation struct {
 	Seen    time.Time `json:"seen" yaml:"seen"`
 	// TimedOut is set when no terminal state was reached in time.
 	TimedOut bool `json:"timedOut,omitempty" yaml:"timedOut,omitempty"`
+	// StatusNudged is when pulllab, having decided on the kubelet's event,
+	// annotated the pod so that the kubelet syncs it at once and publishes
+	// the state in the pod status; zero when it did not need to.
+	StatusNudged time.Time `json:"statusNudged,omitzero" yaml:"statusNudged,omitempty"`
+	// StatusCaughtUp is when pulllab saw the pod status show the state the
+	// verdict was taken on (equal to Seen when the status itself decided);
+	// zero when the status did not catch up within the bound, and then
+	// StatusNote says so.
+	StatusCaughtUp time.Time `json:"statusCaughtUp,omitzero" yaml:"statusCaughtUp,omitempty"`
+	// StatusNote explains a pod line that does not show the verdict's state
+	// (the reason then rests on the kubelet's event).
+	StatusNote string `json:"statusNote,omitempty" yaml:"statusNote,omitempty"`
+	// LogNote says why LogLine is empty: the log was silent (it named no
+	// WAR before it stopped growing), it ended, or it could not be read.
+	LogNote string `json:"logNote,omitempty" yaml:"logNote,omitempty"`
+	// LogSeconds is how long pulllab read the container log for LogLine.
+	LogSeconds float64 `json:"logSeconds,omitempty" yaml:"logSeconds,omitempty"`
+}
+
+// StatusWait is how long after the verdict the pod status took to show the
+// verdict's state: zero when the status decided, StatusCaughtUp − Seen
+// after an event-based verdict. ok is false when the status never caught up.
+func (o Observation) StatusWait() (wait time.Duration, ok bool) {
+	if o.StatusCaughtUp.IsZero() {
+		return 0, false
+	}
+	if d := o.StatusCaughtUp.Sub(o.Seen); d > 0 {
+		return d, true
+	}
+	return 0, true
 }
 
 // Environment is where the lab ran.
@@ -205,4 +235,8 @@ type Environment struct {
 	// KubeletEnsureSecretPulledImages (KEP-2535) is in force: "on", "off",
 	// or "unknown", with the reason after a colon when inferred.
 	EnsureSecretPulledImages string `json:"ensureSecretPulledImages,omitempty" yaml:"ensureSecretPulledImages,omitempty"`
+	// KubeletImageCredentials is the KEP-2535 state as read from the node
+	// (or inferred, and marked so); EnsureSecretPulledImages is filled
+	// from it.
+	KubeletImageCredentials *KubeletImageCredentials `json:"kubeletImageCredentials,omitempty" yaml:"kubeletImageCredentials,omitempty"`
 }

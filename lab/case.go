@@ -175,8 +175,37 @@ type Case struct {
 	Registry Holding `json:"registry" yaml:"registry"`
 	Ref      RefKind `json:"ref" yaml:"ref"`
 	Expect   Expect  `json:"expect" yaml:"expect"`
-	// Extended marks cases 7–10, run only with --extended.
+	// Extended marks cases 7–12, run only with --extended.
 	Extended bool `json:"extended" yaml:"extended"`
+	// NoCredentials runs the case's pod in the second lab namespace, which
+	// has no pull secret for the registry (cases 11 and 12).
+	NoCredentials bool `json:"noCredentials,omitempty" yaml:"noCredentials,omitempty"`
+	// NodePulledWithSecret requires that the node's image under the case's
+	// tag was pulled by the kubelet for a pod that had the lab's pull secret
+	// (a warm-up pod in the lab namespace during this run). A preloaded
+	// copy (crictl pull, an earlier run) does not count: only a kubelet
+	// pull makes the kubelet record the credentials (KEP-2535).
+	NodePulledWithSecret bool `json:"nodePulledWithSecret,omitempty" yaml:"nodePulledWithSecret,omitempty"`
+	// ExpectVerifying, when set, is the expectation on a kubelet that
+	// re-checks the credentials of cached images (KEP-2535's gate
+	// KubeletEnsureSecretPulledImages on, policy not NeverVerify); Expect is
+	// then the expectation on one that does not. The runner picks one by
+	// the state read from the node (Resolve).
+	ExpectVerifying *Expect `json:"expectVerifying,omitempty" yaml:"expectVerifying,omitempty"`
+}
+
+// Resolve returns the case with the expectation for a kubelet that
+// verifies cached images' credentials (verifies) or not. Cases without
+// ExpectVerifying do not depend on it and are returned unchanged.
+func (c Case) Resolve(verifies bool) Case {
+	if c.ExpectVerifying == nil {
+		return c
+	}
+	if verifies {
+		c.Expect = *c.ExpectVerifying
+	}
+	c.ExpectVerifying = nil
+	return c
 }
 
 // Name returns a short unique name such as "case-6-IfNotPresent".
@@ -188,7 +217,13 @@ func (c Case) Name() string {
 	return fmt.Sprintf("case-%d-%s", c.ID, p)
 }
 
-// matrix is the single table of cases: 1–6 from the article, 7–10 extended.
+// expectVerifying returns a pointer to e, for Case.ExpectVerifying.
+func expectVerifying(e Expect) *Expect { return &e }
+
+// matrix is the single table of cases: 1–6 from the article, 7–12
+// extended. Cases 11 and 12 (KEP-2535) deploy from a namespace without
+// credentials the tag whose node variant the kubelet pulled with the lab's
+// pull secret; what they show depends on whether the kubelet re-checks.
 var matrix = []Case{
 	{ID: 1, Policy: PolicyAlways, Node: HoldsNode, Registry: HoldsNone, Ref: RefTag, Expect: Fails(ReasonImagePullBackOff)},
 	{ID: 2, Policy: PolicyAlways, Node: HoldsNode, Registry: HoldsRegistry, Ref: RefTag, Expect: Runs(VariantRegistry)},
@@ -200,9 +235,13 @@ var matrix = []Case{
 	{ID: 8, Policy: PolicyNever, Node: HoldsNone, Registry: HoldsRegistry, Ref: RefTag, Expect: Fails(ReasonErrImageNeverPull), Extended: true},
 	{ID: 9, Policy: PolicyIfNotPresent, Node: HoldsNode, Registry: HoldsRegistry, Ref: RefDigest, Expect: Runs(VariantRegistry), Extended: true},
 	{ID: 10, Policy: PolicyDefault, Node: HoldsNode, Registry: HoldsRegistry, Ref: RefLatest, Expect: Runs(VariantRegistry), Extended: true},
+	{ID: 11, Policy: PolicyIfNotPresent, Node: HoldsNode, Registry: HoldsRegistry, Ref: RefTag, Expect: Runs(VariantNode), Extended: true,
+		NoCredentials: true, NodePulledWithSecret: true, ExpectVerifying: expectVerifying(Fails(ReasonImagePullBackOff))},
+	{ID: 12, Policy: PolicyNever, Node: HoldsNode, Registry: HoldsRegistry, Ref: RefTag, Expect: Runs(VariantNode), Extended: true,
+		NoCredentials: true, NodePulledWithSecret: true, ExpectVerifying: expectVerifying(Fails(ReasonErrImageNeverPull))},
 }
 
-// Matrix returns the article's six cases, and with extended also cases 7–10.
+// Matrix returns the article's six cases, and with extended also cases 7–12.
 // The slice is a copy.
 func Matrix(extended bool) []Case {
 	var out []Case

@@ -12,7 +12,7 @@ func TestMatrix(t *testing.T) {
 		ids      []int
 	}{
 		{false, []int{1, 2, 3, 4, 5, 6}},
-		{true, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{true, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}},
 	} {
 		var ids []int
 		for _, c := range Matrix(tc.extended) {
@@ -34,9 +34,20 @@ func TestMatrix(t *testing.T) {
 		8:  "Never none registry tag fails(ErrImageNeverPull)",
 		9:  "IfNotPresent node registry digest runs(registry)",
 		10: "(omitted) node registry latest runs(registry)",
+		11: "IfNotPresent node registry tag runs(node) verifying:fails(ImagePullBackOff) no-credentials pulled-with-secret",
+		12: "Never node registry tag runs(node) verifying:fails(ErrImageNeverPull) no-credentials pulled-with-secret",
 	}
 	for _, c := range Matrix(true) {
 		got := strings.Join([]string{c.Policy.String(), string(c.Node), string(c.Registry), string(c.Ref), c.Expect.String()}, " ")
+		if c.ExpectVerifying != nil {
+			got += " verifying:" + c.ExpectVerifying.String()
+		}
+		if c.NoCredentials {
+			got += " no-credentials"
+		}
+		if c.NodePulledWithSecret {
+			got += " pulled-with-secret"
+		}
 		if got != want[c.ID] {
 			t.Errorf("case %d = %q, want %q", c.ID, got, want[c.ID])
 		}
@@ -59,12 +70,13 @@ func TestSelectCases(t *testing.T) {
 		err      string
 	}{
 		{"", false, []int{1, 2, 3, 4, 5, 6}, ""},
-		{" ", true, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, ""},
+		{" ", true, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, ""},
+		{"11,12", false, []int{11, 12}, ""},
 		{"6,2,1", false, []int{1, 2, 6}, ""},
 		{"1-3, 9", false, []int{1, 2, 3, 9}, ""},
 		{"2,2,1-2", false, []int{1, 2}, ""},
 		{"0", false, nil, "there is no case 0"},
-		{"11", false, nil, "there is no case 11"},
+		{"13", false, nil, "there is no case 13: cases are numbered 1 to 12"},
 		{"3-1", false, nil, "invalid case selection"},
 		{"a", false, nil, "invalid case selection"},
 		{"1,,2", false, nil, "invalid case selection"},
@@ -99,10 +111,36 @@ func TestCaseTitle(t *testing.T) {
 		7:  "Case 7 · Never · node has node.war, registry has anything",
 		9:  "Case 9 · IfNotPresent · node has node.war, registry has registry.war · by digest",
 		10: "Case 10 · (omitted) · node has node.war, registry has registry.war · :latest",
+		11: "Case 11 · IfNotPresent · node has node.war, registry has registry.war · pulled with the lab's secret, deployed without credentials",
 	} {
 		c, _ := CaseByID(id)
 		if got := CaseTitle(c); got != want {
 			t.Errorf("CaseTitle(%d) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	c11, _ := CaseByID(11)
+	c12, _ := CaseByID(12)
+	c6, _ := CaseByID(6)
+	for _, tc := range []struct {
+		c        Case
+		verifies bool
+		want     string
+	}{
+		{c11, false, "runs(node)"},
+		{c11, true, "fails(ImagePullBackOff)"},
+		{c12, false, "runs(node)"},
+		{c12, true, "fails(ErrImageNeverPull)"},
+		{c6, true, "runs(node)"},
+	} {
+		r := tc.c.Resolve(tc.verifies)
+		if r.Expect.String() != tc.want || r.ExpectVerifying != nil {
+			t.Errorf("case %d Resolve(%v) = %s (verifying %v), want %s", tc.c.ID, tc.verifies, r.Expect, r.ExpectVerifying, tc.want)
+		}
+	}
+	if c, _ := CaseByID(11); c.ExpectVerifying == nil || c.Expect.Outcome != OutcomeRuns {
+		t.Error("Resolve changed the matrix")
 	}
 }

@@ -165,14 +165,13 @@ func VariantOfWAR(war string) Variant {
 	return ""
 }
 
-// LogVariant returns the WAR named by a container log line under the
-// profile and the variant that deploys it ("" when the WAR is not one of
-// the variants' or the line names none).
+// LogVariant returns the WAR named by a container log line and the variant
+// that deploys it ("" when the WAR is not one of the variants' or the line
+// names none). The line is recognised in every known format, the profile's
+// first (FindDeployedWAR): a base image whose name suggests one server but
+// which logs another's message is still read right.
 func LogVariant(p Profile, line string) (Variant, string) {
-	if p.DeployLine == nil {
-		return "", ""
-	}
-	war := p.DeployedWAR(line)
+	war, _ := FindDeployedWAR(p, line)
 	return VariantOfWAR(war), war
 }
 

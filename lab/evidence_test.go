@@ -111,20 +111,25 @@ func TestVariantOfImageID(t *testing.T) {
 	}
 }
 
+// realLogLines are container log lines; format is the known format that
+// recognises the line ("" when none does), tried in FindDeployedWAR's order.
 var realLogLines = []struct {
 	profile Profile
 	line    string
 	war     string
 	variant Variant
+	format  string
 }{
-	{ProfileWildFly, `12:00:01,234 INFO  [org.jboss.as.server.deployment] (MSC service thread 1-2) WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`, "node.war", VariantNode},
-	{ProfileWildFly, `WFLYSRV0027: Starting deployment of "registry.war" (runtime-name: "registry.war")`, "registry.war", VariantRegistry},
-	{ProfileWildFly, `WFLYSRV0010: Deployed "node.war" (runtime-name : "node.war")`, "", ""},
-	{ProfileWildFly, `WFLYSRV0025: JBoss EAP 7.4.19.GA (WildFly Core 15.0.37.Final-redhat-00001) started in 9512ms`, "", ""},
-	{ProfileWildFly, `WFLYSRV0027: Starting deployment of "ROOT.war" (runtime-name: "ROOT.war")`, "ROOT.war", ""},
-	{ProfileAppServer, `appserver: APPSRV0027: Starting deployment of "registry.war" from /deployments`, "registry.war", VariantRegistry},
-	{ProfileGeneric, `Deploying node.war`, "node.war", VariantNode},
-	{ProfileGeneric, `nothing here`, "", ""},
+	{ProfileWildFly, `12:00:01,234 INFO  [org.jboss.as.server.deployment] (MSC service thread 1-2) WFLYSRV0027: Starting deployment of "node.war" (runtime-name: "node.war")`, "node.war", VariantNode, "wildfly"},
+	{ProfileWildFly, `WFLYSRV0027: Starting deployment of "registry.war" (runtime-name: "registry.war")`, "registry.war", VariantRegistry, "wildfly"},
+	// WildFly's "Deployed" line names the WAR too; only the generic form reads it.
+	{ProfileWildFly, `WFLYSRV0010: Deployed "node.war" (runtime-name : "node.war")`, "node.war", VariantNode, "generic"},
+	{ProfileWildFly, `WFLYSRV0025: JBoss EAP 7.4.19.GA (WildFly Core 15.0.37.Final-redhat-00001) started in 9512ms`, "", "", ""},
+	{ProfileWildFly, `WFLYSRV0027: Starting deployment of "ROOT.war" (runtime-name: "ROOT.war")`, "ROOT.war", "", "wildfly"},
+	{ProfileAppServer, `appserver: APPSRV0027: Starting deployment of "registry.war" from /deployments`, "registry.war", VariantRegistry, "appserver"},
+	{ProfileGeneric, `Deploying node.war`, "node.war", VariantNode, "generic"},
+	{ProfileGeneric, `nothing here`, "", "", ""},
+	{ProfileGeneric, `WFLYDS0013: Started FileSystemDeploymentService for directory /opt/eap/standalone/deployments`, "", "", ""},
 }
 
 func TestLogVariant(t *testing.T) {
@@ -136,8 +141,35 @@ func TestLogVariant(t *testing.T) {
 			}
 		})
 	}
-	if v, war := LogVariant(Profile{}, realLogLines[0].line); v != "" || war != "" {
-		t.Errorf("a profile without a pattern found %q %q", v, war)
+}
+
+// The line is recognised whatever profile the image's name suggested: an
+// image called like one server that logs another's message (issue 9: EAP's
+// WFLYSRV0027 under a name that picked the generic profile) still names its
+// WAR, and the format that matched is the line's own.
+func TestFindDeployedWARAnyProfile(t *testing.T) {
+	for _, tc := range realLogLines {
+		for _, preferred := range []Profile{{}, ProfileWildFly, ProfileAppServer, ProfileGeneric, ProfileFor("quay.example.com/acme/tomcat-base:1")} {
+			war, format := FindDeployedWAR(preferred, tc.line)
+			if war != tc.war {
+				t.Errorf("preferring %q: FindDeployedWAR(%q) = %q, want %q", preferred.Name, tc.line, war, tc.war)
+			}
+			if war == "" {
+				if format != "" {
+					t.Errorf("preferring %q: format %q without a WAR", preferred.Name, format)
+				}
+				continue
+			}
+			// The specific message IDs win over the generic pattern unless
+			// the generic profile itself was asked for first.
+			want := tc.format
+			if preferred.Name == ProfileGeneric.Name {
+				want = ProfileGeneric.Name
+			}
+			if format != want {
+				t.Errorf("preferring %q: %q matched as %q, want %q", preferred.Name, tc.line, format, want)
+			}
+		}
 	}
 }
 
@@ -175,14 +207,23 @@ func FuzzDeployedWAR(f *testing.F) {
 	}
 	f.Add(`WFLYSRV0027: Starting deployment of "node.war`)
 	f.Add(`deploy "x.war" "registry.war"`)
+	f.Add("\x00APPSRV0027: Starting deployment of \"\xff.war\"")
 	f.Fuzz(func(t *testing.T, line string) {
-		for _, p := range []Profile{ProfileWildFly, ProfileAppServer, ProfileGeneric} {
+		for _, p := range []Profile{{}, ProfileWildFly, ProfileAppServer, ProfileGeneric} {
 			v, war := LogVariant(p, line)
+			fwar, format := FindDeployedWAR(p, line)
+			if fwar != war {
+				t.Fatalf("%s: LogVariant's WAR %q, FindDeployedWAR's %q", p.Name, war, fwar)
+			}
 			if war == "" {
-				if v != "" {
-					t.Fatalf("%s: variant %q without a WAR", p.Name, v)
+				if v != "" || format != "" {
+					t.Fatalf("%s: variant %q / format %q without a WAR", p.Name, v, format)
 				}
 				continue
+			}
+			known, ok := Profiles[format]
+			if !ok || known.DeployedWAR(line) != war {
+				t.Errorf("%s: format %q does not itself find %q in %q", p.Name, format, war, line)
 			}
 			if !strings.HasSuffix(strings.ToLower(war), ".war") || !strings.Contains(line, war) {
 				t.Errorf("%s: WAR %q is not a .war named in %q", p.Name, war, line)

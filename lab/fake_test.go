@@ -41,7 +41,25 @@ type fakeLab struct {
 	lie       bool                                         // imageID names the other variant
 	noRemove  bool                                         // RemoveNodeImage silently does nothing
 	timeOutOn int                                          // Observe times out for this case ID
+
+	// KEP-2535 and registry credentials. gateOn is what the fake kubelet
+	// does (it re-checks the credentials of cached images it pulled with a
+	// pod's secret, under the default policy NeverVerifyPreloadedImages);
+	// kic is what the node reports, which a test may make disagree.
+	gateOn    bool
+	kic       *KubeletImageCredentials
+	anonymous bool // the registry serves pulls without credentials
+	noSecret  bool // no credentials were found: the lab namespace has no pull secret
+	nocreds   int  // PrepareNoCredentials calls
+	// deployedNS is "nocreds" when the Deployment is in the second namespace.
+	deployedNS string
 }
+
+// Namespaces of the fake's pods.
+const (
+	fakeLabNS     = "lab"
+	fakeNoCredsNS = "nocreds"
+)
 
 type fakeImage struct {
 	variant Variant
@@ -55,6 +73,10 @@ type fakeNodeImage struct {
 	variant     Variant // "" for an image pulllab did not build
 	tags        []string
 	repoDigests []string
+	// records are the kubelet's KEP-2535 pull records of the image:
+	// "secret" (pulled with the lab's pull secret) or "all" (pulled
+	// without credentials); nil for a preloaded image.
+	records []string
 }
 
 func newFakeLab() *fakeLab {
@@ -64,7 +86,67 @@ func newFakeLab() *fakeLab {
 		built:    map[Variant]bool{},
 		tags:     map[string]string{},
 		clock:    time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC),
+		kic:      &KubeletImageCredentials{Gate: GateOff, Source: SourceConfigz},
 	}
+}
+
+// withGate makes the fake kubelet verify (or not) and report it so.
+func (f *fakeLab) withGate(on bool) *fakeLab {
+	f.gateOn = on
+	f.kic = &KubeletImageCredentials{Gate: GateOff, Source: SourceConfigz}
+	if on {
+		f.kic = &KubeletImageCredentials{Gate: GateOn, Policy: PolicyNeverVerifyPreloadedImages, Source: SourceConfigz}
+	}
+	return f
+}
+
+func (f *fakeLab) AnonymousPull(ctx context.Context) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter(ctx, "AnonymousPull"); err != nil {
+		return false, err
+	}
+	return f.anonymous, nil
+}
+
+func (f *fakeLab) HasPullSecret() bool { return !f.noSecret }
+
+func (f *fakeLab) PrepareNoCredentials(ctx context.Context) (Workload, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter(ctx, "PrepareNoCredentials"); err != nil {
+		return nil, err
+	}
+	f.nocreds++
+	return fakeNoCreds{f}, nil
+}
+
+// fakeNoCreds is the Workload of the second namespace, without a pull secret.
+type fakeNoCreds struct{ f *fakeLab }
+
+func (w fakeNoCreds) Warm(context.Context, string) error {
+	return errors.New("the lab never warms from the namespace without credentials")
+}
+
+func (w fakeNoCreds) Deploy(ctx context.Context, d Deployment) error {
+	return w.f.deploy(ctx, fakeNoCredsNS, d)
+}
+
+func (w fakeNoCreds) Observe(ctx context.Context, d Deployment, timeout time.Duration) (Observation, error) {
+	return w.f.observe(ctx, fakeNoCredsNS, d, timeout)
+}
+
+func (w fakeNoCreds) Undeploy(ctx context.Context, name string) error {
+	return w.f.undeploy(ctx, fakeNoCredsNS, name)
+}
+
+// accessible says whether a pod in ns may use a cached image, as the
+// kubelet decides it.
+func (f *fakeLab) accessible(img *fakeNodeImage, ns string) bool {
+	if !f.gateOn || img.records == nil || slices.Contains(img.records, "all") {
+		return true
+	}
+	return ns == fakeLabNS && slices.Contains(img.records, "secret")
 }
 
 func fakeDigest(parts ...string) string {
@@ -237,7 +319,10 @@ func (f *fakeLab) lookup(ref string) *fakeNodeImage {
 
 // pull resolves ref in the registry and stores the image in the node's
 // cache under ref, moving a tag off the image that held it.
-func (f *fakeLab) pull(ref string) (*fakeNodeImage, error) {
+func (f *fakeLab) pull(ref string, withSecret bool) (*fakeNodeImage, error) {
+	if !withSecret && !f.anonymous {
+		return nil, fmt.Errorf("rpc error: code = Unknown desc = failed to pull and unpack image %q: failed to resolve reference %q: pulling from host registry.test:5000 failed with status code [manifests v1]: 401 Unauthorized", ref, ref)
+	}
 	var digest string
 	if i := strings.LastIndex(ref, "@"); i >= 0 {
 		d := ref[i+1:]
@@ -279,6 +364,13 @@ func (f *fakeLab) pull(ref string) (*fakeNodeImage, error) {
 	if rd := f.repo + "@" + digest; !slices.Contains(target.repoDigests, rd) {
 		target.repoDigests = append(target.repoDigests, rd)
 	}
+	rec := "all"
+	if withSecret {
+		rec = "secret"
+	}
+	if !slices.Contains(target.records, rec) {
+		target.records = append(target.records, rec)
+	}
 	return target, nil
 }
 
@@ -288,19 +380,27 @@ func (f *fakeLab) Warm(ctx context.Context, ref string) error {
 	if err := f.enter(ctx, "Warm "+ref); err != nil {
 		return err
 	}
-	if _, err := f.pull(ref); err != nil {
+	if _, err := f.pull(ref, !f.noSecret); err != nil {
 		return fmt.Errorf("warm-up pod: %w", err)
 	}
 	return nil
 }
 
 func (f *fakeLab) Deploy(ctx context.Context, d Deployment) error {
+	return f.deploy(ctx, fakeLabNS, d)
+}
+
+func (f *fakeLab) deploy(ctx context.Context, ns string, d Deployment) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter(ctx, fmt.Sprintf("Deploy %d %s", d.CaseID, d.Image)); err != nil {
+	call := fmt.Sprintf("Deploy %d %s", d.CaseID, d.Image)
+	if ns != fakeLabNS {
+		call += " in " + ns
+	}
+	if err := f.enter(ctx, call); err != nil {
 		return err
 	}
-	f.deployed = &d
+	f.deployed, f.deployedNS = &d, ns
 	return nil
 }
 
@@ -317,14 +417,19 @@ func defaultPolicy(ref string) Policy {
 }
 
 func (f *fakeLab) Observe(ctx context.Context, d Deployment, timeout time.Duration) (Observation, error) {
+	return f.observe(ctx, fakeLabNS, d, timeout)
+}
+
+func (f *fakeLab) observe(ctx context.Context, ns string, d Deployment, timeout time.Duration) (Observation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter(ctx, fmt.Sprintf("Observe %d", d.CaseID)); err != nil {
 		return Observation{}, err
 	}
-	if f.deployed == nil || f.deployed.Image != d.Image {
+	if f.deployed == nil || f.deployed.Image != d.Image || f.deployedNS != ns {
 		return Observation{}, errors.New("no such Deployment")
 	}
+	withSecret := ns == fakeLabNS && !f.noSecret
 	f.clock = f.clock.Add(10 * time.Second)
 	o := Observation{Pod: fmt.Sprintf("%s-%d-abcde", AppName, d.CaseID), Created: f.clock, Image: d.Image}
 	ev := func(typ, reason, msg string) {
@@ -342,11 +447,19 @@ func (f *fakeLab) Observe(ctx context.Context, d Deployment, timeout time.Durati
 		policy = defaultPolicy(d.Image)
 	}
 	cached := f.lookup(d.Image)
+	if cached != nil && !f.accessible(cached, ns) {
+		// KEP-2535: this pod may not use the cached image.
+		if policy == PolicyNever {
+			cached = nil
+		} else {
+			policy = PolicyAlways
+		}
+	}
 	var img *fakeNodeImage
 	switch {
 	case policy == PolicyAlways || (policy == PolicyIfNotPresent && cached == nil):
 		ev("Normal", "Pulling", fmt.Sprintf("Pulling image %q", d.Image))
-		pulled, err := f.pull(d.Image)
+		pulled, err := f.pull(d.Image, withSecret)
 		if err != nil {
 			ev("Warning", "Failed", fmt.Sprintf("Failed to pull image %q: %v", d.Image, err))
 			ev("Warning", "Failed", "Error: ErrImagePull")
@@ -403,12 +516,22 @@ func (f *fakeLab) Observe(ctx context.Context, d Deployment, timeout time.Durati
 }
 
 func (f *fakeLab) Undeploy(ctx context.Context, name string) error {
+	return f.undeploy(ctx, fakeLabNS, name)
+}
+
+func (f *fakeLab) undeploy(ctx context.Context, ns, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter(ctx, "Undeploy "+name); err != nil {
+	call := "Undeploy " + name
+	if ns != fakeLabNS {
+		call += " in " + ns
+	}
+	if err := f.enter(ctx, call); err != nil {
 		return err
 	}
-	f.deployed = nil
+	if f.deployedNS == ns {
+		f.deployed = nil
+	}
 	return nil
 }
 
@@ -418,7 +541,8 @@ func (f *fakeLab) Environment(ctx context.Context) (Environment, error) {
 	if err := f.enter(ctx, "Environment"); err != nil {
 		return Environment{}, err
 	}
-	return Environment{Target: "fake", KubernetesVersion: "v1.34.4", ContainerRuntime: "containerd://1.6.20", Node: "crc", Namespace: "pulllab", AppRepository: f.repo}, nil
+	return Environment{Target: "fake", KubernetesVersion: "v1.34.4", ContainerRuntime: "containerd://1.6.20", Node: "crc", Namespace: "pulllab", AppRepository: f.repo,
+		KubeletImageCredentials: f.kic, EnsureSecretPulledImages: f.kic.Summary()}, nil
 }
 
 // seed puts a variant on the node under tag and points the registry tag, to
@@ -428,9 +552,11 @@ func (f *fakeLab) seedNode(tag string, v Variant) {
 	defer f.mu.Unlock()
 	saved := f.tags[tag]
 	f.tags[tag] = f.variants[v].digest
-	if _, err := f.pull(f.repo + ":" + tag); err != nil {
+	img, err := f.pull(f.repo+":"+tag, true)
+	if err != nil {
 		panic(err)
 	}
+	img.records = nil // preloaded, as crictl pull or an earlier run leaves it
 	f.tags[tag] = saved
 	if saved == "" {
 		delete(f.tags, tag)
@@ -447,7 +573,10 @@ func (f *fakeLab) seedForeign(tag string) {
 	f.node = append(f.node, &fakeNodeImage{digest: fakeDigest("foreign"), config: fakeDigest("foreign-config"), tags: []string{ref, "quay.example/someone/else:1"}})
 }
 
-var _ Backend = (*fakeLab)(nil)
+var (
+	_ Backend       = (*fakeLab)(nil)
+	_ CredentialLab = (*fakeLab)(nil)
+)
 
 // testWARs are two distinct archives.
 var testWARs = map[Variant][]byte{

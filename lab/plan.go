@@ -103,6 +103,9 @@ const maxPlanTags = 4
 // the search can memoise on it.
 type simState struct {
 	node, reg [maxPlanTags]hcode
+	// pulled marks a node holding the kubelet pulled with the lab's pull
+	// secret during this run (State.Pulled).
+	pulled [maxPlanTags]bool
 }
 
 func simFromState(s State, tags []string) simState {
@@ -110,6 +113,7 @@ func simFromState(s State, tags []string) simState {
 	for i, t := range tags {
 		x.node[i] = codeOf(s.NodeAt(t))
 		x.reg[i] = codeOf(s.RegistryAt(t))
+		x.pulled[i] = s.PulledAt(t)
 	}
 	return x
 }
@@ -119,6 +123,12 @@ func (x simState) toState(tags []string) State {
 	for i, t := range tags {
 		s.Node[t] = x.node[i].holding()
 		s.Registry[t] = x.reg[i].holding()
+		if x.pulled[i] {
+			if s.Pulled == nil {
+				s.Pulled = map[string]bool{}
+			}
+			s.Pulled[t] = true
+		}
 	}
 	return s
 }
@@ -132,8 +142,10 @@ func (x simState) apply(op Op, i int) simState {
 	case OpRemoveApp:
 		x.reg[i] = hNone
 	case OpWarmNode:
+		// The warm-up pod runs in the lab namespace, with its pull secret.
 		x.reg[i] = codeOf(Holds(op.Variant))
 		x.node[i] = codeOf(Holds(op.Variant))
+		x.pulled[i] = true
 	case OpRemoveNodeImage:
 		// A container runtime removes the whole image with all its tags,
 		// so every tag holding the same variant loses it too.
@@ -141,6 +153,7 @@ func (x simState) apply(op Op, i int) simState {
 		for j := range x.node {
 			if j == i || (h != hOther && h != hNone && x.node[j] == h) {
 				x.node[j] = hNone
+				x.pulled[j] = false
 			}
 		}
 	}
@@ -166,7 +179,7 @@ func (x simState) reach(i int, tag string, c Case, out *[]Op) (simState, int) {
 		x = x.apply(op, i)
 		cost += op.Cost()
 	}
-	if !x.node[i].holding().Satisfies(c.Node) {
+	if !x.node[i].holding().Satisfies(c.Node) || c.NodePulledWithSecret && !x.pulled[i] {
 		if v := c.Node.Variant(); v != "" {
 			do(Op{Kind: OpWarmNode, Tag: tag, Variant: v})
 		} else {
@@ -188,9 +201,15 @@ func (x simState) reach(i int, tag string, c Case, out *[]Op) (simState, int) {
 // node's cache holding v under that tag (it pulled it, or it was there); a
 // digest reference leaves the tag alone; a pod that fails to start changes
 // nothing.
+//
+// A pod that pulls in the lab namespace pulls with the lab's pull secret, so
+// a node holding that changes is then one the kubelet pulled with it.
 func (x simState) effect(i int, c Case) simState {
 	if c.Expect.Outcome == OutcomeRuns && c.Ref != RefDigest {
-		x.node[i] = codeOf(Holds(c.Expect.Variant))
+		if h := codeOf(Holds(c.Expect.Variant)); x.node[i] != h {
+			x.node[i] = h
+			x.pulled[i] = !c.NoCredentials
+		}
 	}
 	return x
 }
@@ -205,7 +224,8 @@ func opsFor(s State, c Case) []Op {
 // reached reports whether s meets the case's requirements.
 func reached(s State, c Case) bool {
 	tag := c.Ref.Tag()
-	return s.NodeAt(tag).Satisfies(c.Node) && s.RegistryAt(tag).Satisfies(c.Registry)
+	return s.NodeAt(tag).Satisfies(c.Node) && s.RegistryAt(tag).Satisfies(c.Registry) &&
+		(!c.NodePulledWithSecret || s.PulledAt(tag))
 }
 
 // Plan is an ordered run of cases with the operations that bring the lab
@@ -355,7 +375,7 @@ func (p Plan) Format(w io.Writer) error {
 		c := st.Case
 		tag := c.Ref.Tag()
 		fmt.Fprintf(&b, "\n%2d. %s\n", i+1, CaseTitle(c))
-		fmt.Fprintf(&b, "    deploys %s, expects %s\n", refDescription(c), ExpectText(c.Expect))
+		fmt.Fprintf(&b, "    deploys %s, expects %s\n", refDescription(c), expectations(c))
 		changes := stateChanges(st.Before, st.Ready, tag)
 		if len(st.Ops) == 0 {
 			fmt.Fprintf(&b, "    state already reached (%s)\n", describeTag(st.Ready, tag))
@@ -379,6 +399,9 @@ func stateChanges(a, b State, tag string) []string {
 	var out []string
 	if x, y := a.NodeAt(tag), b.NodeAt(tag); x != y {
 		out = append(out, fmt.Sprintf("node %s: %s → %s", tag, holdingShort(x), holdingShort(y)))
+	}
+	if x, y := a.NodeAt(tag), b.NodeAt(tag); x == y && !a.PulledAt(tag) && b.PulledAt(tag) {
+		out = append(out, fmt.Sprintf("node %s: %s pulled again by the kubelet with the lab's pull secret (a copy it did not pull with the secret does not count)", tag, holdingShort(y)))
 	}
 	if x, y := a.RegistryAt(tag), b.RegistryAt(tag); x != y {
 		out = append(out, fmt.Sprintf("registry %s: %s → %s", tag, holdingShort(x), holdingShort(y)))
@@ -434,10 +457,25 @@ func CaseTitle(c Case) string {
 	case RefLatest:
 		t += " · :" + LatestTag
 	}
+	if c.NoCredentials {
+		t += " · pulled with the lab's secret, deployed without credentials"
+	}
 	return t
 }
 
+// expectations renders the case's expectation, both of them for a case
+// whose outcome depends on KEP-2535.
+func expectations(c Case) string {
+	if c.ExpectVerifying == nil {
+		return ExpectText(c.Expect)
+	}
+	return fmt.Sprintf("%s where the kubelet does not re-check credentials (KEP-2535 off), %s where it does", ExpectText(c.Expect), ExpectText(*c.ExpectVerifying))
+}
+
 func refDescription(c Case) string {
+	if c.NoCredentials {
+		return fmt.Sprintf("the tag :%s from the second lab namespace, which has no pull secret", c.Ref.Tag())
+	}
 	switch c.Ref {
 	case RefDigest:
 		return fmt.Sprintf("the digest the registry serves under %s", c.Ref.Tag())

@@ -27,7 +27,7 @@ func TestPlanFromEmptyLab(t *testing.T) {
 		cost                      int
 	}{
 		{"article cases", false, []int{3, 4, 1, 5, 6, 2}, 4, 1, 0, 3, 13},
-		{"extended cases", true, []int{3, 8, 4, 1, 5, 6, 7, 9, 2, 10}, 6, 2, 0, 4, 24},
+		{"extended cases", true, []int{3, 8, 4, 1, 5, 6, 7, 9, 10, 11, 12, 2}, 6, 2, 0, 4, 24},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := NewPlan(Matrix(tc.extended), State{})

@@ -47,7 +47,11 @@ var Profiles = map[string]Profile{
 
 // ProfileFor picks the profile of a base image reference: EAP and WildFly
 // images get the WildFly profile, pulllab's appserver image its own, and
-// anything else the generic one.
+// anything else the generic one. The profile only names what the report
+// tells a reader to look for (and which format is tried first): the log line
+// itself is recognised in every known format whatever the image is called
+// (see FindDeployedWAR), because an image's name says nothing certain about
+// the server inside it.
 func ProfileFor(image string) Profile {
 	s := strings.ToLower(image)
 	switch {
@@ -61,9 +65,36 @@ func ProfileFor(image string) Profile {
 
 // DeployedWAR returns the WAR named by a log line under the profile, or "".
 func (p Profile) DeployedWAR(line string) string {
+	if p.DeployLine == nil {
+		return ""
+	}
 	m := p.DeployLine.FindStringSubmatch(line)
 	if m == nil {
 		return ""
 	}
 	return m[1]
+}
+
+// knownProfiles is the order in which FindDeployedWAR tries the known
+// formats: the precise server message IDs before the generic pattern, so
+// that a WildFly line is reported as WildFly's.
+var knownProfiles = []Profile{ProfileWildFly, ProfileAppServer, ProfileGeneric}
+
+// FindDeployedWAR recognises a log line that names a deployed WAR in any
+// known format, the preferred profile's first (when it has a pattern) and
+// then every known one, and returns the WAR and the name of the
+// format that matched; ("", "") when the line names none.
+func FindDeployedWAR(preferred Profile, line string) (war, format string) {
+	if w := preferred.DeployedWAR(line); w != "" {
+		return w, preferred.Name
+	}
+	for _, p := range knownProfiles {
+		if p.Name == preferred.Name {
+			continue
+		}
+		if w := p.DeployedWAR(line); w != "" {
+			return w, p.Name
+		}
+	}
+	return "", ""
 }

@@ -22,6 +22,10 @@ const (
 	VerdictPass  Verdict = "pass"
 	VerdictFail  Verdict = "fail"
 	VerdictError Verdict = "error"
+	// VerdictSkipped means the case cannot show anything on this cluster
+	// (Detail says why, e.g. the registry serves without credentials) and
+	// was not run; it does not fail a run.
+	VerdictSkipped Verdict = "skipped"
 )
 
 // Results is the whole record of a verify run: the only input to the report
@@ -93,7 +97,12 @@ type Summary struct {
 	Passed int `json:"passed" yaml:"passed"`
 	Failed int `json:"failed" yaml:"failed"`
 	Errors int `json:"errors" yaml:"errors"`
+	// Skipped counts the cases that cannot show anything on this cluster.
+	Skipped int `json:"skipped,omitempty" yaml:"skipped,omitempty"`
 }
+
+// OK reports whether every case passed or was skipped.
+func (s Summary) OK() bool { return s.Passed+s.Skipped == s.Total }
 
 // Performance is measured during the run.
 type Performance struct {
@@ -120,6 +129,8 @@ func (r *Results) Tally() {
 			s.Passed++
 		case VerdictFail:
 			s.Failed++
+		case VerdictSkipped:
+			s.Skipped++
 		default:
 			s.Errors++
 		}

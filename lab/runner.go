@@ -20,6 +20,26 @@ type StatusPrinter interface {
 	Warnf(format string, args ...any)
 }
 
+// CredentialLab is what the cases that deploy from a namespace without
+// registry credentials (cases 11 and 12, KEP-2535) need from a backend
+// besides Backend. A backend that does not implement it gets those cases
+// skipped, with that reason.
+type CredentialLab interface {
+	// AnonymousPull reports whether the registry serves the app's
+	// repository to a client without credentials (an anonymous HEAD of the
+	// app's tag is answered, or answered "not found", rather than refused).
+	// Where it does, the credential cases cannot show anything.
+	AnonymousPull(ctx context.Context) (bool, error)
+	// HasPullSecret reports whether Prepare put a pull secret for the
+	// registry into the lab namespace (its pods pull with it).
+	HasPullSecret() bool
+	// PrepareNoCredentials makes the second lab namespace, which has no
+	// pull secret (idempotent), and returns the workload client that
+	// deploys, observes and undeploys there. Cleanup and teardown remove
+	// what it made.
+	PrepareNoCredentials(ctx context.Context) (Workload, error)
+}
+
 // Defaults for Runner fields left zero.
 const (
 	DefaultCaseTimeout    = 5 * time.Minute
@@ -65,6 +85,13 @@ type run struct {
 	builds  map[Variant]Build
 	profile Profile
 	res     *Results
+	// nocreds deploys the cases without credentials (nil until prepared).
+	nocreds Workload
+	// pullSecret is set when the lab namespace's pods pull with a secret.
+	pullSecret bool
+	// pulled maps a tag to the node holding the kubelet pulled with the
+	// lab's pull secret in this run (State.Pulled).
+	pulled map[string]Holding
 }
 
 // Run runs the cases and returns the results. It returns a *MismatchError
@@ -89,6 +116,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 	if len(cases) == 0 {
 		return res, errors.New("no cases to run")
 	}
+	total := len(cases)
 	seen := map[int]bool{}
 	for _, c := range cases {
 		if seen[c.ID] {
@@ -122,6 +150,11 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 	} else {
 		x.status.End(true)
 	}
+	cases, skipped := x.credentialCases(ctx, cases)
+	if ctx.Err() != nil {
+		return res, x.interrupted(ctx, len(cases)+len(skipped))
+	}
+	x.overlayPulled(&state)
 	plan := NewPlan(cases, state)
 	ids := make([]string, len(plan.Steps))
 	for i, s := range plan.Steps {
@@ -132,17 +165,21 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 
 	for i, step := range plan.Steps {
 		if ctx.Err() != nil {
-			return res, x.interrupted(ctx, len(cases))
+			return res, x.interrupted(ctx, total)
 		}
 		cr := x.runCase(ctx, i+1, step.Case)
 		if ctx.Err() != nil {
 			// The case was cut short: it is not recorded.
-			return res, x.interrupted(ctx, len(cases))
+			return res, x.interrupted(ctx, total)
 		}
 		x.record(cr)
 	}
+	for _, cr := range skipped {
+		cr.Order = len(res.Cases) + 1
+		x.record(cr)
+	}
 	res.Tally()
-	if res.Summary.Passed != res.Summary.Total {
+	if !res.Summary.OK() {
 		return res, &MismatchError{Summary: res.Summary}
 	}
 	return res, nil
@@ -155,7 +192,7 @@ func isMismatch(err error) bool {
 
 // start fills in defaults.
 func (r *Runner) start() *run {
-	x := &run{Runner: r, status: r.Status, log: r.Log, now: r.Clock, timeout: r.CaseTimeout}
+	x := &run{Runner: r, status: r.Status, log: r.Log, now: r.Clock, timeout: r.CaseTimeout, pulled: map[string]Holding{}}
 	if x.status == nil {
 		x.status = discardStatus{}
 	}
@@ -215,6 +252,9 @@ func (x *run) setup(ctx context.Context) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	if cl, ok := b.(CredentialLab); ok {
+		x.pullSecret = cl.HasPullSecret()
 	}
 	var base BaseImage
 	if err := x.step("Ensuring the base image", func() error {
@@ -308,12 +348,14 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	}
 
 	// A previous case's pod may still use the image the node must drop.
-	if err := b.Undeploy(ctx, AppName); err != nil {
-		return fail(fmt.Sprintf("removing the previous case's Deployment: %v", err))
+	for _, wl := range x.workloads() {
+		if err := wl.Undeploy(ctx, AppName); err != nil {
+			return fail(fmt.Sprintf("removing the previous case's Deployment: %v", err))
+		}
 	}
 
 	// State, not scripts: read what is there, not what the plan expects.
-	before, err := ReadState(ctx, b, []string{tag}, x.builds)
+	before, err := x.readState(ctx, tag)
 	if err != nil {
 		return fail(err.Error())
 	}
@@ -325,7 +367,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 			return fail(fmt.Sprintf("could not %s: %v", op.String(), err))
 		}
 	}
-	ready, err := ReadState(ctx, b, []string{tag}, x.builds)
+	ready, err := x.readState(ctx, tag)
 	if err != nil {
 		return fail(err.Error())
 	}
@@ -341,10 +383,17 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	cr.Image = image
 	d := Deployment{Name: AppName, Image: image, Policy: c.Policy, CaseID: c.ID}
 	cr.PrepareSeconds = seconds(x.now().Sub(start))
-	if err := b.Deploy(ctx, d); err != nil {
+	wl := Workload(b)
+	if c.NoCredentials {
+		if x.nocreds == nil {
+			return fail("the namespace without credentials was not prepared")
+		}
+		wl = x.nocreds
+	}
+	if err := wl.Deploy(ctx, d); err != nil {
 		return fail(fmt.Sprintf("deploying %s: %v", image, err))
 	}
-	obs, err := b.Observe(ctx, d, x.timeout)
+	obs, err := wl.Observe(ctx, d, x.timeout)
 	if err != nil {
 		return fail(fmt.Sprintf("watching the pod: %v", err))
 	}
@@ -352,6 +401,11 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	dec := Decide(c, obs, x.builds, x.profile)
 	cr.Observed, cr.RanVariant, cr.LogVariant = dec.Observed, dec.RanVariant, dec.LogVariant
 	cr.Verdict, cr.Detail = dec.Verdict, dec.Detail
+	if dec.Observed != nil && dec.Observed.Outcome == OutcomeRuns && c.Ref != RefDigest && !c.NoCredentials &&
+		x.pullSecret && ready.NodeAt(tag) != Holds(dec.Observed.Variant) {
+		// The pod pulled it in the lab namespace, with the pull secret.
+		x.pulled[tag] = Holds(dec.Observed.Variant)
+	}
 	if !obs.Created.IsZero() {
 		if !obs.Kubelet.IsZero() {
 			cr.KubeletSeconds = seconds(obs.Kubelet.Sub(obs.Created))
@@ -387,8 +441,18 @@ func (x *run) do(ctx context.Context, op Op) error {
 		if err := b.PointApp(ctx, op.Tag, op.Variant); err != nil {
 			return err
 		}
-		return b.Warm(ctx, b.AppRef(op.Tag))
+		delete(x.pulled, op.Tag)
+		if err := b.Warm(ctx, b.AppRef(op.Tag)); err != nil {
+			return err
+		}
+		if x.pullSecret {
+			// The warm-up pod ran in the lab namespace, with its pull secret.
+			x.pulled[op.Tag] = Holds(op.Variant)
+		}
+		return nil
 	case OpRemoveNodeImage:
+		// The runtime removes the image with every tag it has.
+		clear(x.pulled)
 		return b.RemoveNodeImage(ctx, b.AppRef(op.Tag))
 	case OpPointApp:
 		return b.PointApp(ctx, op.Tag, op.Variant)
@@ -407,6 +471,9 @@ func unreached(s State, c Case) string {
 	}
 	if h := s.RegistryAt(tag); !h.Satisfies(c.Registry) {
 		parts = append(parts, fmt.Sprintf("the registry serves %s under %s but the case needs %s", holdingPhrase(h), tag, holdingPhrase(c.Registry)))
+	}
+	if c.NodePulledWithSecret && !s.PulledAt(tag) {
+		parts = append(parts, fmt.Sprintf("the node's image under %s was not pulled by the kubelet with the lab's pull secret in this run", tag))
 	}
 	return "the case's state could not be reached: " + strings.Join(parts, ", and ")
 }
@@ -458,3 +525,139 @@ func (discardStatus) Start(string, ...any) {}
 func (discardStatus) End(bool)             {}
 func (discardStatus) Infof(string, ...any) {}
 func (discardStatus) Warnf(string, ...any) {}
+
+// workloads returns the workload clients a case may have deployed with:
+// the lab namespace's, and the second namespace's once prepared.
+func (x *run) workloads() []Workload {
+	out := []Workload{x.Backend}
+	if x.nocreds != nil {
+		out = append(out, x.nocreds)
+	}
+	return out
+}
+
+// readState reads the state under tag and adds what only the runner knows:
+// which node holdings the kubelet pulled with the lab's pull secret.
+func (x *run) readState(ctx context.Context, tag string) (State, error) {
+	s, err := ReadState(ctx, x.Backend, []string{tag}, x.builds)
+	if err != nil {
+		return State{}, err
+	}
+	x.overlayPulled(&s)
+	return s, nil
+}
+
+// overlayPulled marks in s the tags whose node holding is still the one the
+// kubelet pulled with the lab's secret, and forgets those that changed.
+func (x *run) overlayPulled(s *State) {
+	for tag, h := range x.pulled {
+		if _, read := s.Node[tag]; !read {
+			continue
+		}
+		if s.NodeAt(tag) != h {
+			delete(x.pulled, tag)
+			continue
+		}
+		if s.Pulled == nil {
+			s.Pulled = map[string]bool{}
+		}
+		s.Pulled[tag] = true
+	}
+}
+
+// credentialCases splits off the cases that deploy without credentials
+// (11 and 12) and cannot show anything here, as skipped (or error) results,
+// resolves the expectation of the others from the KEP-2535 state read from
+// the node, and prepares the namespace without credentials when any of them
+// runs. The other cases are returned unchanged.
+func (x *run) credentialCases(ctx context.Context, cases []Case) (runs []Case, skipped []CaseResult) {
+	var cred []Case
+	for _, c := range cases {
+		if c.NoCredentials || c.ExpectVerifying != nil {
+			cred = append(cred, c)
+		} else {
+			runs = append(runs, c)
+		}
+	}
+	if len(cred) == 0 {
+		return runs, nil
+	}
+	verdict, reason, verifies := x.credentialState(ctx, cred)
+	if verdict == "" {
+		wl, err := x.prepareNoCredentials(ctx)
+		if err != nil {
+			verdict, reason = VerdictError, err.Error()
+		} else {
+			x.nocreds = wl
+		}
+	}
+	for _, c := range cred {
+		if verdict != "" {
+			cr := CaseResult{Case: c, Steps: []string{}, Verdict: verdict, Detail: reason}
+			skipped = append(skipped, cr)
+			line := fmt.Sprintf("Case %d: %s: %s", c.ID, verdict, reason)
+			if verdict == VerdictSkipped {
+				x.status.Infof("%s", line)
+			} else {
+				x.status.Warnf("%s", line)
+			}
+			x.log.WithFields(logrus.Fields{"case": c.ID, "verdict": verdict}).Info(reason)
+			continue
+		}
+		runs = append(runs, c.Resolve(verifies))
+	}
+	return runs, skipped
+}
+
+// credentialState decides whether the credential cases can show anything
+// here: verdict is "" when they can (verifies then says which expectation
+// holds), else VerdictSkipped or VerdictError with the reason.
+func (x *run) credentialState(ctx context.Context, cred []Case) (verdict Verdict, reason string, verifies bool) {
+	ids := make([]string, len(cred))
+	for i, c := range cred {
+		ids[i] = fmt.Sprint(c.ID)
+	}
+	which := "case " + ids[0]
+	if len(ids) > 1 {
+		which = "cases " + strings.Join(ids, " and ")
+	}
+	cl, ok := x.Backend.(CredentialLab)
+	if !ok {
+		return VerdictSkipped, fmt.Sprintf("the %s backend cannot run a pod without registry credentials yet, which %s need", x.Backend.Kind(), which), false
+	}
+	anon, err := cl.AnonymousPull(ctx)
+	if err != nil {
+		return VerdictError, fmt.Sprintf("could not find out whether the registry serves the app without credentials: %v", err), false
+	}
+	if anon {
+		return VerdictSkipped, fmt.Sprintf("the registry serves the app's repository without credentials, so a namespace without credentials can pull it anyway and %s cannot show whether the kubelet lends a privately pulled image; use a registry that requires credentials (--registry-auth FILE)", which), false
+	}
+	if !cl.HasPullSecret() {
+		return VerdictSkipped, fmt.Sprintf("no credentials for the registry were found (--registry-auth FILE or the docker config), so the lab's pods have no pull secret and the kubelet cannot pull the image with one, which %s need", which), false
+	}
+	kic := x.res.Environment.KubeletImageCredentials
+	v, known := kic.Verifies()
+	switch {
+	case kic == nil:
+		return VerdictSkipped, fmt.Sprintf("the kubelet's KEP-2535 state (KubeletEnsureSecretPulledImages) was not read from the node, and %s expect opposite outcomes with it on and off", which), false
+	case kic.Inferred():
+		return VerdictSkipped, fmt.Sprintf("the kubelet's KEP-2535 state could not be read from the node, only inferred (%s); %s expect opposite outcomes with it on and off, so pulllab does not guess", kic.Summary(), which), false
+	case !known:
+		return VerdictSkipped, fmt.Sprintf("the kubelet's KEP-2535 state is not known (%s); %s expect opposite outcomes with it on and off, so pulllab does not guess", kic.Summary(), which), false
+	}
+	return "", "", v
+}
+
+// prepareNoCredentials makes the second lab namespace.
+func (x *run) prepareNoCredentials(ctx context.Context) (Workload, error) {
+	cl := x.Backend.(CredentialLab)
+	var wl Workload
+	err := x.step("Preparing the lab namespace without credentials", func() error {
+		var err error
+		if wl, err = cl.PrepareNoCredentials(ctx); err != nil {
+			return fmt.Errorf("preparing the namespace without credentials: %w", err)
+		}
+		return nil
+	})
+	return wl, err
+}

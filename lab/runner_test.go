@@ -458,7 +458,7 @@ func TestRunnerReadsStateNotThePlan(t *testing.T) {
 		}
 		if strings.HasPrefix(call, "Undeploy") && undeploys == 2 {
 			f.tags[AppTag] = f.variants[VariantRegistry].digest
-			if _, err := f.pull(f.AppRef(AppTag)); err != nil {
+			if _, err := f.pull(f.AppRef(AppTag), true); err != nil {
 				return err
 			}
 			delete(f.tags, AppTag)

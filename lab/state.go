@@ -21,7 +21,16 @@ type State struct {
 	// it. It is filled by ReadState; planned (simulated) states leave it
 	// empty.
 	Digests map[string]string `json:"digests,omitempty" yaml:"digests,omitempty"`
+	// Pulled marks the tags whose node image the kubelet pulled for a pod
+	// with the lab's pull secret during this run (the runner knows it; the
+	// node's cache cannot tell). Only a node holding of a variant can be
+	// pulled.
+	Pulled map[string]bool `json:"pulled,omitempty" yaml:"pulled,omitempty"`
 }
+
+// PulledAt reports whether the node's image under tag was pulled by the
+// kubelet with the lab's pull secret during this run.
+func (s State) PulledAt(tag string) bool { return s.Pulled[tag] && s.NodeAt(tag).Variant() != "" }
 
 // NodeAt returns what the node holds under tag.
 func (s State) NodeAt(tag string) Holding { return holdingAt(s.Node, tag) }
@@ -43,7 +52,7 @@ func (s State) Snapshot(tag string) StateSnapshot {
 
 // Clone returns a deep copy.
 func (s State) Clone() State {
-	return State{Node: cloneMap(s.Node), Registry: cloneMap(s.Registry), Digests: cloneMap(s.Digests)}
+	return State{Node: cloneMap(s.Node), Registry: cloneMap(s.Registry), Digests: cloneMap(s.Digests), Pulled: cloneMap(s.Pulled)}
 }
 
 func cloneMap[V any](m map[string]V) map[string]V {
@@ -84,6 +93,13 @@ func (s State) key() string {
 		}
 		b.WriteByte(';')
 	}
+	b.WriteString("p")
+	for _, tag := range sortedTags(s.Node) {
+		if s.PulledAt(tag) {
+			fmt.Fprintf(&b, "|%s", tag)
+		}
+	}
+	b.WriteByte(';')
 	return b.String()
 }
 

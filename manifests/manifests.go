@@ -40,6 +40,22 @@ const (
 	LabelSCCSync = "security.openshift.io/scc.podSecurityLabelSync"
 )
 
+// OpenShift's security context constraints (SCC) as pods name them.
+const (
+	// AnnotationRequiredSCC on a pod makes OpenShift's SCC admission
+	// consider only the named SCC, whoever creates the pod.
+	AnnotationRequiredSCC = "openshift.io/required-scc"
+	// AnnotationSCC is where OpenShift records the SCC a pod was admitted with.
+	AnnotationSCC = "openshift.io/scc"
+	// SCCRestrictedV2 is the SCC whose pods meet Pod Security "restricted"
+	// (a UID from the namespace's range, RuntimeDefault seccomp, no
+	// privilege escalation, all capabilities dropped). The lab's app and
+	// warm-up pods ask for it.
+	SCCRestrictedV2 = "restricted-v2"
+	// SCCPrivileged is the SCC the node debug pod asks for.
+	SCCPrivileged = "privileged"
+)
+
 // The managed-by label, as lab.LabelManagedBy and lab.ManagedBy (this
 // package does not import lab; a test keeps them equal).
 const (

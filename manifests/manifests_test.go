@@ -51,7 +51,10 @@ func TestDeployment(t *testing.T) {
 		{"strategy Recreate", d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType},
 		{"the full pull spec by tag", ctr.Image == "image-registry.openshift-image-registry.svc:5000/pulllab/custom-image-java:v1"},
 		{"explicit imagePullPolicy IfNotPresent", ctr.ImagePullPolicy == corev1.PullIfNotPresent},
-		{"no image trigger annotation", len(d.Annotations) == 0 && len(d.Spec.Template.Annotations) == 0},
+		{"no image trigger annotation", d.Annotations["image.openshift.io/triggers"] == "" && d.Spec.Template.Annotations["image.openshift.io/triggers"] == ""},
+		{"asks for the restricted-v2 SCC", d.Spec.Template.Annotations[AnnotationRequiredSCC] == SCCRestrictedV2},
+		{"meets Pod Security restricted", restrictedOK(&d.Spec.Template.Spec)},
+		{"no runAsUser (OpenShift assigns one)", noRunAsUser(&d.Spec.Template.Spec)},
 		{"a short grace period", d.Spec.Template.Spec.TerminationGracePeriodSeconds != nil && *d.Spec.Template.Spec.TerminationGracePeriodSeconds <= 10},
 		{"container port 8080", len(ctr.Ports) == 1 && ctr.Ports[0].ContainerPort == 8080},
 		{"selector matches the template", d.Spec.Selector.MatchLabels["deployment"] == d.Spec.Template.Labels["deployment"]},
@@ -81,6 +84,28 @@ func TestWarmupPod(t *testing.T) {
 	if p.Labels[lab.LabelManagedBy] != lab.ManagedBy || p.Labels[lab.LabelRole] != "warmup" {
 		t.Errorf("labels = %v", p.Labels)
 	}
+	if p.Annotations[AnnotationRequiredSCC] != SCCRestrictedV2 {
+		t.Errorf("annotations = %v, want %s=%s", p.Annotations, AnnotationRequiredSCC, SCCRestrictedV2)
+	}
+	if !restrictedOK(&p.Spec) || !noRunAsUser(&p.Spec) {
+		t.Errorf("warm-up pod security context: %+v / %+v", p.Spec.SecurityContext, p.Spec.Containers[0].SecurityContext)
+	}
+}
+
+// restrictedOK checks the four Pod Security "restricted" fields pulllab
+// sets (the admission model in admissiontest checks them as the API
+// server does).
+func restrictedOK(s *corev1.PodSpec) bool {
+	psc, sc := s.SecurityContext, s.Containers[0].SecurityContext
+	return psc != nil && psc.RunAsNonRoot != nil && *psc.RunAsNonRoot &&
+		psc.SeccompProfile != nil && psc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault &&
+		sc != nil && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation &&
+		sc.Capabilities != nil && len(sc.Capabilities.Drop) == 1 && sc.Capabilities.Drop[0] == "ALL"
+}
+
+func noRunAsUser(s *corev1.PodSpec) bool {
+	return (s.SecurityContext == nil || s.SecurityContext.RunAsUser == nil) &&
+		(s.Containers[0].SecurityContext == nil || s.Containers[0].SecurityContext.RunAsUser == nil)
 }
 
 func TestDebugPod(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +72,11 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	if err != nil {
 		return lab.BaseImage{}, baseError(err, b.baseRef, host)
 	}
+	if why := rootUser(cf.Config.User); why != "" {
+		return lab.BaseImage{}, &OptionError{Flag: "--base-image", Value: strings.TrimSpace(b.o.BaseImage), Reason: why +
+			`; the lab's pods run with runAsNonRoot (Pod Security "restricted") and no runAsUser, so the kubelet would refuse to start them (CreateContainerConfigError):` +
+			` give a base image whose config declares a numeric non-root USER (EAP and WildFly images declare USER 185), or rebuild this one with e.g. USER 1001`}
+	}
 	if cf.Architecture != "" && cf.Architecture != plat.Architecture {
 		b.log.WithFields(logrus.Fields{"base": b.baseRef.String(), "image": cf.Architecture, "node": plat.Architecture}).Warn("the base image's architecture differs from the node's; its pods may not start")
 	}
@@ -82,6 +88,26 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	b.base, b.baseInfo = img, &bi
 	b.mu.Unlock()
 	return bi, nil
+}
+
+// rootUser says why an image whose config declares user would fail the
+// kubelet's runAsNonRoot check, or "" when it passes: the kubelet accepts
+// only a numeric UID other than 0 ("uid" or "uid:gid"); no USER means root,
+// and a user name cannot be verified.
+func rootUser(user string) string {
+	u := strings.TrimSpace(user)
+	if u == "" {
+		return "the image declares no USER, so it runs as root"
+	}
+	uid, _, _ := strings.Cut(u, ":")
+	n, err := strconv.ParseUint(uid, 10, 32)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("the image declares USER %q by name, which the kubelet cannot verify as non-root", u)
+	case n == 0:
+		return fmt.Sprintf("the image declares USER %q, which is root", u)
+	}
+	return ""
 }
 
 // baseError names the base image's registry and what to do.

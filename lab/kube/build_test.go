@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"github.com/pulllab/pulllab/internal/golden"
 	"io"
@@ -19,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -368,5 +370,55 @@ func TestStashedImageIsPullable(t *testing.T) {
 	}
 	if id, _ := img.ConfigName(); id.String() != got.ImageID {
 		t.Errorf("config digest %s, want %s", id, got.ImageID)
+	}
+}
+
+// A base image that would run as root is refused before anything is built
+// or deployed, naming the image and what to do (the lab's pods set
+// runAsNonRoot and the kubelet would fail them with
+// CreateContainerConfigError).
+func TestEnsureBaseRefusesRootImages(t *testing.T) {
+	tests := []struct {
+		user string
+		want string // "" = accepted
+	}{
+		{"", "declares no USER, so it runs as root"},
+		{"0", `declares USER "0", which is root`},
+		{"0:0", `declares USER "0:0", which is root`},
+		{"root", `declares USER "root" by name`},
+		{"jboss", `declares USER "jboss" by name`},
+		{"185", ""},
+		{"1001:0", ""},
+	}
+	for _, tc := range tests {
+		t.Run("USER "+tc.user, func(t *testing.T) {
+			reg := newTestRegistry(t, deletesLikeDistribution)
+			img, err := random.Image(256, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg.push(t, "base/app:1", withUser(t, img, tc.user))
+			ref := reg.host + "/base/app:1"
+			b := newTestBackend(t, newFakeCluster("amd64"), Options{Registry: reg.host, BaseImage: ref})
+			_, err = b.EnsureBase(context.Background())
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var oe *OptionError
+			if !errors.As(err, &oe) {
+				t.Fatalf("EnsureBase = %v, want an *OptionError", err)
+			}
+			for _, w := range []string{tc.want, ref, "--base-image", "runAsNonRoot", "numeric non-root USER"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if _, err := b.Build(context.Background(), lab.VariantNode, nodeWAR); err == nil {
+				t.Error("Build succeeded on a root base image")
+			}
+		})
 	}
 }

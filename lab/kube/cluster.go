@@ -66,6 +66,10 @@ func (c *cluster) Workload(ns, nodeName string) Workload {
 	})
 }
 
+func (c *cluster) EnsurePullSecret(ctx context.Context, ns string, dockerconfig []byte) error {
+	return workload.New(c.cs, workload.Options{Namespace: ns, LabID: c.o.LabID, Log: c.o.Log, Now: c.o.Now}).EnsurePullSecret(ctx, dockerconfig)
+}
+
 func (c *cluster) NodeCache(ns, nodeName string, repos []string) NodeOps {
 	return node.New(c.cs, c.exec, node.Options{
 		Namespace:    ns,

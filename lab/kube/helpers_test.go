@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
@@ -174,6 +175,23 @@ func randomImage(t *testing.T) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return withUser(t, img, "185")
+}
+
+// withUser returns img with its config's USER set to user (a base image
+// must declare a numeric non-root one).
+func withUser(t *testing.T, img v1.Image, user string) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.User = user
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return img
 }
 
@@ -191,6 +209,8 @@ type fakeCluster struct {
 	// images the fake node holds
 	images  []lab.NodeImage
 	runtime string
+	// secrets are the pull secrets' dockerconfigjson by namespace
+	secrets map[string][]byte
 }
 
 func newFakeCluster(arch string) *fakeCluster {
@@ -252,6 +272,19 @@ func (f *fakeCluster) Workload(ns, node string) Workload {
 
 func (f *fakeCluster) NodeCache(ns, node string, repos []string) NodeOps {
 	return &fakeNode{f: f, desc: fmt.Sprintf("%s/%s %s", ns, node, strings.Join(repos, ","))}
+}
+
+func (f *fakeCluster) EnsurePullSecret(_ context.Context, ns string, dockerconfig []byte) error {
+	if dockerconfig == nil {
+		return f.record("pull-secret " + ns + " none")
+	}
+	f.mu.Lock()
+	if f.secrets == nil {
+		f.secrets = map[string][]byte{}
+	}
+	f.secrets[ns] = dockerconfig
+	f.mu.Unlock()
+	return f.record("pull-secret " + ns)
 }
 
 type fakeWorkload struct {

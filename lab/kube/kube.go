@@ -31,10 +31,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/site"
 )
@@ -54,6 +57,10 @@ const DefaultDebugImage = "busybox:1.37"
 // DebugSuffix is appended to the lab namespace to name the privileged
 // namespace of the node debug pod.
 const DebugSuffix = "-debug"
+
+// NoCredentialsSuffix is appended to the lab namespace to name the second
+// lab namespace, which has no pull secret (cases 11 and 12).
+const NoCredentialsSuffix = "-nocreds"
 
 // Image config labels of a variant image.
 const (
@@ -101,9 +108,14 @@ type Options struct {
 	// remote.DefaultTransport. Tests substitute one.
 	Transport http.RoundTripper
 	// Keychain finds registry credentials; nil means authn.DefaultKeychain
-	// (Docker's config and credential helpers). Loopback registries are
-	// always reached anonymously.
+	// (Docker's config, DOCKER_CONFIG, and credential helpers). It is asked
+	// after Credentials; a registry it has nothing for is reached
+	// anonymously.
 	Keychain authn.Keychain
+	// Credentials are the credentials of --registry-auth (a
+	// dockerconfigjson read with ReadRegistryAuth); they come before the
+	// Keychain's.
+	Credentials *Credentials
 }
 
 // Workload is the pod and namespace side for one namespace (site.Workload).
@@ -127,6 +139,10 @@ type Cluster interface {
 	// NodeCache returns the node cache whose debug pod runs in namespace
 	// on node and which sees the images of the repositories.
 	NodeCache(namespace, node string, repositories []string) NodeOps
+	// EnsurePullSecret makes the namespace's lab pull secret hold
+	// dockerconfig and puts it on the namespace's default ServiceAccount
+	// (workload.Client.EnsurePullSecret); nil removes both.
+	EnsurePullSecret(ctx context.Context, namespace string, dockerconfig []byte) error
 }
 
 // Backend is the plain-Kubernetes lab.Backend. It is safe for use by one
@@ -143,6 +159,7 @@ type Backend struct {
 	app, stash         name.Repository
 	baseRef            name.Reference // nil when Options.BaseImage is empty
 	debugNS            string
+	nocredsNS          string
 
 	// Site is the lab's node: the workload client, the node debug pod,
 	// and the lab.Workload and lab.NodeCache methods.
@@ -151,9 +168,16 @@ type Backend struct {
 	mu       sync.Mutex
 	base     v1.Image
 	baseInfo *lab.BaseImage
+	// pullSecret is set once Prepare put a pull secret into the lab
+	// namespace; nocreds once PrepareNoCredentials made the second one.
+	pullSecret bool
+	nocreds    bool
 }
 
-var _ lab.Backend = (*Backend)(nil)
+var (
+	_ lab.Backend       = (*Backend)(nil)
+	_ lab.CredentialLab = (*Backend)(nil)
+)
 
 // NewWithCluster returns a backend that reaches the cluster through c. It
 // validates the options; bad input is an *OptionError.
@@ -168,7 +192,7 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
 	}
-	for _, ns := range []string{o.Namespace, o.Namespace + DebugSuffix} {
+	for _, ns := range []string{o.Namespace, o.Namespace + DebugSuffix, o.Namespace + NoCredentialsSuffix} {
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 			return nil, &OptionError{Flag: "--namespace", Value: o.Namespace, Reason: fmt.Sprintf("%q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))}
 		}
@@ -195,12 +219,13 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 		insecure: o.Insecure || addr.Loopback(),
 		debugNS:  o.Namespace + DebugSuffix,
 	}
+	b.nocredsNS = o.Namespace + NoCredentialsSuffix
 	b.Site = site.New(site.Options{Namespace: o.Namespace, Node: o.Node, PickNode: c.PickNode, Workload: c.Workload, Log: o.Log})
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	b.keychain = loopbackAnonymous{base: kc}
+	b.keychain = credentialChain{file: o.Credentials, base: kc, log: o.Log}
 	b.appRepo = addr.String() + "/" + o.Namespace + "/" + lab.AppName
 	b.stashRepo = addr.String() + "/" + o.Namespace + "/" + lab.StashName
 	if b.app, err = name.NewRepository(b.appRepo, b.nameOpts(addr.Host)...); err != nil {
@@ -256,8 +281,15 @@ func (b *Backend) AppRepository() string { return b.appRepo }
 // "127.0.0.1:5000/pulllab/pulllab-variants".
 func (b *Backend) StashRepository() string { return b.stashRepo }
 
-// Prepare picks the node, makes the lab namespace and the privileged debug
-// namespace (both idempotent) and starts the node debug pod.
+// NoCredentialsNamespace returns the second lab namespace, which has no
+// pull secret (cases 11 and 12).
+func (b *Backend) NoCredentialsNamespace() string { return b.nocredsNS }
+
+// Prepare picks the node, makes the lab namespace with its pull secret and
+// the privileged debug namespace (all idempotent) and starts the node debug
+// pod. The pull secret holds only the credentials for the registry's host
+// (as the node pulls from it), from --registry-auth or the docker config;
+// without any, the lab's pods pull anonymously and no secret is left.
 func (b *Backend) Prepare(ctx context.Context) error {
 	node, err := b.Node(ctx)
 	if err != nil {
@@ -267,6 +299,19 @@ func (b *Backend) Prepare(ctx context.Context) error {
 	b.Use(wl, b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo}))
 	if err := wl.EnsureNamespace(ctx, false); err != nil {
 		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
+	}
+	cfg, err := pullSecretConfig(ctx, b.keychain, b.addr.Host)
+	if err != nil {
+		return fmt.Errorf("preparing the pull secret for %s: %w", b.addr.Host, err)
+	}
+	if err := b.cluster.EnsurePullSecret(ctx, b.o.Namespace, cfg); err != nil {
+		return fmt.Errorf("preparing the pull secret in %q: %w", b.o.Namespace, err)
+	}
+	b.mu.Lock()
+	b.pullSecret = cfg != nil
+	b.mu.Unlock()
+	if cfg == nil {
+		b.log.WithField("registry", b.addr.Host).Debug("no credentials for the registry: the lab's pods pull anonymously")
 	}
 	if err := b.cluster.Workload(b.debugNS, node.Name).EnsureNamespace(ctx, true); err != nil {
 		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
@@ -282,12 +327,94 @@ func (b *Backend) Prepare(ctx context.Context) error {
 // pod (also one left by an earlier run). It keeps the namespaces and every
 // registry image. Both steps run even when the first fails.
 func (b *Backend) Cleanup(ctx context.Context) error {
-	return b.Site.Cleanup(ctx, func(node string) NodeOps {
+	var errs []error
+	if err := b.cleanupNoCredentials(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.Site.Cleanup(ctx, func(node string) NodeOps {
 		return b.cluster.NodeCache(b.debugNS, node, []string{b.appRepo, b.stashRepo})
-	})
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
-// Teardown is `pulllab down` on Kubernetes: it deletes the lab namespace and
+// cleanupNoCredentials removes the lab's pods and Deployments in the
+// second namespace, when this run made it or an earlier run left it.
+func (b *Backend) cleanupNoCredentials(ctx context.Context) error {
+	b.mu.Lock()
+	made := b.nocreds
+	b.mu.Unlock()
+	if !made {
+		ok, err := b.cluster.NamespaceExists(ctx, b.nocredsNS)
+		if err != nil {
+			return fmt.Errorf("reading namespace %q: %w", b.nocredsNS, err)
+		}
+		if !ok {
+			return nil
+		}
+	}
+	if err := b.cluster.Workload(b.nocredsNS, b.Picked()).Cleanup(ctx); err != nil {
+		return fmt.Errorf("cleaning up namespace %q: %w", b.nocredsNS, err)
+	}
+	return nil
+}
+
+// HasPullSecret reports whether Prepare put a pull secret for the registry
+// into the lab namespace.
+func (b *Backend) HasPullSecret() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pullSecret
+}
+
+// PrepareNoCredentials makes the second lab namespace (labelled as the
+// lab's, without a pull secret: one left there is removed) and returns its
+// workload client, pinned to the lab's node.
+func (b *Backend) PrepareNoCredentials(ctx context.Context) (lab.Workload, error) {
+	node, err := b.Node(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wl := b.cluster.Workload(b.nocredsNS, node.Name)
+	if err := wl.EnsureNamespace(ctx, false); err != nil {
+		return nil, fmt.Errorf("preparing namespace %q: %w", b.nocredsNS, err)
+	}
+	b.mu.Lock()
+	b.nocreds = true
+	b.mu.Unlock()
+	if err := b.cluster.EnsurePullSecret(ctx, b.nocredsNS, nil); err != nil {
+		return nil, fmt.Errorf("making sure namespace %q has no pull secret: %w", b.nocredsNS, err)
+	}
+	return wl, nil
+}
+
+// AnonymousPull reports whether the registry answers an anonymous client
+// for the app's repository: a HEAD of the app's tag without credentials
+// that is answered (or answered "not found") rather than refused with 401
+// or 403.
+func (b *Backend) AnonymousPull(ctx context.Context) (bool, error) {
+	t, err := b.appTag(lab.AppTag)
+	if err != nil {
+		return false, err
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithUserAgent(version.UserAgent()), remote.WithAuth(authn.Anonymous)}
+	if b.o.Transport != nil {
+		opts = append(opts, remote.WithTransport(b.o.Transport))
+	}
+	_, err = remote.Head(t, opts...)
+	if err == nil || isNotFound(err) {
+		return true, nil
+	}
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
+		return false, nil
+	}
+	return false, b.registryError(err, "asking "+t.String()+" without credentials")
+}
+
+// Teardown is `pulllab down` on Kubernetes: it deletes the lab namespace
+// (with its pull secret), the second lab namespace of cases 11 and 12 and
 // the debug namespace. It keeps the images in the registry (the stashed
 // variants and the app's tags), so a later verify does not rebuild; delete
 // the repositories AppRepository and StashRepository in the registry to
@@ -295,12 +422,15 @@ func (b *Backend) Cleanup(ctx context.Context) error {
 // garbage collection owns them).
 func (b *Backend) Teardown(ctx context.Context) error {
 	var errs []error
-	for _, ns := range []string{b.o.Namespace, b.debugNS} {
+	for _, ns := range []string{b.o.Namespace, b.nocredsNS, b.debugNS} {
 		if err := b.cluster.Workload(ns, "").DeleteNamespace(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("deleting namespace %q: %w", ns, err))
 		}
 	}
 	b.Forget()
+	b.mu.Lock()
+	b.pullSecret, b.nocreds = false, false
+	b.mu.Unlock()
 	return errors.Join(errs...)
 }
 

@@ -8,13 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/site"
 )
 
 func newTestBackend(t *testing.T, c Cluster, o Options) *Backend {
 	t.Helper()
 	if o.Registry == "" {
 		o.Registry = "127.0.0.1:5000"
+	}
+	if o.Keychain == nil {
+		// Hermetic: never the docker config of the machine running the tests.
+		o.Keychain = noCredentials{}
 	}
 	b, err := NewWithCluster(c, o)
 	if err != nil {
@@ -126,6 +133,7 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 	want := []string{
 		"pick ",
 		"ensure lab privileged=false",
+		"pull-secret lab none",
 		"ensure lab-debug privileged=true",
 		"start lab-debug/node-1 " + repos,
 	}
@@ -162,6 +170,7 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 		"undeploy lab@node-1 custom-image-java",
 		"images",
 		"rmi 127.0.0.1:5000/lab/custom-image-java:v1",
+		"exists lab-nocreds",
 		"cleanup lab",
 		"stop lab-debug/node-1 "+repos,
 	)
@@ -210,13 +219,13 @@ func TestCleanupRunsBothStepsAndJoinsErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `cleaning up namespace "pulllab": apiserver down`) {
 		t.Fatalf("Cleanup = %v, want the workload error", err)
 	}
-	want := []string{"cleanup pulllab", "stop pulllab-debug/ 127.0.0.1:5000/pulllab/custom-image-java,127.0.0.1:5000/pulllab/pulllab-variants"}
+	want := []string{"exists pulllab-nocreds", "cleanup pulllab", "stop pulllab-debug/ 127.0.0.1:5000/pulllab/custom-image-java,127.0.0.1:5000/pulllab/pulllab-variants"}
 	if got := f.journal(); !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
 
-func TestTeardownDeletesBothNamespaces(t *testing.T) {
+func TestTeardownDeletesTheNamespaces(t *testing.T) {
 	f := newFakeCluster("amd64")
 	f.fail["delete pulllab"] = errors.New("not ours")
 	b := newTestBackend(t, f, Options{})
@@ -224,7 +233,7 @@ func TestTeardownDeletesBothNamespaces(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `deleting namespace "pulllab": not ours`) {
 		t.Fatalf("Teardown = %v, want the first namespace's error", err)
 	}
-	if got, want := f.journal(), []string{"delete pulllab", "delete pulllab-debug"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.journal(), []string{"delete pulllab", "delete pulllab-nocreds", "delete pulllab-debug"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
@@ -241,17 +250,19 @@ func TestEnvironment(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := lab.Environment{
-			Target:                   "kubernetes",
-			KubernetesVersion:        "v1.34.4",
-			KubeletVersion:           "v1.34.4",
-			ContainerRuntime:         "containerd v1.6.20",
-			Node:                     "node-1",
-			OSImage:                  "Debian GNU/Linux 12 (bookworm)",
-			Namespace:                "lab",
-			AppRepository:            "127.0.0.1:5000/lab/custom-image-java",
-			EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
+			Target:            "kubernetes",
+			KubernetesVersion: "v1.34.4",
+			KubeletVersion:    "v1.34.4",
+			ContainerRuntime:  "containerd v1.6.20",
+			Node:              "node-1",
+			OSImage:           "Debian GNU/Linux 12 (bookworm)",
+			Namespace:         "lab",
+			AppRepository:     "127.0.0.1:5000/lab/custom-image-java",
+			// The fake's facts read no kubelet: inferred, and marked so.
+			KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.4", site.KubeletNotRead),
 		}
-		if env != want {
+		want.EnsureSecretPulledImages = want.KubeletImageCredentials.Summary()
+		if !reflect.DeepEqual(env, want) {
 			t.Errorf("Environment =\n %+v\nwant\n %+v", env, want)
 		}
 	})
@@ -267,7 +278,7 @@ func TestEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if env.ContainerRuntime != "containerd 1.6.20" || env.EnsureSecretPulledImages != "on: beta, default on since Kubernetes 1.35" {
+		if env.ContainerRuntime != "containerd 1.6.20" || !strings.HasPrefix(env.EnsureSecretPulledImages, "on: inferred from the kubelet version;") {
 			t.Errorf("Environment = %+v", env)
 		}
 	})
@@ -279,4 +290,11 @@ func TestEnvironment(t *testing.T) {
 			t.Errorf("Environment error = %v", err)
 		}
 	})
+}
+
+// noCredentials is a keychain with nothing in it.
+type noCredentials struct{}
+
+func (noCredentials) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.Anonymous, nil
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -17,18 +16,6 @@ import (
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 )
-
-// loopbackAnonymous resolves credentials with base, except for loopback
-// registries, which are reached anonymously (a laptop's Docker credential
-// helper has nothing for them and may not even run).
-type loopbackAnonymous struct{ base authn.Keychain }
-
-func (k loopbackAnonymous) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if isLoopbackHost(r.RegistryStr()) {
-		return authn.Anonymous, nil
-	}
-	return k.base.Resolve(r)
-}
 
 // remoteOpts are the options of every registry call.
 func (b *Backend) remoteOpts(ctx context.Context, extra ...remote.Option) []remote.Option {
@@ -302,7 +289,7 @@ func describeRegistryError(err error, host, doing, unreachableHint string) error
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%s: the registry %s asks for credentials: log in with `docker login %s` (pulllab reads Docker's credentials): %w", doing, host, host, err)
+			return fmt.Errorf("%s: the registry %s asks for credentials: log in with `docker login %s` (pulllab reads Docker's credentials, DOCKER_CONFIG) or give a dockerconfigjson with --registry-auth FILE: %w", doing, host, host, err)
 		case http.StatusForbidden:
 			return fmt.Errorf("%s: the registry %s denied access: check that your login there may read and push this repository: %w", doing, host, err)
 		}

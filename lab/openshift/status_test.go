@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/site"
 )
 
 func TestPrepareAndCleanup(t *testing.T) {
@@ -119,10 +120,12 @@ func TestEnvironment(t *testing.T) {
 	want := lab.Environment{
 		Target: "openshift", OpenShiftVersion: "4.21.8", KubernetesVersion: "v1.34.2", KubeletVersion: "v1.34.2",
 		ContainerRuntime: "cri-o 1.34.1", Node: "crc", OSImage: "Red Hat Enterprise Linux CoreOS", Namespace: "pulllab",
-		AppRepository:            InternalRegistry + "/pulllab/custom-image-java",
-		EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
+		AppRepository: InternalRegistry + "/pulllab/custom-image-java",
+		// The fake's facts read no kubelet: inferred, and marked so.
+		KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.2", site.KubeletNotRead),
 	}
-	if env != want {
+	want.EnsureSecretPulledImages = want.KubeletImageCredentials.Summary()
+	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment\n got %+v\nwant %+v", env, want)
 	}
 }

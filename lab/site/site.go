@@ -246,11 +246,17 @@ func (s *Site) RemoveNodeImage(ctx context.Context, ref string) error {
 	return nc.Remove(ctx, ref)
 }
 
+// KubeletNotRead is the reason CompleteEnvironment gives when the backend's
+// facts carry no KEP-2535 state read from the kubelet.
+const KubeletNotRead = "the backend did not read the kubelet's configuration"
+
 // CompleteEnvironment adds what the node tells about itself to env (as
 // workload.Facts read it): the container runtime as the node's crictl
 // reports it when the debug pod runs (else the kubelet's view), the kubelet
-// version, the node's name, the namespace, and whether
-// KubeletEnsureSecretPulledImages is in force by default.
+// version, the node's name, the namespace, and the KEP-2535 state
+// (KubeletEnsureSecretPulledImages and its policy) as workload.Facts read it
+// from the kubelet, inferred from the kubelet's version only when it was not
+// read; EnsureSecretPulledImages is its one-line summary.
 func (s *Site) CompleteEnvironment(ctx context.Context, env lab.Environment, node *corev1.Node) (lab.Environment, error) {
 	if nc, err := s.NodeCache(); err == nil {
 		rv, err := nc.RuntimeVersion(ctx)
@@ -273,6 +279,11 @@ func (s *Site) CompleteEnvironment(ctx context.Context, env lab.Environment, nod
 		env.Node = node.Name
 	}
 	env.Namespace = s.o.Namespace
-	env.EnsureSecretPulledImages = lab.EnsureSecretPulledImages(env.KubeletVersion)
+	if env.KubeletImageCredentials == nil {
+		// The backend's facts did not read the kubelet (workload.Facts
+		// does): the version is all there is.
+		env.KubeletImageCredentials = lab.InferKubeletImageCredentials(env.KubeletVersion, KubeletNotRead)
+	}
+	env.EnsureSecretPulledImages = env.KubeletImageCredentials.Summary()
 	return env, nil
 }

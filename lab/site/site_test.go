@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -138,11 +139,34 @@ func TestCompleteEnvironment(t *testing.T) {
 			}
 			want := lab.Environment{
 				KubernetesVersion: "v1.34.4", KubeletVersion: "v1.34.4", ContainerRuntime: tc.wantRuntime, Node: "vm",
-				Namespace: "pulllab", EnsureSecretPulledImages: "off: alpha, default off in Kubernetes 1.33 and 1.34",
+				Namespace: "pulllab",
+				EnsureSecretPulledImages: "off: inferred from the kubelet version; the node could not be read (the backend did not read the kubelet's configuration); " +
+					"alpha, default off in Kubernetes 1.33 and 1.34 (upstream default; a distribution may set it otherwise)",
+				KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.4", KubeletNotRead),
 			}
-			if env != want {
+			if !reflect.DeepEqual(env, want) {
 				t.Errorf("env = %+v\nwant  %+v", env, want)
 			}
 		})
+	}
+}
+
+// The KEP-2535 state the backend read from the kubelet is kept, and the
+// one-line summary follows it rather than the version.
+func TestCompleteEnvironmentKeepsTheStateRead(t *testing.T) {
+	wl, picks := &fakeWorkload{}, 0
+	s := newTestSite(wl, &picks)
+	read := &lab.KubeletImageCredentials{Gate: lab.GateOff, Source: lab.SourceConfigz, Detail: "featureGates sets KubeletEnsureSecretPulledImages explicitly"}
+	n := testNode()
+	n.Status.NodeInfo.KubeletVersion = "v1.36.1" // upstream default would be on
+	env, err := s.CompleteEnvironment(context.Background(), lab.Environment{KubeletImageCredentials: read}, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.KubeletImageCredentials != read {
+		t.Errorf("KubeletImageCredentials = %+v, want the one read", env.KubeletImageCredentials)
+	}
+	if want := "off: read from the kubelet's configz; featureGates sets KubeletEnsureSecretPulledImages explicitly"; env.EnsureSecretPulledImages != want {
+		t.Errorf("EnsureSecretPulledImages = %q, want %q", env.EnsureSecretPulledImages, want)
 	}
 }

@@ -266,9 +266,13 @@ func (c *Client) Observe(ctx context.Context, d lab.Deployment, timeout time.Dur
 	}
 
 	if eventState != "" {
-		// The verdict is taken; let the pod status catch up (bounded) so
-		// that the `oc get pod` line shows what the kubelet reported.
-		cur = c.catchUp(ctx, cur, eventState)
+		// The verdict is taken; make the kubelet publish the state it
+		// reported (bounded) so that the `oc get pod` line shows it.
+		cu := c.catchUp(ctx, cur, eventState)
+		cur = cu.pod
+		obs.StatusNudged, obs.StatusCaughtUp, obs.StatusNote = cu.nudged, cu.caughtUp, cu.note
+	} else if !obs.TimedOut {
+		obs.StatusCaughtUp = obs.Seen // the status itself decided
 	}
 	obs.Pod = cur.Name
 	obs.Created = createdTime(cur, firstSeen[cur.Name])
@@ -305,11 +309,11 @@ func (c *Client) Observe(ctx context.Context, d lab.Deployment, timeout time.Dur
 	obs.Kubelet = kubeletTime(cur, state, raw)
 
 	if state == stateRunning {
-		line, err := c.deployLine(ctx, cur)
+		lr, err := c.deployLine(ctx, cur)
 		if err != nil {
 			return lab.Observation{}, err
 		}
-		obs.LogLine = line
+		obs.LogLine, obs.LogNote, obs.LogSeconds = lr.line, lr.note, lr.took.Seconds()
 	}
 	log.WithFields(map[string]any{"pod": obs.Pod, "status": obs.Status, "timedOut": obs.TimedOut}).Debug("observed")
 	return obs, nil

@@ -3,6 +3,7 @@ package workload
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/pulllab/pulllab/lab"
 )
@@ -209,76 +211,243 @@ func createdTime(pod *corev1.Pod, firstSeen time.Time) time.Time {
 	return ct
 }
 
-// catchUp waits (bounded) until the pod's status shows the waiting reason
-// state, and returns the newest pod seen. The verdict does not wait for
-// this; the pod line in the report does.
-func (c *Client) catchUp(ctx context.Context, pod *corev1.Pod, state string) *corev1.Pod {
+// annotationSyncRequest is the pod annotation catchUp sets (to the time of
+// the request) so that the kubelet syncs the pod at once.
+const annotationSyncRequest = "pulllab.io/sync-requested"
+
+// statusCatchUp is what catchUp did and found.
+type statusCatchUp struct {
+	// pod is the newest pod seen.
+	pod *corev1.Pod
+	// nudged is when the pod was annotated (zero when it was not);
+	// caughtUp is when its status showed the state (zero when it did not).
+	nudged, caughtUp time.Time
+	// note explains a status that did not catch up.
+	note string
+}
+
+// catchUp makes the pod status show the waiting reason state that the
+// kubelet has already reported in an event, bounded by StatusWait. The
+// verdict does not wait for this; the report's pod line does.
+//
+// The kubelet reports BackOff and ErrImageNeverPull as events during a pod
+// sync but puts the reason into the pod status only at its next sync, and
+// after a failed sync its pod worker waits about ten seconds before the
+// next one. An update of the pod's annotations makes it sync at once.
+// Checked in Kubernetes v1.34.4, pkg/kubelet:
+//
+//   - kubelet.go SyncPod builds the status (generateAPIPodStatus) before
+//     the runtime's SyncPod, and only after that fills the reason cache
+//     (reasonCache.Update) from which kubelet_pods.go
+//     convertToAPIContainerStatuses takes the waiting reason: a failure
+//     reaches the status one sync later;
+//   - pod_workers.go completeWork re-queues a pod whose sync failed after
+//     backOffPeriod (10 s, kubelet.go);
+//   - config/config.go checkAndUpdatePod turns a pod whose annotations
+//     changed (podsDifferSemantically: spec, labels, deletion fields and
+//     every annotation but the kubelet's own) into an UPDATE, while a
+//     status-only change is a RECONCILE that does not sync; kubelet.go
+//     syncLoopIteration passes an UPDATE to HandlePodUpdates, which calls
+//     podWorkers.UpdatePod, which wakes the pod's worker at once (or right
+//     after its current sync) without the work queue's delay;
+//   - that sync does not pull again: images/image_manager.go answers from
+//     the image back-off (another BackOff event, ImagePullBackOff), and
+//     status/status_manager.go sends a changed status at once
+//     (podStatusChannel → syncBatch).
+//
+// Pod Security admission ignores an annotation-only update
+// (pod-security-admission admission.go isSignificantPodUpdate). When the
+// annotation cannot be set (e.g. the user may not patch pods) catchUp still
+// waits for the kubelet's own next sync within the bound; when the status
+// does not catch up, note says so and the reason rests on the event.
+func (c *Client) catchUp(ctx context.Context, pod *corev1.Pod, state string) statusCatchUp {
+	out := statusCatchUp{pod: pod}
+	shows := func(p *corev1.Pod) bool {
+		cs := appStatus(p)
+		return cs != nil && cs.State.Waiting != nil && cs.State.Waiting.Reason == state
+	}
+	if shows(pod) {
+		out.caughtUp = c.o.Now()
+		return out
+	}
+	log := c.o.Log.WithFields(map[string]any{"pod": pod.Name, "state": state})
 	wctx, cancel := context.WithTimeout(ctx, c.o.StatusWait)
 	defer cancel()
+
+	now := c.o.Now()
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"annotations": map[string]string{annotationSyncRequest: now.UTC().Format(time.RFC3339Nano)},
+	}})
+	if err == nil {
+		_, err = c.cs.CoreV1().Pods(pod.Namespace).Patch(wctx, pod.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	}
+	nudgeNote := ""
+	if err == nil {
+		out.nudged = now
+		log.Debug("annotated the pod so that the kubelet syncs it and publishes the state")
+	} else if ctx.Err() == nil {
+		nudgeNote = fmt.Sprintf(" (pulllab could not annotate the pod to make the kubelet sync it: %v)", err)
+		log.WithError(err).Debug("could not annotate the pod; waiting for the kubelet's own next sync")
+	}
+
 	got, err := WaitForPod(wctx, c.cs, pod.Namespace, pod.Name, func(p *corev1.Pod) (bool, error) {
 		if p == nil {
 			return false, errors.New("the pod is gone")
 		}
-		if p.UID != pod.UID {
-			return false, nil
-		}
-		cs := appStatus(p)
-		return cs != nil && cs.State.Waiting != nil && cs.State.Waiting.Reason == state, nil
+		return p.UID == pod.UID && shows(p), nil
 	})
-	if err != nil || got == nil {
-		return pod
+	if got != nil && got.UID == pod.UID {
+		out.pod = got
 	}
-	return got
+	switch {
+	case err == nil:
+		out.caughtUp = c.o.Now()
+		log.Debug("the pod status shows the state")
+	case ctx.Err() != nil:
+		// cancelled: the caller reports it
+	case errors.Is(err, context.DeadlineExceeded):
+		out.note = fmt.Sprintf("the pod status still said %s %s after the kubelet's %s event%s; the reason is the event's",
+			PodStatus(out.pod), c.o.StatusWait, state, nudgeNote)
+	default:
+		out.note = fmt.Sprintf("the pod status could not be read after the kubelet's %s event (%v)%s; the reason is the event's", state, err, nudgeNote)
+	}
+	if out.note != "" {
+		log.Debug(out.note)
+	}
+	return out
 }
 
 // maxLogLine bounds one log line; a longer line is cut.
 const maxLogLine = 1 << 20
 
-// deployLine follows the pod's log for up to LogWait and returns the first
-// line in which the profile finds a deployed WAR, or "" when none came (the
-// verdict rests on the image ID; the line is supporting evidence). It
+// logRead is what deployLine found in a container log.
+type logRead struct {
+	// line is the line naming the deployed WAR, or "".
+	line string
+	// note says why line is empty.
+	note string
+	// took is how long the log was read.
+	took time.Duration
+}
+
+// deployLine follows the running, ready container's log and returns the
+// first line that names one of the variants' WARs, recognised in every known
+// format (lab.FindDeployedWAR, the profile's format first) whatever the base
+// image is called; a line naming another WAR is kept in case none names a
+// variant's. It stops at that line; when the log has not grown for LogQuiet
+// (the server is up and has said what it had to say at start-up); when the
+// log ends; or after LogWait in all. The line is supporting evidence (the
+// verdict rests on the image ID), so a log without it is a note, not an
+// error: the note tells a silent log from one that could not be read. It
 // returns an error only when ctx itself ends.
-func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (string, error) {
-	if c.o.Profile.DeployLine == nil {
-		return "", nil
-	}
+func (c *Client) deployLine(ctx context.Context, pod *corev1.Pod) (logRead, error) {
+	start := c.o.Now()
 	log := c.o.Log.WithField("pod", pod.Name)
+	done := func(r logRead) (logRead, error) {
+		r.took = c.o.Now().Sub(start)
+		if r.note != "" {
+			log.Warn(r.note)
+		}
+		return r, nil
+	}
 	lctx, cancel := context.WithTimeout(ctx, c.o.LogWait)
 	defer cancel()
 	rc, err := c.logs(lctx, pod.Namespace, pod.Name, pod.Spec.Containers[0].Name, true)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("reading the log of pod %s: %w", pod.Name, ctx.Err())
+			return logRead{}, fmt.Errorf("reading the log of pod %s: %w", pod.Name, ctx.Err())
 		}
-		log.WithError(err).Warn("cannot read the pod's log")
-		return "", nil
+		return done(logRead{note: fmt.Sprintf("the log could not be read: %v", err)})
 	}
 	defer rc.Close()
-	// Close the stream when the deadline passes, so that Scan returns.
-	stop := context.AfterFunc(lctx, func() { _ = rc.Close() })
-	defer stop()
-	var found string
-	scanErr := scanLines(rc, func(line string) bool {
-		if c.o.Profile.DeployedWAR(line) != "" {
-			found = line
-			return false
+
+	grew := make(chan struct{}, 1)
+	type scanned struct {
+		line string
+		err  error
+	}
+	result := make(chan scanned, 1)
+	go func() {
+		var best, other string
+		err := scanLines(activityReader{r: rc, grew: grew}, func(line string) bool {
+			war, _ := lab.FindDeployedWAR(c.o.Profile, line)
+			switch {
+			case war == "":
+				return true
+			case lab.VariantOfWAR(war) != "":
+				best = line
+				return false
+			case other == "":
+				other = line
+			}
+			return true
+		})
+		if best == "" {
+			best = other
 		}
-		return true
-	})
-	if found != "" {
-		return found, nil
+		result <- scanned{best, err}
+	}()
+
+	// finish turns what the scan found into the result; why is "quiet"
+	// or "bound" when pulllab stopped the stream, "" when it ended.
+	finish := func(r scanned, why string) (logRead, error) {
+		switch {
+		case r.line != "":
+			return done(logRead{line: r.line})
+		case ctx.Err() != nil:
+			return logRead{}, fmt.Errorf("reading the log of pod %s: %w", pod.Name, ctx.Err())
+		case why == "quiet":
+			return done(logRead{note: fmt.Sprintf("the log named no WAR: it was silent for %s with the container running and ready", c.o.LogQuiet)})
+		case why == "bound" || lctx.Err() != nil:
+			return done(logRead{note: fmt.Sprintf("the log named no WAR within %s although it kept growing", c.o.LogWait)})
+		case r.err != nil:
+			return done(logRead{note: fmt.Sprintf("reading the log failed before it named a WAR: %v", r.err)})
+		}
+		return done(logRead{note: "the log ended without naming a WAR"})
 	}
-	if ctx.Err() != nil {
-		return "", fmt.Errorf("reading the log of pod %s: %w", pod.Name, ctx.Err())
+	quiet := time.NewTimer(c.o.LogQuiet)
+	defer quiet.Stop()
+	for {
+		why := ""
+		select {
+		case <-grew:
+			if !quiet.Stop() {
+				select {
+				case <-quiet.C:
+				default:
+				}
+			}
+			quiet.Reset(c.o.LogQuiet)
+			continue
+		case r := <-result:
+			return finish(r, "")
+		case <-quiet.C:
+			why = "quiet"
+		case <-lctx.Done():
+			why = "bound"
+		}
+		// Stop the stream and take what the scan found up to then.
+		_ = rc.Close()
+		return finish(<-result, why)
 	}
-	if lctx.Err() != nil {
-		log.Warnf("no log line naming the deployed WAR (profile %s) within %s", c.o.Profile.Name, c.o.LogWait)
-	} else if scanErr != nil {
-		log.WithError(scanErr).Warn("reading the pod's log")
-	} else {
-		log.Warnf("the pod's log ended without a line naming the deployed WAR (profile %s)", c.o.Profile.Name)
+}
+
+// activityReader passes reads through and signals grew (without blocking)
+// whenever a read returned data.
+type activityReader struct {
+	r    io.Reader
+	grew chan<- struct{}
+}
+
+func (a activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		select {
+		case a.grew <- struct{}{}:
+		default:
+		}
 	}
-	return "", nil
+	return n, err
 }
 
 // scanLines calls fn with every line of r (without the line end) until fn

@@ -43,6 +43,13 @@ func TestIntegrationCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("environment: %+v", env)
+	// With the e2e's admin kubeconfig the kubelet is readable through the
+	// node proxy: the KEP-2535 state must be read, not inferred.
+	if k := env.KubeletImageCredentials; k == nil || k.Inferred() {
+		t.Errorf("KEP-2535 state not read from the kubelet: %+v", k)
+	} else {
+		t.Logf("KEP-2535: %s", k.Summary())
+	}
 
 	id := fmt.Sprintf("it%d", time.Now().Unix()%100000)
 	c := New(cs, Options{Namespace: "pulllab-" + id, Node: n.Name, LabID: id, Profile: lab.ProfileAppServer, LogWait: 10 * time.Second})

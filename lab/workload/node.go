@@ -104,7 +104,8 @@ func readyMessage(n *corev1.Node) string {
 
 // Facts gathers what the report says about the cluster and the node: the
 // API server's Kubernetes version, and the node's name, kubelet version,
-// container runtime ("cri-o 1.34.1", "containerd 1.6.20") and OS image.
+// container runtime ("cri-o 1.34.1", "containerd 1.6.20") and OS image,
+// and the kubelet's KEP-2535 state (ReadKubeletImageCredentials).
 func Facts(ctx context.Context, cs kubernetes.Interface, node *corev1.Node) (lab.Environment, error) {
 	var env lab.Environment
 	v, err := cs.Discovery().ServerVersion()
@@ -118,6 +119,11 @@ func Facts(ctx context.Context, cs kubernetes.Interface, node *corev1.Node) (lab
 		env.KubeletVersion = info.KubeletVersion
 		env.ContainerRuntime = RuntimeName(info.ContainerRuntimeVersion)
 		env.OSImage = info.OSImage
+		k, err := ReadKubeletImageCredentials(ctx, cs.CoreV1().RESTClient(), node)
+		if err != nil {
+			return env, fmt.Errorf("reading the kubelet's KEP-2535 state: %w", err)
+		}
+		env.KubeletImageCredentials = k
 	}
 	return env, nil
 }

@@ -32,15 +32,32 @@ import (
 
 // Defaults for the Options durations.
 const (
-	DefaultLogWait       = 2 * time.Minute
 	DefaultPullTimeout   = 10 * time.Minute
 	DefaultDeleteTimeout = 3 * time.Minute
+	// DefaultLogWait bounds the whole wait for the log line naming the
+	// deployed WAR. It matters only for a log that keeps growing without
+	// naming one: a log that stops growing ends the wait after LogQuiet.
+	DefaultLogWait = 30 * time.Second
+	// DefaultLogQuiet is how long a running, ready container's log may stay
+	// silent before pulllab stops waiting for the WAR line. A server is
+	// ready once it has deployed (EAP's readiness check asks the server,
+	// which has logged WFLYSRV0027 by then), so the line is normally in
+	// the backlog the stream delivers at once; the rest of the quiet period
+	// covers the log path (runtime log file → kubelet → API server, well
+	// under a second) and a server whose readiness check passes just before
+	// it logs the deployment, without making a silent server cost more than
+	// a few seconds per case.
+	DefaultLogQuiet = 3 * time.Second
 	// DefaultEventWait bounds the wait for the event that matches a pod's
 	// terminal state (events reach the API server after the status does).
 	DefaultEventWait = 5 * time.Second
 	// DefaultStatusWait bounds the wait for the pod status to show a state
 	// the kubelet's events already reported (for the report's pod line).
-	DefaultStatusWait = 20 * time.Second
+	// pulllab makes the kubelet sync the pod at once (see catchUp), which
+	// publishes the status within a fraction of a second; when that has
+	// not happened in two seconds the kubelet's own next sync is up to ten
+	// seconds away, and the report says the reason rests on the event.
+	DefaultStatusWait = 2 * time.Second
 )
 
 // Options configure a Client.
@@ -53,9 +70,12 @@ type Options struct {
 	LabID string
 	// Profile says how to find the log line naming the deployed WAR.
 	Profile lab.Profile
-	// LogWait is how long to follow a running pod's log for that line
-	// (default DefaultLogWait).
+	// LogWait is how long at most to follow a running pod's log for that
+	// line (default DefaultLogWait).
 	LogWait time.Duration
+	// LogQuiet ends that wait when the log has not grown for so long
+	// (default DefaultLogQuiet).
+	LogQuiet time.Duration
 	// PullTimeout bounds Warm's wait for the image pull (default
 	// DefaultPullTimeout).
 	PullTimeout time.Duration
@@ -89,6 +109,9 @@ var _ lab.Workload = (*Client)(nil)
 func New(cs kubernetes.Interface, o Options) *Client {
 	if o.LogWait <= 0 {
 		o.LogWait = DefaultLogWait
+	}
+	if o.LogQuiet <= 0 {
+		o.LogQuiet = DefaultLogQuiet
 	}
 	if o.PullTimeout <= 0 {
 		o.PullTimeout = DefaultPullTimeout

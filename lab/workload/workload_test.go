@@ -371,6 +371,14 @@ func TestFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A fake clientset has no REST client to reach the node proxy: the
+	// KEP-2535 state is inferred, and says so (kubelet_test.go reads it
+	// through a fake API server).
+	k := env.KubeletImageCredentials
+	if k == nil || k.Source != lab.SourceKubeletVersion || k.Gate != lab.GateOff {
+		t.Errorf("KubeletImageCredentials = %+v, want inferred off", k)
+	}
+	env.KubeletImageCredentials = nil
 	want := lab.Environment{KubernetesVersion: "v1.34.4", KubeletVersion: "v1.34.4", ContainerRuntime: "containerd 1.6.20", OSImage: "Debian GNU/Linux 12 (bookworm)", Node: "vm"}
 	if env != want {
 		t.Errorf("env = %+v, want %+v", env, want)
