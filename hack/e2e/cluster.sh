@@ -580,7 +580,10 @@ authentication:
     clientCAFile: $W/cluster/pki/ca.crt
 authorization:
   mode: Webhook
-address: 127.0.0.1
+# the kubelet's API on the harness's bridge, not on loopback: the API server refuses to proxy to a
+# loopback address (node proxy: "address not allowed"), and /api/v1/nodes/NODE/proxy/configz and
+# /metrics are where pulllab reads the KEP-2535 state
+address: $BRIDGE_IP
 port: 10250
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
@@ -872,7 +875,7 @@ do_up() {
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
     ${PSA_FLAG:+"$PSA_FLAG"} \
     --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" --kubelet-client-key="$P/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types=Hostname \
+    --kubelet-preferred-address-types=InternalIP \
     --allow-privileged=true --profiling=false
   waitfor kube-apiserver "curl -sf --cacert $P/ca.crt https://127.0.0.1:6443/readyz" 180
 
@@ -890,7 +893,7 @@ do_up() {
 
   local kubelet_started; kubelet_started=$(date +%s)
   start kubelet "$KBIN/kubelet" --config="$C/kubelet-config.yaml" --kubeconfig="$C/kubelet.kubeconfig" \
-    --root-dir="$W/kubelet" --cert-dir="$W/kubelet/pki" --v=2
+    --root-dir="$W/kubelet" --cert-dir="$W/kubelet/pki" --node-ip="$BRIDGE_IP" --v=2
   wait_node_ready "$kubelet_started"
   waitfor "default ServiceAccount" "$KUBECTL -n default get serviceaccount default" 60
   waitfor "kube-root-ca.crt ConfigMap" "$KUBECTL -n default get configmap kube-root-ca.crt" 60

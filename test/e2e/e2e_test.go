@@ -171,6 +171,8 @@ type harness struct {
 	work   string // scratch directory
 	cs     kubernetes.Interface
 	crictl string
+	// authFlag: this pulllab has verify --registry-auth.
+	authFlag bool
 
 	bystanderUID, bystanderImageID string
 
@@ -202,6 +204,8 @@ func TestE2E(t *testing.T) {
 	cfg := loadConfig(t)
 	h := &harness{cfg: cfg, work: t.TempDir()}
 	h.buildPulllab(t)
+	help, _ := exec.Command(h.bin, "verify", "--help").CombinedOutput()
+	h.authFlag = strings.Contains(string(help), "--registry-auth")
 	rc, err := clientcmd.BuildConfigFromFlags("", cfg.kubeconfig)
 	if err != nil {
 		t.Fatalf("reading %s: %v", cfg.kubeconfig, err)
@@ -217,6 +221,7 @@ func TestE2E(t *testing.T) {
 	if !t.Run("setup", h.setup) {
 		t.Fatal("setup failed; the other steps need the bystander")
 	}
+	t.Run("registry-auth-flag", h.registryAuthFlag)
 	t.Run("verify-clean", h.verifyClean)
 	t.Run("pod-security", h.podSecurity)
 	t.Run("kep2535", h.kep2535)
@@ -289,13 +294,28 @@ func (h *harness) setup(t *testing.T) {
 // ---------------------------------------------------------------- verify runs
 
 // verifyArgs is a verify run on the lab's registry; with the authenticated
-// registry it passes the credentials with --registry-auth.
+// registry it passes the credentials with --registry-auth when this pulllab
+// has the flag (run gives it DOCKER_CONFIG otherwise, and the step
+// registry-auth-flag fails).
 func (h *harness) verifyArgs(out string, extra ...string) []string {
 	args := h.verifyArgsNoAuth(out)
-	if h.cfg.auth {
+	if h.cfg.auth && h.authFlag {
 		args = append(args, "--registry-auth", h.cfg.registryAuth)
 	}
 	return append(args, extra...)
+}
+
+// registryAuthFlag fails when the lab needs credentials and this pulllab
+// cannot take them from a file (--registry-auth): until then the other steps
+// fall back to the docker config keychain (DOCKER_CONFIG).
+func (h *harness) registryAuthFlag(t *testing.T) {
+	if !h.cfg.auth {
+		t.Skip("the lab's registry serves anonymously (PULLLAB_E2E_AUTH=0)")
+	}
+	if !h.authFlag {
+		t.Fatal("pulllab verify has no --registry-auth FILE: wire the dockerconfigjson reader (lab/kube) to the flag in cmd/pulllab; " +
+			"the other steps use DOCKER_CONFIG instead")
+	}
 }
 
 // verifyArgsNoAuth is a verify run on the lab's registry without
@@ -710,7 +730,11 @@ type during func(ctx context.Context, p *os.Process, lines *lineLog) error
 // the outcome. When the args include --out, it reads results.json from there.
 func (h *harness) run(t *testing.T, name string, args []string, fn during) runRecord {
 	t.Helper()
-	return h.runEnv(t, name, args, nil, fn)
+	var env []string
+	if h.cfg.auth && contains(args, "verify") && !contains(args, "--registry-auth") {
+		env = []string{"DOCKER_CONFIG=" + h.cfg.dockerConfig}
+	}
+	return h.runEnv(t, name, args, env, fn)
 }
 
 // runEnv is run with extra environment variables (KEY=value) for pulllab.
@@ -913,10 +937,6 @@ func (l *lineLog) wait(ctx context.Context, re *regexp.Regexp) (string, error) {
 
 // ---------------------------------------------------------------- checks
 
-// verdictSkipped is the verdict of a case that cannot show anything on this
-// cluster (cases 11 and 12 on a registry that serves anonymously).
-const verdictSkipped lab.Verdict = "skipped"
-
 // credentialCase reports whether a case is one of the KEP-2535 cases, which
 // need a registry that requires credentials.
 func credentialCase(id int) bool { return id == 11 || id == 12 }
@@ -946,7 +966,7 @@ func (h *harness) requireAllPass(t *testing.T, r runRecord) {
 	for _, c := range res.Cases {
 		want := lab.VerdictPass
 		if credentialCase(c.Case.ID) && !h.cfg.auth {
-			want = verdictSkipped
+			want = lab.VerdictSkipped
 		}
 		if c.Verdict != want {
 			t.Errorf("%s: case %d: %s, want %s: %s", r.Name, c.Case.ID, c.Verdict, want, c.Detail)
