@@ -6,11 +6,11 @@
 # configuration (crio.conf, registries.conf, policy.json), the pod network namespaces and the
 # sandbox's shared-namespace files. Nothing is written to /etc/containers; the host gets only what an
 # OpenShift node has: crictl on the PATH and /etc/crictl.yaml pointing at CRI-O's socket (cluster.sh's
-# install_host_crictl does that, with the endpoint crio_socket names).
+# install_host_crictl does that, with the socket CRIO_SOCK names).
 #
 # Expects from cluster.sh: W, CACHE, REG, PAUSE_IMG, HOST_DIRS (extended here), CRICTL, log, die,
-# start, stop_pid, pid_of, waitfor, existed. Defines CRIO_VERSION, CRIO_BIN and the crio_* functions
-# that cluster.sh calls at its RUNTIME hooks.
+# start, stop_pid, pid_of, waitfor, existed. Defines CRIO_VERSION, CRIO_BIN, CRIO_SOCK and the
+# crio_* functions that cluster.sh's runtime_* hooks call for RUNTIME=cri-o.
 #
 # Debian's conmon and runc do the per-container work; pinns (CRI-O's helper that pins a pod's
 # namespaces) is compiled from the C sources in the same module zip.
@@ -52,10 +52,9 @@ build_crio() (
     # replace directives, single-line and block form (none in v1.34.0, but they bind a dependent)
     awk '/^replace \($/{b=1; print; next} b{print; if ($0 ~ /^\)$/) b=0; next} /^replace /{print}' "$modfile"
   } > go.mod
-  # cri-o's go.sum, plus its own module's line
+  # cri-o's go.sum, plus the lines for cri-o itself (as `go mod download` verified them)
   cp "$dir/go.sum" go.sum && chmod u+w go.sum
-  go mod download -json "github.com/cri-o/cri-o@$CRIO_VERSION" | sed -n 's/.*"Sum": "\(.*\)".*/github.com\/cri-o\/cri-o '"$CRIO_VERSION"' \1/p' >> go.sum
-  go mod download -json "github.com/cri-o/cri-o@$CRIO_VERSION" | sed -n 's/.*"GoModSum": "\(.*\)".*/github.com\/cri-o\/cri-o '"$CRIO_VERSION"'\/go.mod \1/p' >> go.sum
+  sed -n 's|.*"Sum": "\(.*\)".*|github.com/cri-o/cri-o '"$CRIO_VERSION"' \1|p; s|.*"GoModSum": "\(.*\)".*|github.com/cri-o/cri-o '"$CRIO_VERSION"'/go.mod \1|p' <<<"$info" >> go.sum
   go get "github.com/cri-o/cri-o/cmd/crio@$CRIO_VERSION"
   local tmp=$CRIO_BIN.tmp; rm -rf "$tmp"; mkdir -p "$tmp"
   go build -trimpath -tags "$CRIO_TAGS" \
@@ -318,9 +317,11 @@ crio_stop() {
   crio_private_root
 }
 
-# crio_left: what of CRI-O is still there (for check_down)
+# crio_left: what of CRI-O is still there, on one line (empty when nothing is; for check_down)
 crio_left() {
-  [ -z "$(crio_conmons)" ] || echo "conmon"
-  [ ! -f "$W/run/hugetlb-mount" ] || echo "$CRIO_HUGETLB"
-  [ ! -f "$W/run/root-shared" ] || echo "shared-root-mount"
+  local left=""
+  [ -z "$(crio_conmons)" ] || left="$left conmon"
+  [ ! -f "$W/run/hugetlb-mount" ] || left="$left $CRIO_HUGETLB"
+  [ ! -f "$W/run/root-shared" ] || left="$left shared-root-mount"
+  echo "${left# }"
 }
