@@ -862,11 +862,15 @@ do_up() {
     --initial-cluster default=http://127.0.0.1:2380 --listen-metrics-urls http://127.0.0.1:2381
   waitfor etcd "curl -sf http://127.0.0.1:2381/health" 60
 
+  # --endpoint-reconciler-type=none: from 1.37 the API server refuses a loopback advertise address
+  # when it reconciles the kubernetes Service's endpoints ("may not be in the loopback range"); no pod
+  # here talks to the API server through that Service (there is no kube-proxy)
   local PSA_FLAG=""
   [ -f "$PSA_CONFIG" ] && PSA_FLAG=--admission-control-config-file=$PSA_CONFIG
   start kube-apiserver "$KBIN/kube-apiserver" \
     --etcd-servers=http://127.0.0.1:2379 \
     --bind-address=127.0.0.1 --secure-port=6443 --advertise-address=127.0.0.1 \
+    --endpoint-reconciler-type=none \
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" \
     --client-ca-file="$P/ca.crt" \
