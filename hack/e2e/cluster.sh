@@ -10,18 +10,27 @@
 #   hack/e2e/cluster.sh down            stops exactly what `up` started (by PID), unmounts, restores the host
 #   hack/e2e/cluster.sh status          what runs, the node, the images in the registry
 #   hack/e2e/cluster.sh env             the variables the e2e tests read (eval "$(hack/e2e/cluster.sh env)")
-#   hack/e2e/cluster.sh registry-stop   stop the registry (the broken-registry test)
-#   hack/e2e/cluster.sh registry-start  start it again, with the same data
+#   hack/e2e/cluster.sh registry-stop [lab|harness]   stop a registry (the broken-registry test); default
+#                                       the lab's (authenticated) one
+#   hack/e2e/cluster.sh registry-start [lab|harness]  start it again, with the same data
+#
+# Parameters (environment; `up` records them, and down/status/env/registry-* use what `up` recorded):
+#   K8S_VERSION, ETCD_VERSION, CRICTL_VERSION   which Kubernetes, etcd and crictl (default v1.34.4, v3.6.4, v1.34.0)
+#   RUNTIME                                     the node's container runtime: containerd (default) or cri-o
+#   PULLLAB_E2E_PSA                             restricted (default): the API server enforces Pod Security
+#                                               "restricted" in every namespace not labelled otherwise
+#                                               (kube-system exempt); off: no cluster-wide default
+#
+# Two registries: the harness's anonymous one on 127.0.0.1:5000 (pause, appserver base, debug and bystander
+# images; the node pulls them without credentials) and the lab's on 127.0.0.1:5001, which requires a user
+# and a password (htpasswd, bcrypt) made at random on every `up` and written only to a dockerconfigjson
+# under $PULLLAB_E2E_DIR/auth (mode 0600). The node's runtime holds no credentials for either.
 #
 # Everything runs as root on loopback (127.0.0.1) and on the harness's own bridge (cni0, 198.18.0.0/24).
 # State lives under $PULLLAB_E2E_DIR (default /var/tmp/pulllab-e2e); built binaries under
 # $PULLLAB_E2E_CACHE (default ~/.cache/pulllab-e2e/<component>-<version>), so a second `build` builds nothing.
 # See docs/e2e.md.
 set -euo pipefail
-
-K8S_VERSION=${K8S_VERSION:-v1.34.4}   # 1.34: the last minor whose kubelet runs on cgroup v1 by default
-ETCD_VERSION=${ETCD_VERSION:-v3.6.4}  # the etcd that Kubernetes 1.34.4 pins
-CRICTL_VERSION=${CRICTL_VERSION:-v1.34.0}
 
 W=${PULLLAB_E2E_DIR:-/var/tmp/pulllab-e2e}
 case $W in
@@ -30,11 +39,42 @@ case $W in
 esac
 [[ $W != *[[:space:]]* ]] || { echo "PULLLAB_E2E_DIR must not contain spaces" >&2; exit 2; }
 W=${W%/}
+
+# What `up` ran with, for the commands that act on a running (or crashed) cluster: they must use the
+# same binaries and runtime as the cluster they act on, whatever the caller's environment says.
+UP_ENV=$W/run/up.env
+case "${1:-}" in
+  down|status|env|registry-stop|registry-start)
+    # shellcheck disable=SC1090
+    if [ -f "$UP_ENV" ]; then . "$UP_ENV"; fi ;;
+esac
+
+K8S_VERSION=${K8S_VERSION:-v1.34.4}   # OpenShift 4.21's Kubernetes; the KEP-2535 gate is off by default
+ETCD_VERSION=${ETCD_VERSION:-v3.6.4}  # the etcd that Kubernetes 1.34.4 pins
+CRICTL_VERSION=${CRICTL_VERSION:-v1.34.0}
+RUNTIME=${RUNTIME:-containerd}
+PSA=${PULLLAB_E2E_PSA:-restricted}
+for v in "$K8S_VERSION" "$ETCD_VERSION" "$CRICTL_VERSION"; do
+  [[ $v =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "K8S_VERSION, ETCD_VERSION and CRICTL_VERSION must look like v1.34.4, got '$v'" >&2; exit 2; }
+done
+case $RUNTIME in
+  containerd) ;;
+  cri-o) ;;
+  *) echo "RUNTIME must be containerd or cri-o, got '$RUNTIME'" >&2; exit 2 ;;
+esac
+case $PSA in
+  restricted|off) ;;
+  *) echo "PULLLAB_E2E_PSA must be restricted or off, got '$PSA'" >&2; exit 2 ;;
+esac
 CACHE=${PULLLAB_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulllab-e2e}
 KBIN=$CACHE/kubernetes-$K8S_VERSION-etcd-$ETCD_VERSION
 CBIN=$CACHE/crictl-$CRICTL_VERSION
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-REG=127.0.0.1:5000
+REG=127.0.0.1:5000                     # the harness's images, anonymous
+LAB_REG=127.0.0.1:5001                 # the lab's images, user and password required
+LAB_REG_USER=pulllab-e2e
+AUTH_DIR=$W/auth                       # DOCKER_CONFIG: config.json is also the --registry-auth file
+AUTH_FILE=$AUTH_DIR/config.json
 NODE=$(hostname)
 PAUSE_IMG=$REG/pulllab-e2e/pause:3.10
 BASE_IMG=$REG/pulllab-e2e/appserver:1
@@ -47,10 +87,9 @@ SERVICE_CIDR=198.18.1.0/24             # virtual: no kube-proxy, nothing routes 
 ADMIN_KUBECONFIG=$W/cluster/admin.kubeconfig
 KUBECTL="$KBIN/kubectl --kubeconfig $ADMIN_KUBECONFIG"
 CRICTL="$CBIN/crictl --config $W/crictl.yaml"
-# start order; `down` stops them in reverse
-DAEMONS="registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+PSA_CONFIG=$W/cluster/admission.yaml
 # every port the harness listens on, all on 127.0.0.1
-PORTS="5000 2379 2380 2381 6443 10248 10250 10257 10259"
+PORTS="5000 5001 2379 2380 2381 6443 10248 10250 10257 10259"
 # the kubelet (and the CNI bridge plugin, were it the gateway) change these; `down` puts them back
 SYSCTLS="kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward"
 # directories the daemons create outside $W whatever their flags say; `down` removes them when
@@ -63,14 +102,287 @@ log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 timed() { local t0=$SECONDS; "$@"; log "$1 took $((SECONDS - t0)) s"; }
 
+# ------------------------------------------------------------------ the node's container runtime
+# One function per thing the rest of the harness needs from the runtime; each dispatches on $RUNTIME.
+# containerd is here; cri-o's side lives in hack/e2e/crio.sh (CRI-O built from the Go module proxy,
+# the runtime of CRC and OpenShift nodes).
+# shellcheck source=hack/e2e/crio.sh
+. "$REPO/hack/e2e/crio.sh"
+
+# runtime_daemon: the name of its PID file and log (and of its binary, see expected_exe)
+runtime_daemon() {
+  case $RUNTIME in
+    containerd) echo containerd ;;
+    cri-o) echo crio ;;
+  esac
+}
+
+# runtime_socket: the CRI socket the kubelet and crictl use
+runtime_socket() {
+  case $RUNTIME in
+    containerd) echo "$W/containerd/containerd.sock" ;;
+    cri-o) echo "$CRIO_SOCK" ;;
+  esac
+}
+
+# runtime_packages: the Debian packages it needs
+runtime_packages() {
+  case $RUNTIME in
+    containerd) echo "containerd runc" ;;
+    cri-o) crio_packages ;;
+  esac
+}
+
+# runtime_build: what it needs built (cached by version)
+runtime_build() {
+  case $RUNTIME in
+    containerd) : ;;   # Debian's
+    cri-o) build_crio ;;
+  esac
+}
+
+# runtime_preflight: dies when something it needs is missing
+runtime_preflight() {
+  local b
+  case $RUNTIME in
+    containerd)
+      for b in containerd runc; do
+        command -v "$b" > /dev/null || die "$b is missing: run hack/e2e/cluster.sh install"
+      done ;;
+    cri-o) crio_preflight ;;
+  esac
+}
+
+# runtime_config: its configuration under $W. Both registries are plain http on loopback; the
+# configuration names no credentials for either (with node-wide credentials every pod could pull the
+# lab's private images, and the KEP-2535 cases would show nothing).
+runtime_config() {
+  case $RUNTIME in
+    containerd) containerd_config ;;
+    cri-o) CRIO_INSECURE_REGISTRIES="$REG $LAB_REG" crio_write_config ;;
+  esac
+}
+
+# runtime_start: starts it and waits until it answers on its socket
+runtime_start() {
+  case $RUNTIME in
+    containerd)
+      start containerd containerd --config "$W/containerd/config.toml"
+      waitfor containerd "$CRICTL info" 30 ;;
+    cri-o) crio_start ;;
+  esac
+}
+
+# runtime_remove_pods: every pod sandbox, while the runtime still runs (stops the containers, so
+# their shims exit and their mounts go); called after the kubelet has stopped
+runtime_remove_pods() {
+  if pid_of "$(runtime_daemon)" > /dev/null; then
+    $CRICTL rmp -af > /dev/null 2>&1 || log "WARNING: crictl rmp -af failed"
+  fi
+}
+
+# runtime_stop: stops it and whatever of it outlives it
+runtime_stop() {
+  local p
+  case $RUNTIME in
+    containerd)
+      stop_pid containerd
+      # shims outlive containerd; ours name our containerd's socket in their arguments
+      for p in $(pgrep -f -- "containerd-shim.* -address $(runtime_socket)" 2>/dev/null || true); do
+        log "stopping leftover shim $p"; kill "$p" 2>/dev/null || true
+      done ;;
+    cri-o) crio_stop ;;
+  esac
+}
+
+# runtime_leftovers: names what of it still runs after runtime_stop (nothing when all is gone)
+runtime_leftovers() {
+  case $RUNTIME in
+    containerd)
+      if pgrep -f -- "containerd-shim.* -address $(runtime_socket)" > /dev/null; then echo containerd-shims; fi ;;
+    cri-o) crio_left ;;
+  esac
+}
+
+containerd_config() {
+  local r
+  mkdir -p "$W/containerd"
+  cat > "$W/containerd/config.toml" <<EOF
+version = 2
+root = "$W/containerd/root"
+state = "$W/containerd/state"
+
+[grpc]
+  address = "$(runtime_socket)"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$W/containerd/opt"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # no image from a public registry: a pause stand-in built from this repository, in the harness registry
+  sandbox_image = "$PAUSE_IMG"
+  # this kind of VM lacks CAP_SYS_RESOURCE: runc cannot lower the sandbox's oom_score_adj to -998,
+  # so clamp every oom_score_adj to >= containerd's own (0)
+  restrict_oom_score_adj = true
+  # pod network namespaces under \$W, not /run/netns
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "$W/containerd/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$W/cni/net.d"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # a hosts.toml per registry and no auths: pull credentials come only from a pod's pull secret
+    config_path = "$W/containerd/certs.d"
+EOF
+  for r in "$REG" "$LAB_REG"; do
+    mkdir -p "$W/containerd/certs.d/$r"
+    cat > "$W/containerd/certs.d/$r/hosts.toml" <<EOF
+server = "http://$r"
+
+[host."http://$r"]
+  capabilities = ["pull", "resolve", "push"]
+EOF
+  done
+}
+
+# start order; `down` stops them in reverse
+DAEMONS="registry registry-lab $(runtime_daemon) etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+
+# ------------------------------------------------------------------ the registries and Pod Security
+# The harness's registry: anonymous, for the images the node needs whatever the lab does.
+registry_config() {
+  mkdir -p "$W/registry/data"
+  cat > "$W/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $W/registry/data
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $REG
+EOF
+}
+
+# The lab's registry: its own storage, deletes enabled, htpasswd (bcrypt) with a random password made
+# here. The password goes only into the htpasswd hash and the dockerconfigjson (0600); never into an
+# argument list, a log line or the environment of a daemon.
+lab_registry_config() {
+  local d=$W/registry-lab pw
+  mkdir -p "$d/data"
+  ( umask 077; mkdir -p "$AUTH_DIR" )
+  pw=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')
+  [ ${#pw} -ge 24 ] || die "could not make a random password for the lab registry"
+  printf '%s' "$pw" | htpasswd -niB -C 10 "$LAB_REG_USER" > "$d/htpasswd.tmp" 2>/dev/null \
+    || die "htpasswd failed: run hack/e2e/cluster.sh install (apache2-utils)"
+  chmod 600 "$d/htpasswd.tmp" && mv "$d/htpasswd.tmp" "$d/htpasswd"
+  ( umask 077
+    printf '{\n  "auths": {\n    "%s": {\n      "auth": "%s"\n    }\n  }\n}\n' "$LAB_REG" "$(printf '%s:%s' "$LAB_REG_USER" "$pw" | base64 -w0)" > "$AUTH_FILE.tmp" )
+  mv "$AUTH_FILE.tmp" "$AUTH_FILE"
+  cat > "$d/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $d/data
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $LAB_REG
+auth:
+  htpasswd:
+    realm: pulllab-e2e
+    path: $d/htpasswd
+EOF
+}
+
+# lab_curl ARGS...: curl with the lab registry's credentials, passed on stdin (not in argv)
+lab_curl() {
+  local auth
+  auth=$(sed -n 's/.*"auth": "\(.*\)".*/\1/p' "$AUTH_FILE" | base64 -d)
+  printf 'user = "%s"\n' "$auth" | curl -K - "$@"
+}
+
+# lab_registry_ready: refuses anonymous requests (401) and accepts the recorded credentials
+lab_registry_ready() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$LAB_REG/v2/")" = 401 ] && lab_curl -sf -o /dev/null "http://$LAB_REG/v2/"
+}
+
+# psa_config: with PULLLAB_E2E_PSA=restricted, the API server's PodSecurity admission enforces (and
+# audits and warns about) "restricted" in every namespace that carries no pod-security labels of its
+# own, as OpenShift 5.0 does for ordinary projects; kube-system is exempt.
+psa_config() {
+  rm -f "$PSA_CONFIG"
+  [ "$PSA" = restricted ] || return 0
+  cat > "$PSA_CONFIG" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults:
+      enforce: restricted
+      enforce-version: latest
+      audit: restricted
+      audit-version: latest
+      warn: restricted
+      warn-version: latest
+    exemptions:
+      usernames: []
+      runtimeClasses: []
+      namespaces: [kube-system]
+EOF
+}
+
+# registry_name lab|harness: the daemon behind a registry
+registry_name() {
+  case ${1:-lab} in
+    lab) echo registry-lab ;;
+    harness) echo registry ;;
+    *) echo "registry-stop/registry-start take lab (127.0.0.1:5001, the default) or harness (127.0.0.1:5000), got '$1'" >&2; exit 2 ;;
+  esac
+}
+
+start_registry() { # registry|registry-lab
+  case $1 in
+    registry)
+      start registry docker-registry serve "$W/registry/config.yml"
+      waitfor registry "curl -sf http://$REG/v2/" 30 ;;
+    registry-lab)
+      start registry-lab docker-registry serve "$W/registry-lab/config.yml"
+      waitfor "registry-lab (anonymous refused, credentials accepted)" lab_registry_ready 30 ;;
+  esac
+}
+
 # ------------------------------------------------------------------ install
 do_install() {
-  local pkgs="containerd runc docker-registry containernetworking-plugins iptables conntrack openssl curl iproute2 procps busybox-static ca-certificates"
+  # apache2-utils: htpasswd, for the lab registry's bcrypt password file
+  local pkgs
+  pkgs="$(runtime_packages) docker-registry apache2-utils containernetworking-plugins iptables conntrack openssl curl iproute2 procps busybox-static ca-certificates"
   local missing=""
   for p in $pkgs; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
   if [ -z "$missing" ]; then log "packages already installed"; return 0; fi
   log "installing:$missing"
   [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ] || apt-get update -qq
+  # shellcheck disable=SC2086 # a list of package names
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null \
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
 }
@@ -78,6 +390,7 @@ do_install() {
 # ------------------------------------------------------------------ build
 # The two third-party builds run in subshells: their `cd` and GOFLAGS=-mod=mod must not reach the
 # repository's own build (build_tools), which must never rewrite go.mod.
+# shellcheck disable=SC2030,SC2031 # each build's environment is its own, on purpose
 build_kubernetes() (
   if [ -x "$KBIN/kubelet" ] && [ -x "$KBIN/etcd" ] && [ -x "$KBIN/kubectl" ]; then log "kubernetes $K8S_VERSION: cached in $KBIN"; exit 0; fi
   local src=$CACHE/src/kubernetes-$K8S_VERSION staging=v0.${K8S_VERSION#v1.}
@@ -110,6 +423,7 @@ build_kubernetes() (
   rm -rf "$KBIN" && mv "$tmp" "$KBIN"
 )
 
+# shellcheck disable=SC2030,SC2031
 build_crictl() (
   if [ -x "$CBIN/crictl" ]; then log "crictl $CRICTL_VERSION: cached in $CBIN"; exit 0; fi
   local src=$CACHE/src/crictl-$CRICTL_VERSION
@@ -143,14 +457,14 @@ build_tools() (
   log "image tools: built in $tb"
 )
 
-do_build() { timed build_kubernetes; timed build_crictl; timed build_tools; }
+do_build() { timed build_kubernetes; timed build_crictl; timed runtime_build; timed build_tools; }
 
 # ------------------------------------------------------------------ processes
 # pid_of NAME: the recorded PID when that process still runs the expected binary (a PID file left
 # by a crashed run, or from before a reboot, may name an unrelated process: never touch that one).
 expected_exe() {
   case $1 in
-    registry) echo docker-registry ;;
+    registry|registry-lab) echo docker-registry ;;
     *) echo "$1" ;;
   esac
 }
@@ -218,62 +532,11 @@ waitfor() { # what shell-condition [timeout-seconds] : polls every 0.2 s
 
 # ------------------------------------------------------------------ configs
 write_configs() {
-  mkdir -p "$W/registry/data" "$W/containerd/certs.d/$REG" "$W/cni/net.d" "$W/kubelet" "$W/cluster"
-  cat > "$W/registry/config.yml" <<EOF
-version: 0.1
-log:
-  level: info
-storage:
-  filesystem:
-    rootdirectory: $W/registry/data
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: $REG
-EOF
-  cat > "$W/containerd/config.toml" <<EOF
-version = 2
-root = "$W/containerd/root"
-state = "$W/containerd/state"
-
-[grpc]
-  address = "$W/containerd/containerd.sock"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$W/containerd/opt"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  # no image from a public registry: a pause stand-in built from this repository, in the harness registry
-  sandbox_image = "$PAUSE_IMG"
-  # this kind of VM lacks CAP_SYS_RESOURCE: runc cannot lower the sandbox's oom_score_adj to -998,
-  # so clamp every oom_score_adj to >= containerd's own (0)
-  restrict_oom_score_adj = true
-  # pod network namespaces under \$W, not /run/netns
-  netns_mounts_under_state_dir = true
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "$W/containerd/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$W/cni/net.d"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "$W/containerd/certs.d"
-EOF
-  cat > "$W/containerd/certs.d/$REG/hosts.toml" <<EOF
-server = "http://$REG"
-
-[host."http://$REG"]
-  capabilities = ["pull", "resolve", "push"]
-EOF
+  mkdir -p "$W/registry/data" "$W/cni/net.d" "$W/kubelet" "$W/cluster"
+  registry_config
+  lab_registry_config
+  psa_config
+  runtime_config
   # The bridge is made by `up` with its address (so the plugin need not be the gateway, and so never
   # turns on IP forwarding); pods get no default route: they reach 198.18.0.0/24 and nothing else.
   cat > "$W/cni/net.d/10-pulllab-e2e.conflist" <<EOF
@@ -297,14 +560,14 @@ EOF
 }
 EOF
   cat > "$W/crictl.yaml" <<EOF
-runtime-endpoint: unix://$W/containerd/containerd.sock
-image-endpoint: unix://$W/containerd/containerd.sock
+runtime-endpoint: unix://$(runtime_socket)
+image-endpoint: unix://$(runtime_socket)
 timeout: 30
 EOF
   cat > "$W/cluster/kubelet-config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-containerRuntimeEndpoint: unix://$W/containerd/containerd.sock
+containerRuntimeEndpoint: unix://$(runtime_socket)
 cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
@@ -317,7 +580,10 @@ authentication:
     clientCAFile: $W/cluster/pki/ca.crt
 authorization:
   mode: Webhook
-address: 127.0.0.1
+# the kubelet's API on the harness's bridge, not on loopback: the API server refuses to proxy to a
+# loopback address (node proxy: "address not allowed"), and /api/v1/nodes/NODE/proxy/configz and
+# /metrics are where pulllab reads the KEP-2535 state
+address: $BRIDGE_IP
 port: 10250
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
@@ -399,7 +665,7 @@ record_host() {
     done
     if [ -L "$HOST_CRICTL" ] && [ "$(readlink "$HOST_CRICTL")" = "$CBIN/crictl" ]; then :;
     elif [ -e "$HOST_CRICTL" ] || [ -L "$HOST_CRICTL" ]; then echo "existed $HOST_CRICTL"; fi
-    if [ -e "$HOST_CRICTL_YAML" ] && ! grep -q "unix://$W/containerd/containerd.sock" "$HOST_CRICTL_YAML"; then echo "existed $HOST_CRICTL_YAML"; fi
+    if [ -e "$HOST_CRICTL_YAML" ] && ! grep -q "unix://$(runtime_socket)" "$HOST_CRICTL_YAML"; then echo "existed $HOST_CRICTL_YAML"; fi
     local ipt t
     for ipt in iptables ip6tables; do
       command -v "$ipt-save" > /dev/null || continue
@@ -408,6 +674,7 @@ record_host() {
       done
     done
   } > "$f"
+  # shellcheck disable=SC2086 # a list of names
   sysctl $SYSCTLS > "$W/run/sysctl-before.conf" 2>/dev/null
 }
 existed() { grep -qx "existed $1" "$W/run/host.env" 2>/dev/null; }
@@ -433,7 +700,7 @@ restore_host() {
   fi
   if [ -f "$W/run/backup/crictl.yaml" ]; then
     cp -p "$W/run/backup/crictl.yaml" "$HOST_CRICTL_YAML" && rm -f "$W/run/backup/crictl.yaml"; log "restored $HOST_CRICTL_YAML"
-  elif ! existed "$HOST_CRICTL_YAML" && [ -f "$HOST_CRICTL_YAML" ] && grep -q "unix://$W/containerd/containerd.sock" "$HOST_CRICTL_YAML"; then
+  elif ! existed "$HOST_CRICTL_YAML" && [ -f "$HOST_CRICTL_YAML" ] && grep -q "unix://$(runtime_socket)" "$HOST_CRICTL_YAML"; then
     rm -f "$HOST_CRICTL_YAML"; log "removed $HOST_CRICTL_YAML"
   fi
   # what the daemons left outside $W: only where `up` created the directory, and only empty dirs
@@ -464,7 +731,7 @@ restore_host() {
   # the kubelet's QoS and pod cgroups, when `up` made them (kill_leftover_containers emptied them)
   local cg
   for cg in /sys/fs/cgroup/*/kubepods; do
-    [ -d "$cg" ] && ! existed "$cg" || continue
+    if [ ! -d "$cg" ] || existed "$cg"; then continue; fi
     find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
     [ -d "$cg" ] && log "WARNING: cannot remove $cg"
   done
@@ -496,7 +763,7 @@ kill_leftover_containers() {
   [ -f "$W/run/host.env" ] || return 0
   local cg procs i
   for cg in /sys/fs/cgroup/*/kubepods; do
-    [ -d "$cg" ] && ! existed "$cg" || continue
+    if [ ! -d "$cg" ] || existed "$cg"; then continue; fi
     for i in $(seq 1 50); do
       procs=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u | tr '\n' ' ')
       [ -n "${procs// /}" ] || break
@@ -514,15 +781,16 @@ mounts_under() { # dir: mount points at or below dir, deepest first
 
 # ------------------------------------------------------------------ up
 preflight() {
-  [ "$(id -u)" = 0 ] || die "run as root: the harness starts containerd and the kubelet"
+  [ "$(id -u)" = 0 ] || die "run as root: the harness starts $RUNTIME and the kubelet"
   local b
   for b in "$KBIN/kubelet" "$KBIN/kube-apiserver" "$KBIN/kube-controller-manager" "$KBIN/kube-scheduler" "$KBIN/kubectl" "$KBIN/etcd" "$CBIN/crictl"; do
     [ -x "$b" ] || die "$b is missing: run hack/e2e/cluster.sh build"
   done
-  for b in containerd runc docker-registry ip openssl curl sysctl iptables-save; do
+  runtime_preflight
+  for b in docker-registry htpasswd ip openssl curl sysctl iptables-save; do
     command -v "$b" > /dev/null || die "$b is missing: run hack/e2e/cluster.sh install"
   done
-  [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || die "CNI plugins missing in /usr/lib/cni: run hack/e2e/cluster.sh install"
+  if [ ! -x /usr/lib/cni/bridge ] || [ ! -x /usr/lib/cni/host-local ]; then die "CNI plugins missing in /usr/lib/cni: run hack/e2e/cluster.sh install"; fi
   [ -x /bin/busybox ] || die "/bin/busybox is missing: run hack/e2e/cluster.sh install (busybox-static)"
   local p busy=""
   for p in $PORTS; do
@@ -537,7 +805,8 @@ recover() {
   if compgen -G "$W/run/*.pid" > /dev/null || [ -f "$W/run/host.env" ] || [ -n "$(mounts_under "$W")" ] \
      || [ -f "$W/run/bridge" ]; then
     log "cleaning up after an earlier run"
-    do_down
+    # with what that run recorded (its binaries and runtime), not this run's parameters
+    "$0" down
   fi
   [ -z "$(mounts_under "$W")" ] || die "still mounted under $W after cleanup: $(mounts_under "$W" | tr '\n' ' ')"
 }
@@ -563,25 +832,28 @@ do_up() {
   preflight
   timed build_tools
   local TB; TB=$(tools_dir)
+  log "up: Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, crictl $CRICTL_VERSION, runtime $RUNTIME, Pod Security default: $PSA"
 
-  # empty state each time: no stale node object, no old registry or node images, a clean lab
-  rm -rf "$W/etcd-data" "$W/registry" "$W/containerd" "$W/kubelet" "$W/cni" "$W/cluster" "$W/crictl.yaml"
+  # empty state each time: no stale node object, no old registry or node images, a clean lab, a new
+  # password for the lab registry
+  rm -rf "$W/etcd-data" "$W/registry" "$W/registry-lab" "$W/auth" "$W/containerd" "$W/crio" "$W/kubelet" "$W/cni" "$W/cluster" "$W/crictl.yaml"
   [ -d "$W/logs" ] && { rm -rf "$W/logs.prev"; mv "$W/logs" "$W/logs.prev"; }
   mkdir -p "$W/logs" "$W/run"
+  printf 'K8S_VERSION=%s\nETCD_VERSION=%s\nCRICTL_VERSION=%s\nRUNTIME=%s\nPSA=%s\n' \
+    "$K8S_VERSION" "$ETCD_VERSION" "$CRICTL_VERSION" "$RUNTIME" "$PSA" > "$UP_ENV"
   write_configs
   record_host
 
-  start registry docker-registry serve "$W/registry/config.yml"
-  waitfor registry "curl -sf http://$REG/v2/" 30
+  start_registry registry
   "$TB/e2eimage" -registry "$REG" -bin "$TB" -busybox /bin/busybox all | sed 's/^/  /' >&2
+  start_registry registry-lab
 
   ip link add "$BRIDGE" type bridge
   touch "$W/run/bridge"
   ip addr add "$BRIDGE_IP/${BRIDGE_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 
-  start containerd containerd --config "$W/containerd/config.toml"
-  waitfor containerd "$CRICTL info" 30
+  runtime_start
 
   make_pki
   start etcd "$KBIN/etcd" --name default --data-dir "$W/etcd-data" --unsafe-no-fsync \
@@ -590,17 +862,24 @@ do_up() {
     --initial-cluster default=http://127.0.0.1:2380 --listen-metrics-urls http://127.0.0.1:2381
   waitfor etcd "curl -sf http://127.0.0.1:2381/health" 60
 
+  # --endpoint-reconciler-type=none: from 1.37 the API server refuses a loopback advertise address
+  # when it reconciles the kubernetes Service's endpoints ("may not be in the loopback range"); no pod
+  # here talks to the API server through that Service (there is no kube-proxy)
+  local PSA_FLAG=""
+  [ -f "$PSA_CONFIG" ] && PSA_FLAG=--admission-control-config-file=$PSA_CONFIG
   start kube-apiserver "$KBIN/kube-apiserver" \
     --etcd-servers=http://127.0.0.1:2379 \
     --bind-address=127.0.0.1 --secure-port=6443 --advertise-address=127.0.0.1 \
+    --endpoint-reconciler-type=none \
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" \
     --client-ca-file="$P/ca.crt" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
+    ${PSA_FLAG:+"$PSA_FLAG"} \
     --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" --kubelet-client-key="$P/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types=Hostname \
+    --kubelet-preferred-address-types=InternalIP \
     --allow-privileged=true --profiling=false
   waitfor kube-apiserver "curl -sf --cacert $P/ca.crt https://127.0.0.1:6443/readyz" 180
 
@@ -618,7 +897,7 @@ do_up() {
 
   local kubelet_started; kubelet_started=$(date +%s)
   start kubelet "$KBIN/kubelet" --config="$C/kubelet-config.yaml" --kubeconfig="$C/kubelet.kubeconfig" \
-    --root-dir="$W/kubelet" --cert-dir="$W/kubelet/pki" --v=2
+    --root-dir="$W/kubelet" --cert-dir="$W/kubelet/pki" --node-ip="$BRIDGE_IP" --v=2
   wait_node_ready "$kubelet_started"
   waitfor "default ServiceAccount" "$KUBECTL -n default get serviceaccount default" 60
   waitfor "kube-root-ca.crt ConfigMap" "$KUBECTL -n default get configmap kube-root-ca.crt" 60
@@ -646,17 +925,11 @@ down_steps() {
   local t0=$SECONDS n p
   mkdir -p "$W/run"
   stop_pid kubelet
-  # every pod sandbox, while containerd still runs: stops the containers, so their shims exit and
-  # their mounts go
-  if pid_of containerd > /dev/null; then
-    $CRICTL rmp -af > /dev/null 2>&1 || log "WARNING: crictl rmp -af failed"
-  fi
+  runtime_remove_pods
   stop_pid kube-scheduler kube-controller-manager kube-apiserver
-  for n in etcd containerd registry; do stop_pid "$n"; done
-  # shims outlive containerd; ours name our containerd's socket in their arguments
-  for p in $(pgrep -f -- "containerd-shim.* -address $W/containerd/containerd.sock" 2>/dev/null || true); do
-    log "stopping leftover shim $p"; kill "$p" 2>/dev/null || true
-  done
+  stop_pid etcd
+  runtime_stop
+  stop_pid registry-lab registry
   sleep 0.5
   kill_leftover_containers
   # nested mounts (pod volumes, rootfs, netns) first, deepest first; never stop on one failure
@@ -665,7 +938,7 @@ down_steps() {
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "WARNING: cannot unmount $m"
   done
   if [ -f "$W/run/bridge" ] || { [ -f "$W/cni/net.d/10-pulllab-e2e.conflist" ] && ip link show "$BRIDGE" > /dev/null 2>&1; }; then
-    ip link delete "$BRIDGE" 2>/dev/null && log "deleted $BRIDGE" || true
+    if ip link delete "$BRIDGE" 2>/dev/null; then log "deleted $BRIDGE"; fi
     rm -f "$W/run/bridge"
   fi
   if [ -f "$W/run/sysctl-before.conf" ]; then
@@ -678,7 +951,7 @@ down_steps() {
 check_down() {
   local left="" n
   for n in $DAEMONS; do [ -f "$W/run/$n.pid" ] && left="$left $n"; done
-  pgrep -f -- "containerd-shim.* -address $W/containerd/containerd.sock" > /dev/null && left="$left containerd-shims"
+  n=$(runtime_leftovers | tr '\n' ' '); n=${n% }; [ -z "$n" ] || left="$left $n"
   [ -z "$(mounts_under "$W")" ] || left="$left mounts($(mounts_under "$W" | tr '\n' ' '))"
   [ -f "$W/run/bridge" ] && left="$left $BRIDGE"
   [ -f "$W/run/sysctl-before.conf" ] && left="$left sysctls"
@@ -701,6 +974,10 @@ do_status() {
     if [ -x "$tb/e2eimage" ]; then "$tb/e2eimage" -registry "$REG" -check all | sed 's/^/images    /' || rc=1; fi
     printf 'registry catalog         %s\n' "$(curl -sf "http://$REG/v2/_catalog" || echo unreachable)"
   fi
+  if pid_of registry-lab > /dev/null; then
+    printf 'lab registry catalog     %s\n' "$(lab_curl -sf "http://$LAB_REG/v2/_catalog" || echo unreachable)"
+  fi
+  printf '%-24s %s\n' "Pod Security default" "$PSA"
   printf '%-24s %s\n' "host crictl" "$( [ -e "$HOST_CRICTL" ] && readlink -f "$HOST_CRICTL" || echo absent)"
   printf '%-24s %s\n' "mounts under $W" "$(mounts_under "$W" | wc -l)"
   printf '%-24s %s\n' "bridge $BRIDGE" "$(ip -br addr show "$BRIDGE" 2>/dev/null || echo absent)"
@@ -711,20 +988,31 @@ do_env() {
   cat <<EOF
 export PULLLAB_E2E_KUBECONFIG=$ADMIN_KUBECONFIG
 export PULLLAB_E2E_REGISTRY=$REG
+export PULLLAB_E2E_LAB_REGISTRY=$LAB_REG
+export PULLLAB_E2E_REGISTRY_AUTH=$AUTH_FILE
+export PULLLAB_E2E_DOCKER_CONFIG=$AUTH_DIR
 export PULLLAB_E2E_BASE_IMAGE=$BASE_IMG
 export PULLLAB_E2E_DEBUG_IMAGE=$DEBUG_IMG
 export PULLLAB_E2E_BYSTANDER_IMAGE=$BYSTANDER_IMG
 export PULLLAB_E2E_DIR=$W
 export PULLLAB_E2E_KUBECTL=$KBIN/kubectl
 export PULLLAB_E2E_CLUSTER_SH=$REPO/hack/e2e/cluster.sh
+export PULLLAB_E2E_K8S_VERSION=$K8S_VERSION
+export PULLLAB_E2E_RUNTIME=$RUNTIME
+export PULLLAB_E2E_PSA=$PSA
 EOF
 }
 
-registry_start() {
-  [ -f "$W/registry/config.yml" ] || die "no registry config: run hack/e2e/cluster.sh up first"
-  if pid_of registry > /dev/null; then log "registry already running"; return 0; fi
-  start registry docker-registry serve "$W/registry/config.yml"
-  waitfor registry "curl -sf http://$REG/v2/" 30
+registry_start() { # lab|harness
+  local n; n=$(registry_name "${1:-lab}")
+  [ -f "$W/$n/config.yml" ] || die "no $n config: run hack/e2e/cluster.sh up first"
+  if pid_of "$n" > /dev/null; then log "$n already running"; return 0; fi
+  start_registry "$n"
+}
+
+registry_stop() { # lab|harness
+  local n; n=$(registry_name "${1:-lab}")
+  stop_pid "$n"
 }
 
 case "${1:-}" in
@@ -734,7 +1022,7 @@ case "${1:-}" in
   down) do_down ;;
   status) do_status ;;
   env) do_env ;;
-  registry-stop) stop_pid registry ;;
-  registry-start) registry_start ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  registry-stop) registry_stop "${2:-lab}" ;;
+  registry-start) registry_start "${2:-lab}" ;;
+  *) sed -n '2,31p' "$0"; exit 2 ;;
 esac

@@ -14,6 +14,7 @@ K="$PULLLAB_E2E_KUBECTL --kubeconfig $PULLLAB_E2E_KUBECONFIG"
 FAILED=0
 pass() { printf '  ok    %s\n' "$*"; }
 fail() { printf '  FAIL  %s\n' "$*"; FAILED=1; }
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   $K delete namespace "$NS" --ignore-not-found --wait=true --timeout=120s > /dev/null 2>&1 || true
   rm -rf "$PULLLAB_E2E_DIR/smoke"
@@ -25,7 +26,7 @@ wait_running() { # pod
 }
 
 echo "smoke: crictl on the host"
-crictl pull "$PULLLAB_E2E_BYSTANDER_IMAGE" > /dev/null && pass "crictl pull $PULLLAB_E2E_BYSTANDER_IMAGE (host crictl, /etc/crictl.yaml)" || fail "host crictl pull"
+if crictl pull "$PULLLAB_E2E_BYSTANDER_IMAGE" > /dev/null; then pass "crictl pull $PULLLAB_E2E_BYSTANDER_IMAGE (host crictl, /etc/crictl.yaml)"; else fail "host crictl pull"; fi
 
 # a WAR (a zip) for the appserver, made with Go's archive/zip
 mkdir -p "$PULLLAB_E2E_DIR/smoke/deployments" "$PULLLAB_E2E_DIR/smoke/mkwar"
@@ -60,7 +61,7 @@ func main() {
 	}
 }
 EOF
-(cd "$PULLLAB_E2E_DIR/smoke/mkwar" && GOFLAGS= GO111MODULE=off go run main.go "$PULLLAB_E2E_DIR/smoke/deployments/node.war")
+(cd "$PULLLAB_E2E_DIR/smoke/mkwar" && GOFLAGS='' GO111MODULE=off go run main.go "$PULLLAB_E2E_DIR/smoke/deployments/node.war")
 
 $K create namespace "$NS" > /dev/null
 $K label namespace "$NS" pod-security.kubernetes.io/enforce=privileged > /dev/null
@@ -148,5 +149,5 @@ if [ "$(sysctl -n net.ipv4.ip_forward)" = 0 ]; then pass "net.ipv4.ip_forward is
 resolv=$($K -n "$NS" exec podnet -- cat /etc/resolv.conf 2>&1 || true)
 if ! grep '^nameserver' <<<"$resolv" | grep -qv '^nameserver 127\.'; then pass "pods have no nameserver beyond their own loopback"; else fail "pod resolv.conf: $resolv"; fi
 
-[ "$FAILED" = 0 ] && echo "smoke: all checks passed" || echo "smoke: FAILED"
+if [ "$FAILED" = 0 ]; then echo "smoke: all checks passed"; else echo "smoke: FAILED"; fi
 exit "$FAILED"

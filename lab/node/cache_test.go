@@ -605,11 +605,11 @@ func TestCrictlErrors(t *testing.T) {
 func TestRuntimeVersionAndInspect(t *testing.T) {
 	c := newCache(newHarness(t), &fakeRuntime{})
 	v, err := c.RuntimeVersion(context.Background())
-	if err != nil || v != "cri-o 1.34.1-2.rhaos4.21.git1a2b3c4.el9" {
+	if err != nil || v != "cri-o 1.34.0" {
 		t.Errorf("RuntimeVersion = %q, %v", v, err)
 	}
 	info, err := c.Inspect(context.Background(), "5a2c")
-	if err != nil || info.Labels["io.openshift.build.namespace"] != "pulllab" {
+	if err != nil || info.Labels["io.pulllab.variant"] != "registry" {
 		t.Errorf("Inspect = %+v, %v", info, err)
 	}
 }

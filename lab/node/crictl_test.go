@@ -18,9 +18,15 @@ import (
 //     containerd 1.6.20 (Debian 12), images pulled from a local registry and
 //     tagged with ctr; note that protojson leaves out the unset "uid" and
 //     "spec" messages.
-//   - crio-*.{json,txt}: written after CRI-O's ConvertImage/ImageStatus and
-//     crictl's output code (no CRI-O on this machine): IDs without the
-//     sha256: prefix, "uid": {"value": "185"}, nulls, an empty array.
+//   - crio-*.{json,txt}: real output of crictl v1.34.0 against CRI-O 1.34.0
+//     (built from its module, hack/e2e/crio.sh) on the e2e node after a
+//     clean `verify --extended`: IDs without the sha256: prefix, "size" as a
+//     string, no "uid" or "spec" in the list, the pause image pinned, and an
+//     image whose last tag moved away listed with no tags and a repo digest
+//     whose repository CRI-O cut at the registry's port colon
+//     ("127.0.0.1@sha256:…": it keeps the part of its first former name before
+//     the first ':'). crio-rmi-in-use.txt is crictl's stderr when CRI-O
+//     refuses to remove an image that a stopped container still uses.
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -104,15 +110,29 @@ func TestParseImagesCRIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 {
-		t.Fatalf("got %d images", len(got))
+	byID := map[string]lab.NodeImage{}
+	for _, img := range got {
+		byID[img.ID] = img
 	}
-	app := got[0]
-	if app.ID != "5a2c1f3b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b" || app.Size != 512345678 || len(app.RepoDigests) != 2 {
-		t.Errorf("app image = %+v", app)
+	if len(got) != 5 || len(byID) != 5 {
+		t.Fatalf("got %d images (%d IDs), want 5", len(got), len(byID))
 	}
-	if pause := got[2]; len(pause.RepoDigests) != 0 || pause.RepoDigests == nil {
-		t.Errorf("pause image = %+v, want an empty, non-nil digest list", pause)
+	app := byID["ec198534afe3c8c7d628834844278e2b526d583334e5b45ac04f6364b4de43c7"]
+	wantApp := lab.NodeImage{
+		ID:          "ec198534afe3c8c7d628834844278e2b526d583334e5b45ac04f6364b4de43c7",
+		RepoTags:    []string{"127.0.0.1:5000/pulllab-e2e/custom-image-java:latest", "127.0.0.1:5000/pulllab-e2e/custom-image-java:v1"},
+		RepoDigests: []string{"127.0.0.1:5000/pulllab-e2e/custom-image-java@sha256:208eb134168434a8d457282a9718ca395e72c66d7337ce38a3da02508c97f907"},
+		Size:        6005269,
+	}
+	if !reflect.DeepEqual(app, wantApp) {
+		t.Errorf("lab image = %+v\nwant        %+v", app, wantApp)
+	}
+	// the image whose tag v1 moved to the other variant: no tags, and a
+	// digest under a "repository" that is only the registry host
+	old := byID["fbb1daf42dca89dd2458982e2805edb759931b711ce0329859fae8c92d72e2c2"]
+	if old.RepoTags == nil || len(old.RepoTags) != 0 ||
+		!reflect.DeepEqual(old.RepoDigests, []string{"127.0.0.1@sha256:f4249afb4e141ee9f7f0ab6489af195c73c4178621ff7903552e3e45caf32f64"}) {
+		t.Errorf("untagged image = %+v", old)
 	}
 }
 
@@ -268,12 +288,13 @@ func TestParseInspect(t *testing.T) {
 			t.Errorf("info = %+v", info)
 		}
 	})
-	t.Run("cri-o", func(t *testing.T) {
+	t.Run("cri-o (real)", func(t *testing.T) {
 		info, err := ParseInspect(readTestdata(t, "crio-inspecti.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Labels["io.openshift.build.name"] != "custom-image-java-1" || info.Labels["io.openshift.s2i.scripts-url"] == "" || info.User != "185" {
+		if info.Image.ID != "ec198534afe3c8c7d628834844278e2b526d583334e5b45ac04f6364b4de43c7" || info.Image.Size != 6005269 ||
+			len(info.Image.RepoTags) != 2 || info.Labels["io.pulllab.variant"] != "registry" || info.User != "" {
 			t.Errorf("info = %+v", info)
 		}
 	})
@@ -297,7 +318,9 @@ func TestParseVersion(t *testing.T) {
 		in, want string
 	}{
 		{string(readTestdata(t, "containerd-version.txt")), "containerd 1.6.20~ds1"},
-		{string(readTestdata(t, "crio-version.txt")), "cri-o 1.34.1-2.rhaos4.21.git1a2b3c4.el9"},
+		{string(readTestdata(t, "crio-version.txt")), "cri-o 1.34.0"},
+		// the form of an OpenShift node's CRI-O build (hand-written)
+		{"Version:  0.1.0\nRuntimeName:  cri-o\nRuntimeVersion:  1.34.1-2.rhaos4.21.git1a2b3c4.el9\nRuntimeApiVersion:  v1\n", "cri-o 1.34.1-2.rhaos4.21.git1a2b3c4.el9"},
 		{"Version: 0.1.0\n", ""},
 	}
 	for _, tt := range tests {
@@ -380,6 +403,12 @@ func TestInUseRefusal(t *testing.T) {
 		{`context deadline exceeded`, false},
 		{``, false},
 	}
+	// the refusal captured from crictl v1.34.0 against CRI-O 1.34.0 on the
+	// e2e node (hack/e2e, RUNTIME=cri-o)
+	tests = append(tests, struct {
+		stderr string
+		want   bool
+	}{string(readTestdataBytes("crio-rmi-in-use.txt")), true})
 	for _, tt := range tests {
 		if got := InUseRefusal([]byte(tt.stderr)); got != tt.want {
 			t.Errorf("InUseRefusal(%q) = %v, want %v", tt.stderr, got, tt.want)

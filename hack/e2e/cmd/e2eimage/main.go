@@ -179,6 +179,12 @@ func selectImages(args []string) ([]string, error) {
 	return out, nil
 }
 
+// nonRootUser is the numeric USER of every image that runs in a namespace
+// under Pod Security "restricted" (runAsNonRoot needs a numeric, non-zero
+// user to check against). The debug image stays root: it runs privileged in
+// pulllab's debug namespace and chroots into the host.
+const nonRootUser = "65532:65532"
+
 // imageSpec describes image n, reading its binaries from src.
 func imageSpec(n string, src sources) (spec, error) {
 	read := func(file string) ([]byte, error) {
@@ -197,7 +203,7 @@ func imageSpec(n string, src sources) (spec, error) {
 			return spec{}, err
 		}
 		sp.Entries = []entry{{Path: "/pause", Mode: 0o755, Data: b}}
-		sp.Config = v1.Config{Entrypoint: []string{"/pause"}, Env: []string{rootPath}, WorkingDir: "/", Labels: labels}
+		sp.Config = v1.Config{Entrypoint: []string{"/pause"}, Env: []string{rootPath}, WorkingDir: "/", User: nonRootUser, Labels: labels}
 		if n == "bystander" {
 			// Same binary, a different config: a different digest, so the
 			// lab cannot mistake it for anything of its own.
@@ -218,6 +224,7 @@ func imageSpec(n string, src sources) (spec, error) {
 			Entrypoint:   []string{"/appserver"},
 			Env:          []string{rootPath, "DEPLOYMENTS_DIR=/deployments"},
 			WorkingDir:   "/deployments",
+			User:         nonRootUser,
 			ExposedPorts: map[string]struct{}{"8080/tcp": {}},
 			Labels:       labels,
 		}

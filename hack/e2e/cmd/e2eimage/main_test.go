@@ -99,11 +99,12 @@ func TestConfig(t *testing.T) {
 	tests := []struct {
 		image                string
 		entrypoint, cmd, dir string
-		port                 string
+		port, user           string
 	}{
-		{image: "pause", entrypoint: "/pause", dir: "/"},
-		{image: "appserver", entrypoint: "/appserver", dir: "/deployments", port: "8080/tcp"},
-		{image: "debug", cmd: "/bin/sleep infinity", dir: "/"},
+		{image: "pause", entrypoint: "/pause", dir: "/", user: "65532:65532"},
+		{image: "bystander", entrypoint: "/pause", dir: "/", user: "65532:65532"},
+		{image: "appserver", entrypoint: "/appserver", dir: "/deployments", port: "8080/tcp", user: "65532:65532"},
+		{image: "debug", cmd: "/bin/sleep infinity", dir: "/", user: ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.image, func(t *testing.T) {
@@ -131,6 +132,9 @@ func TestConfig(t *testing.T) {
 			}
 			if len(c.Env) == 0 || !strings.HasPrefix(c.Env[0], "PATH=") || !strings.Contains(c.Env[0], "/usr/local/bin") {
 				t.Errorf("env %q: PATH must reach /usr/local/bin (crictl after chroot)", c.Env)
+			}
+			if c.User != tc.user {
+				t.Errorf("user %q, want %q (restricted Pod Security needs a numeric non-root user)", c.User, tc.user)
 			}
 			if c.Labels[labelImage] != tc.image {
 				t.Errorf("labels %v", c.Labels)
