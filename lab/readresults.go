@@ -18,7 +18,7 @@ func ReadResults(path string) (*Results, error) {
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%s does not exist", path)
+		return nil, notExistError(path)
 	case errors.Is(err, fs.ErrPermission):
 		return nil, fmt.Errorf("%s cannot be read (permission denied)", path)
 	case err != nil:
@@ -34,6 +34,13 @@ func ReadResults(path string) (*Results, error) {
 	}
 	return r, nil
 }
+
+// notExistError says that a results file is missing; errors.Is(err,
+// fs.ErrNotExist) holds for it.
+type notExistError string
+
+func (e notExistError) Error() string { return string(e) + " does not exist" }
+func (e notExistError) Unwrap() error { return fs.ErrNotExist }
 
 // DecodeResults decodes results.json content. An error completes the
 // sentence "<file> …": "is not a pulllab results file: …".

@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +52,7 @@ func TestReadResultsErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadResults(filepath.Join(dir, "missing.json")); err == nil || !strings.HasSuffix(err.Error(), "missing.json does not exist") {
+	if _, err := ReadResults(filepath.Join(dir, "missing.json")); err == nil || !strings.HasSuffix(err.Error(), "missing.json does not exist") || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
