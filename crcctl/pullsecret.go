@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+
+	"github.com/pulllab/pulllab/internal/textpos"
 )
 
 // PullSecret is what crcctl learns from a pull secret: only the registry
@@ -35,6 +37,8 @@ const RedHatRegistry = "registry.redhat.io"
 // {"auths":{HOST:{"auth"|"credsStore":...},...}}. Errors never contain any
 // part of data except registry host names that look like host names.
 func ParsePullSecret(data []byte) (*PullSecret, error) {
+	lead := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
+	orig := data
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, pullSecretError("the file is empty")
@@ -45,7 +49,8 @@ func ParsePullSecret(data []byte) (*PullSecret, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return nil, pullSecretError(fmt.Sprintf("it is not valid JSON (error at byte %d)", syn.Offset))
+			line, col := textpos.LineCol(orig, lead+textpos.SyntaxOffset(syn.Offset))
+			return nil, pullSecretError(fmt.Sprintf("it is not valid JSON (line %d, column %d)", line, col))
 		}
 		return nil, pullSecretError(`it is not a JSON object of the form {"auths":{...}}`)
 	}

@@ -23,7 +23,8 @@ func TestParsePullSecret(t *testing.T) {
 		{"credsStore", `{"auths":{"registry.redhat.io":{"credsStore":"desktop"}}}`, []string{"registry.redhat.io"}, ""},
 		{"surrounding whitespace", "\n\t " + goodSecret + "\n\n", []string{"registry.example.com", "registry.redhat.io"}, ""},
 		{"empty", "  \n", nil, "the file is empty"},
-		{"not JSON", "Bearer TOPSECRET", nil, "not valid JSON (error at byte 1)"},
+		{"not JSON", "Bearer TOPSECRET", nil, "not valid JSON (line 1, column 1)"},
+		{"trailing comma on line 4", "\n{\n \"auths\": {\n  \"registry.redhat.io\": {\"auth\": \"abc\"},\n }\n}\n", nil, "not valid JSON (line 5, column 2)"},
 		{"truncated", `{"auths":{"registry.redhat.io":{"auth":"TOPSECRET`, nil, "not valid JSON"},
 		{"array", `["TOPSECRET"]`, nil, `not a JSON object of the form {"auths":{...}}`},
 		{"no auths", `{"registry.redhat.io":{"auth":"TOPSECRET"}}`, nil, "missing 'auths' JSON-object field"},
@@ -85,7 +86,7 @@ func TestLoadPullSecret(t *testing.T) {
 
 // pullSecretErrorForm is every message ParsePullSecret can return, once
 // the quoted registry names are replaced by "a registry".
-var pullSecretErrorForm = regexp.MustCompile(`^invalid pull secret: (the file is empty|it is not valid JSON \(error at byte \d+\)|it is not a JSON object of the form \{"auths":\{\.\.\.\}\}|missing 'auths' JSON-object field|the entry for a registry is not a JSON object|the entry for a registry has neither 'auth' nor 'credsStore')\nFix: [^\n]+$`)
+var pullSecretErrorForm = regexp.MustCompile(`^invalid pull secret: (the file is empty|it is not valid JSON \(line \d+, column \d+\)|it is not a JSON object of the form \{"auths":\{\.\.\.\}\}|missing 'auths' JSON-object field|the entry for a registry is not a JSON object|the entry for a registry has neither 'auth' nor 'credsStore')\nFix: [^\n]+$`)
 
 // FuzzParsePullSecret feeds raw bytes: no panic, and a failure is one of
 // the fixed messages, quoting at most a registry name.

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/pulllab/pulllab/internal/textpos"
 )
 
 // ReadResults reads a results.json and checks its schema version. Its errors
@@ -82,10 +84,10 @@ func describeJSONError(data []byte, err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
 		return errors.New("ends in the middle of the JSON (was it cut off while being written or copied?)")
 	case errors.As(err, &syn):
-		line, col := lineCol(data, syn.Offset)
+		line, col := textpos.LineCol(data, textpos.SyntaxOffset(syn.Offset))
 		return fmt.Errorf("is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(syn.Error(), "json: "))
 	case errors.As(err, &typ):
-		line, col := lineCol(data, typ.Offset)
+		line, col := textpos.LineCol(data, typ.Offset)
 		field := typ.Field
 		if field == "" {
 			return fmt.Errorf("is not a pulllab results file: it holds a JSON %s where an object belongs (line %d, column %d)", jsonWord(typ.Value), line, col)
@@ -93,20 +95,6 @@ func describeJSONError(data []byte, err error) error {
 		return fmt.Errorf("is not a pulllab results file: %q holds a JSON %s where %s belongs (line %d, column %d)", field, jsonWord(typ.Value), kindWord(typ.Type.Kind().String()), line, col)
 	}
 	return fmt.Errorf("is not a pulllab results file: %v", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// lineCol converts a byte offset into a 1-based line and column.
-func lineCol(data []byte, off int64) (line, col int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	if off < 0 {
-		off = 0
-	}
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(off) - bytes.LastIndexByte(before, '\n')
-	return line, col
 }
 
 // jsonWord names encoding/json's description of a JSON value in JSON terms.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -79,6 +81,9 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, usagef("no kubeconfig found: run 'pulllab up' to start OpenShift Local, or pass --kubeconfig FILE (and --context NAME)")
 		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("the kubeconfig %s does not exist: pass --kubeconfig with a file that exists, or run 'pulllab up' for OpenShift Local", from)
+		}
 		return nil, usagef("reading the kubeconfig (%s): %v", from, err)
 	}
 	cfg = rest.CopyConfig(cfg)
@@ -98,7 +103,7 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &clusterError{msg: fmt.Sprintf("cannot reach the cluster at %s (kubeconfig: %s): %v; is it running? 'pulllab status' shows CRC's state", cfg.Host, from, firstLine(err))}
+		return nil, &clusterError{msg: fmt.Sprintf("cannot reach the cluster (kubeconfig: %s): %s; 'pulllab status' shows CRC's state", from, whyUnreachable(cfg.Host, err))}
 	}
 	isOS, err := openshift.IsOpenShift(pcs.Discovery())
 	if err != nil {

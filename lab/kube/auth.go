@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sirupsen/logrus"
+
+	"github.com/pulllab/pulllab/internal/textpos"
 )
 
 // dockerConfigHint shows the shape --registry-auth expects.
@@ -143,22 +145,8 @@ type authParser struct {
 
 // at returns an *AuthFileError at byte offset off.
 func (p *authParser) at(off int64, field, reason string) *AuthFileError {
-	line, col := lineCol(p.data, off)
+	line, col := textpos.LineCol(p.data, off)
 	return &AuthFileError{Path: p.file, Line: line, Column: col, Field: field, Reason: reason}
-}
-
-// lineCol turns a byte offset into a 1-based line and column.
-func lineCol(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	if off < 0 {
-		off = 0
-	}
-	before := data[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return line, col
 }
 
 // syntax turns a decoder error into an *AuthFileError that does not quote
@@ -169,7 +157,7 @@ func (p *authParser) syntax(err error, field string) *AuthFileError {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return p.at(se.Offset, "", "not valid JSON here; "+dockerConfigHint)
+		return p.at(textpos.SyntaxOffset(se.Offset), "", "not valid JSON here; "+dockerConfigHint)
 	case errors.As(err, &te):
 		f := field
 		if te.Field != "" {
