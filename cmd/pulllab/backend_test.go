@@ -55,8 +55,8 @@ func TestVerifyPicksTheBackend(t *testing.T) {
 	}{
 		{"plain Kubernetes needs a registry", []string{"verify", "--kubeconfig", plain}, "is plain Kubernetes, not OpenShift: give the OCI registry"},
 		{"flags before the command too", []string{"--kubeconfig", plain, "verify"}, "--registry HOST:PORT"},
-		{"unreachable cluster", []string{"verify", "--kubeconfig", writeKubeconfig(t, "https://127.0.0.1:1")}, "cannot reach the cluster at https://127.0.0.1:1"},
-		{"missing kubeconfig file", []string{"verify", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "reading the kubeconfig"},
+		{"unreachable cluster", []string{"verify", "--kubeconfig", writeKubeconfig(t, "https://127.0.0.1:1")}, "nothing answers at https://127.0.0.1:1 (connection refused)"},
+		{"missing kubeconfig file", []string{"verify", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "none does not exist: pass --kubeconfig with a file that exists"},
 		{"bad registry for the Kubernetes backend", []string{"verify", "--kubeconfig", plain, "--registry", "no_such host"}, "registry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

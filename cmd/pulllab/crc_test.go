@@ -251,7 +251,7 @@ func TestCRCCommands(t *testing.T) {
 			// kubeconfig points at a closed loopback port, so it stops there
 			// with a clear error (exit 2) after the crc step succeeded.
 			r = m.run(t, "up")
-			if r.code != 2 || !strings.Contains(r.stderr, "cannot reach the cluster at https://127.0.0.1:1") {
+			if r.code != 2 || !strings.Contains(r.stderr, "nothing answers at https://127.0.0.1:1 (connection refused)") {
 				t.Errorf("plain up: exit %d\n%s", r.code, r.stderr)
 			}
 			if r = m.run(t, "up", "--until", "nosuchstep"); r.code != 2 || !strings.Contains(r.stderr, "nosuchstep") {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestReportCommand(t *testing.T) {
-	sample := filepath.Join("..", "..", "docs", "sample")
+	sample := filepath.Join("..", "..", "docs", "sample", "v1.34.4-cri-o")
 	from := filepath.Join(sample, "results.json")
 	for _, tc := range []struct {
 		name, lang, golden string
@@ -52,7 +52,7 @@ func TestReportCommand(t *testing.T) {
 		{"unknown language", []string{"--from", from, "--lang", "fr"}, "--lang"},
 		{"unknown format", []string{"--from", from, "--format", "pdf"}, "--format"},
 		{"missing file", []string{"--from", filepath.Join(t.TempDir(), "nope.json")}, "nope.json does not exist"},
-		{"not results", []string{"--from", filepath.Join(sample, "README.md")}, "README.md is not valid JSON: line 1"},
+		{"not results", []string{"--from", filepath.Join(sample, "..", "README.md")}, "README.md is not valid JSON: line 1"},
 		{"stray argument", []string{"--from", from, "extra"}, "no arguments"},
 	}
 	for _, tc := range bad {

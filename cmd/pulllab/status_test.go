@@ -65,7 +65,7 @@ func TestStatusBoundsAndSaysWhatItCouldNotRead(t *testing.T) {
 			name:    "crc's kubeconfig, cluster down",
 			state:   map[string]any{"setupDone": true, "vm": "running", "vmPreset": "openshift"},
 			crcKube: true,
-			want:    want{state: "Running", version: true, kubeconfig: "crc", lab: "cannot reach the cluster at " + deadURL},
+			want:    want{state: "Running", version: true, kubeconfig: "crc", lab: "nothing answers at " + deadURL},
 		},
 	}
 	for _, tt := range tests {

@@ -127,7 +127,7 @@ func TestSuggest(t *testing.T) {
 // unknown directory trees are created, "-" is stdout (issue 12, item 8).
 func TestOutputPaths(t *testing.T) {
 	dir := t.TempDir()
-	sample := filepath.Join("..", "..", "docs", "sample", "results.json")
+	sample := filepath.Join("..", "..", "docs", "sample", "v1.34.4-cri-o", "results.json")
 	missing := filepath.Join(dir, "no", "such", "dir")
 	for _, tc := range []struct {
 		name     string

@@ -35,8 +35,9 @@ crio_packages() { echo "conmon runc jq libseccomp-dev pkg-config gcc libc6-dev";
 # database, so resolving them afresh fails) and its replace directives, if any.
 build_crio() (
   if [ -x "$CRIO_BIN/crio" ] && [ -x "$CRIO_BIN/pinns" ]; then log "cri-o $CRIO_VERSION: cached in $CRIO_BIN"; exit 0; fi
-  command -v pkg-config > /dev/null && pkg-config --exists libseccomp \
-    || die "cri-o needs libseccomp-dev and pkg-config: run RUNTIME=cri-o hack/e2e/cluster.sh install"
+  if ! { command -v pkg-config > /dev/null && pkg-config --exists libseccomp; }; then
+    die "cri-o needs libseccomp-dev and pkg-config: run RUNTIME=cri-o hack/e2e/cluster.sh install"
+  fi
   local src=$CACHE/src/crio-$CRIO_VERSION info modfile zip dir
   mkdir -p "$src" && cd "$src" || exit 1
   export GOFLAGS=-mod=mod CGO_ENABLED=1
@@ -44,7 +45,7 @@ build_crio() (
   modfile=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$info")
   zip=$(sed -n 's/.*"Zip": "\(.*\)".*/\1/p' <<<"$info")
   dir=$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$info")
-  [ -f "$modfile" ] && [ -f "$zip" ] || die "go mod download github.com/cri-o/cri-o@$CRIO_VERSION gave no go.mod/zip"
+  if ! [ -f "$modfile" ] || ! [ -f "$zip" ]; then die "go mod download github.com/cri-o/cri-o@$CRIO_VERSION gave no go.mod/zip"; fi
   [ -d "$dir" ] || die "github.com/cri-o/cri-o@$CRIO_VERSION was not extracted to $dir"
   {
     local gover; gover=$(awk '/^go /{print $2; exit}' "$modfile")
@@ -71,7 +72,7 @@ crio_socket() { echo "unix://$CRIO_SOCK"; }
 
 # crio_preflight: what `up` needs beyond cluster.sh's own checks
 crio_preflight() {
-  [ -x "$CRIO_BIN/crio" ] && [ -x "$CRIO_BIN/pinns" ] || die "$CRIO_BIN/crio or pinns is missing: run RUNTIME=cri-o hack/e2e/cluster.sh build"
+  if ! [ -x "$CRIO_BIN/crio" ] || ! [ -x "$CRIO_BIN/pinns" ]; then die "$CRIO_BIN/crio or pinns is missing: run RUNTIME=cri-o hack/e2e/cluster.sh build"; fi
   local b
   for b in conmon runc jq; do
     command -v "$b" > /dev/null || die "$b is missing: run RUNTIME=cri-o hack/e2e/cluster.sh install"
@@ -258,10 +259,13 @@ crio_runtime_path() {
   runc=$(command -v runc)
   missing=$(crio_missing_caps | tr '\n' ' ')
   if [ -z "${missing// /}" ]; then echo "$runc"; return 0; fi
+  local drop
+  # shellcheck disable=SC2086 # one capability name a word, on purpose
+  drop=$(printf '%s\n' $missing | jq -R . | jq -sc .)
   cat > "$w" <<EOF
 #!/bin/sh
 # written by hack/e2e/crio.sh: runc without $missing(not in the host's bounding set)
-drop='$(printf '%s\n' $missing | jq -R . | jq -sc .)'
+drop='$drop'
 bundle= process= prev=
 for a in "\$@"; do
   case \$prev in

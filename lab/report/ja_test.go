@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,11 +26,13 @@ func jaRenders(t *testing.T) map[string]string {
 	for _, f := range fixtures {
 		add(f.prefix+"report.ja.md", f.build())
 	}
-	sample, err := lab.ReadResults(sampleDir + "/results.json")
-	if err != nil {
-		t.Fatal(err)
+	for _, run := range sampleRuns {
+		sample, err := lab.ReadResults(filepath.Join(sampleDir(run), "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		add("docs/sample/"+run+"/report.ja.md", sample)
 	}
-	add("docs/sample/report.ja.md", sample)
 	add("every explanation", explanationFixture())
 	return out
 }

@@ -151,41 +151,38 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// sampleDir holds the rendered sample shipped with the docs.
-var sampleDir = filepath.Join("..", "..", "docs", "sample")
+// sampleRuns are the real e2e runs shipped with the docs, one per kubelet:
+// docs/sample/<run>/ (PULLLAB_E2E_SAMPLE_DIR=$PWD/docs/sample make e2e).
+var sampleRuns = []string{"v1.34.4-cri-o", "v1.37.2-containerd"}
 
-// TestSampleInSync fails when docs/sample is not exactly what the renderers
-// make of docs/sample/results.json. With -update it re-renders them; it also
-// rewrites results.json from the synthetic fixture, unless that file holds a
-// real run.
+// sampleDir is the directory of one sample run.
+func sampleDir(run string) string { return filepath.Join("..", "..", "docs", "sample", run) }
+
+// TestSampleInSync fails when a docs/sample run is not exactly what the
+// renderers make of its results.json (which a real run wrote and nothing
+// rewrites). With -update it re-renders them.
 func TestSampleInSync(t *testing.T) {
-	jsonPath := filepath.Join(sampleDir, "results.json")
-	if *update {
-		existing, err := lab.ReadResults(jsonPath)
-		if err != nil || existing.Tool.Version == syntheticVersion {
-			var b bytes.Buffer
-			if err := fixtureOpenShift().WriteJSON(&b); err != nil {
-				t.Fatal(err)
-			}
-			compare(t, jsonPath, b.Bytes())
-		}
-	}
-	r, err := lab.ReadResults(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	files := map[string]renderer{}
 	for _, rd := range renderers() {
 		files[rd.file] = rd
 	}
-	for name, from := range map[string]string{
-		"report.md":    "report.en.md",
-		"report.ja.md": "report.ja.md",
-		"junit.xml":    "junit.xml",
-	} {
-		t.Run(name, func(t *testing.T) {
-			compare(t, filepath.Join(sampleDir, name), render(t, files[from], r))
-		})
+	for _, run := range sampleRuns {
+		r, err := lab.ReadResults(filepath.Join(sampleDir(run), "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Tool.Version == syntheticVersion {
+			t.Fatalf("%s holds the synthetic fixture, not a real run", run)
+		}
+		for name, from := range map[string]string{
+			"report.md":    "report.en.md",
+			"report.ja.md": "report.ja.md",
+			"junit.xml":    "junit.xml",
+		} {
+			t.Run(run+"/"+name, func(t *testing.T) {
+				compare(t, filepath.Join(sampleDir(run), name), render(t, files[from], r))
+			})
+		}
 	}
 }
 
