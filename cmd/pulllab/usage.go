@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pulllab/pulllab/internal/suggest"
 )
 
 // Usage errors are rendered here, in one place: one short line on stderr
@@ -71,7 +73,7 @@ func usageFromFlagError(path, msg string, known []string) error {
 	switch {
 	case strings.HasPrefix(m[1], "flag provided but not defined"):
 		s := fmt.Sprintf("%s has no flag %s", path, dashed(name))
-		if sug := suggest(strings.TrimLeft(name, "-"), known); sug != "" {
+		if sug := suggest.Closest(strings.TrimLeft(name, "-"), known); sug != "" {
 			s += fmt.Sprintf("; did you mean %s?", dashed(sug))
 		}
 		return usagef("%s (%s)", s, helpHint(path))
@@ -105,60 +107,11 @@ func commandNotFound(g *globals) cli.CommandNotFoundFunc {
 			names = append(names, cmd.Names()...)
 		}
 		msg := fmt.Sprintf("%q is not a command of %s", name, path)
-		if sug := suggest(name, names); sug != "" {
+		if sug := suggest.Closest(name, names); sug != "" {
 			msg += fmt.Sprintf("; did you mean '%s %s'?", path, sug)
 		}
 		g.pending = usagef("%s (%s)", msg, helpHint(path))
 	}
-}
-
-// suggest returns the candidate closest to s when it is close enough to be
-// a likely typo (an edit distance of at most a third of its length, at least
-// one from three letters on), or one that s is a prefix of; "" otherwise.
-func suggest(s string, candidates []string) string {
-	s = strings.ToLower(s)
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		lc := strings.ToLower(c)
-		d := editDistance(s, lc)
-		if len(s) >= 2 && strings.HasPrefix(lc, s) {
-			d = 0
-		}
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	// one or two letters are too short to guess from, unless a prefix
-	limit := len([]rune(s)) / 3
-	if len([]rune(s)) >= 3 {
-		limit = max(1, limit)
-	}
-	if bestD <= limit && best != s {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the Levenshtein distance of a and b, by runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // setUsageHandlers gives every command, at any depth, the same usage error

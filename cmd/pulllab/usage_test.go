@@ -106,23 +106,6 @@ func TestNoColorVariable(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	cands := []string{"output", "o", "extended", "cases", "doctor", "down"}
-	for _, tc := range []struct{ in, want string }{
-		{"outpt", "output"},
-		{"outptu", "output"},
-		{"ext", "extended"},
-		{"bogus", ""},
-		{"docter", "doctor"},
-		{"x", ""},
-		{"output", ""},
-	} {
-		if got := suggest(tc.in, cands); got != tc.want {
-			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // TestOutputPaths: one rule for every file written at a user's path — no
 // unknown directory trees are created, "-" is stdout (issue 12, item 8).
 func TestOutputPaths(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	didyoumean "github.com/pulllab/pulllab/internal/suggest"
 )
 
 // The sources a value can come from, as Effective.Sources records them:
@@ -456,7 +458,7 @@ func suggest(name, section string) string {
 	var cands []cand
 	if section == "" {
 		for _, s := range sections {
-			if levenshtein(norm(name), s.name) <= 1 {
+			if didyoumean.Distance(norm(name), s.name) <= 1 {
 				return fmt.Sprintf("; did you mean %q?", s.name)
 			}
 		}
@@ -465,7 +467,7 @@ func suggest(name, section string) string {
 		if section != "" && k.Section() != section {
 			continue
 		}
-		d := levenshtein(norm(name), norm(k.Name()))
+		d := didyoumean.Distance(norm(name), norm(k.Name()))
 		if norm(name) == norm(k.Flag) || norm(name) == norm(strings.TrimPrefix(k.Env, "PULLLAB_")) {
 			d = 0
 		}
@@ -485,25 +487,4 @@ func suggest(name, section string) string {
 		return fmt.Sprintf("; did you mean %q under %s:?", k.Name(), k.Section())
 	}
 	return fmt.Sprintf("; did you mean %q?", cands[0].path)
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
