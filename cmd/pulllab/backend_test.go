@@ -53,7 +53,7 @@ func TestVerifyPicksTheBackend(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"plain Kubernetes needs a registry", []string{"verify", "--kubeconfig", plain}, "is plain Kubernetes, not OpenShift: give the OCI registry"},
+		{"plain Kubernetes needs a registry", []string{"verify", "--kubeconfig", plain}, "is plain Kubernetes, not OpenShift, and announces no local registry"},
 		{"flags before the command too", []string{"--kubeconfig", plain, "verify"}, "--registry HOST:PORT"},
 		{"unreachable cluster", []string{"verify", "--kubeconfig", writeKubeconfig(t, "https://127.0.0.1:1")}, "cannot reach the cluster at https://127.0.0.1:1"},
 		{"missing kubeconfig file", []string{"verify", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "reading the kubeconfig"},
