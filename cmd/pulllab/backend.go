@@ -247,7 +247,7 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 			return nil, err
 		}
 		if !c.openshift {
-			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; for plain Kubernetes run 'pulllab verify --registry HOST:PORT'", c.cfg.Host)
+			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; on plain Kubernetes or MicroShift run 'pulllab verify', which uses the registry the cluster announces in the ConfigMap %s/%s, else give --registry HOST:PORT", c.cfg.Host, kube.HostingNamespace, kube.HostingConfigMap)
 		}
 		s := labSettingsFrom(g.cfg.Config.Lab)
 		if st.BaseImage != "" && st.BaseImage != s.baseImage {
