@@ -150,7 +150,7 @@ func labSettingsFrom(l config.Lab) labSettings {
 
 // newLabBackend returns the OpenShift backend for an OpenShift cluster and
 // the plain-Kubernetes backend (which needs a registry) for any other.
-func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
+func newLabBackend(ctx context.Context, g *globals, c *cluster, s labSettings) (labBackend, error) {
 	if c.openshift {
 		if s.registry != "" {
 			g.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.registry)
@@ -175,8 +175,12 @@ func newLabBackend(g *globals, c *cluster, s labSettings) (labBackend, error) {
 		}
 		return b, nil
 	}
+	s, err := withAnnouncedRegistry(ctx, g, c, s)
+	if err != nil {
+		return nil, err
+	}
 	if s.registry == "" {
-		return nil, usagef("the cluster at %s is plain Kubernetes, not OpenShift: give the OCI registry the lab pushes its images to with --registry HOST:PORT[/prefix], and a --base-image and --debug-image that registry serves (see docs/user-guide.md)", c.cfg.Host)
+		return nil, usagef("the cluster at %s is plain Kubernetes, not OpenShift, and announces no local registry (no ConfigMap %s/%s with the key %s): create a registry the way your cluster tool documents (kind, minikube and k3d: docs/user-guide.md), or give the OCI registry the lab pushes its images to with --registry HOST:PORT[/prefix], and a --base-image and --debug-image that registry serves", c.cfg.Host, kube.HostingNamespace, kube.HostingConfigMap, kube.HostingKey)
 	}
 	base := s.baseImage
 	if base == config.Default().Lab.BaseImage {
@@ -212,7 +216,7 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 		return nil, err
 	}
 	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryAuth: o.registryAuth, debugImage: o.debugImage}
-	return newLabBackend(g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
+	return newLabBackend(ctx, g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
 }
 
 // crcVersion returns the version of crc when it is installed, else "".
@@ -248,14 +252,14 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 			return nil, err
 		}
 		if !c.openshift {
-			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; for plain Kubernetes run 'pulllab verify --registry HOST:PORT'", c.cfg.Host)
+			return nil, usagef("the cluster at %s is not OpenShift (it serves no image.openshift.io API); 'pulllab up' prepares OpenShift Local; on plain Kubernetes or MicroShift run 'pulllab verify', which uses the registry the cluster announces in the ConfigMap %s/%s, else give --registry HOST:PORT", c.cfg.Host, kube.HostingNamespace, kube.HostingConfigMap)
 		}
 		s := labSettingsFrom(g.cfg.Config.Lab)
 		if st.BaseImage != "" && st.BaseImage != s.baseImage {
 			// chosen for crc's preset by the crc step
 			s = s.withBase(config.BaseImageChoice{Image: st.BaseImage, Why: "preset"})
 		}
-		lb, err := newLabBackend(g, c, s)
+		lb, err := newLabBackend(ctx, g, c, s)
 		if err != nil {
 			return nil, err
 		}
@@ -309,10 +313,15 @@ func labStatus(ctx context.Context, g *globals) (any, error) {
 	}
 	s := labSettingsFrom(g.cfg.Config.Lab)
 	s = s.withBase(clusterBaseImage(ctx, g, c, s.baseImage, false))
+	if !c.openshift {
+		if s, err = withAnnouncedRegistry(ctx, g, c, s); err != nil {
+			return nil, err
+		}
+	}
 	if !c.openshift && s.registry == "" {
 		return map[string]string{"note": "plain Kubernetes: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds"}, nil
 	}
-	b, err := newLabBackend(g, c, s)
+	b, err := newLabBackend(ctx, g, c, s)
 	if err != nil {
 		return nil, err
 	}
@@ -343,4 +352,38 @@ func removeLab(ctx context.Context, g *globals) error {
 		g.status.End(true)
 	}
 	return nil
+}
+
+// withAnnouncedRegistry fills in the lab registry, when none was given, from
+// the cluster's announcement (KEP-1755 ConfigMap
+// kube-public/local-registry-hosting). The kube backend pushes and pulls
+// under one address, so an announcement whose pull address
+// (hostFromContainerRuntime) differs from its push address (host) is
+// refused with what to give instead; --registry always wins.
+func withAnnouncedRegistry(ctx context.Context, g *globals, c *cluster, s labSettings) (labSettings, error) {
+	if s.registry != "" {
+		return s, nil
+	}
+	h, err := kube.DiscoverRegistry(ctx, c.cs)
+	if err != nil || h == nil {
+		return s, err
+	}
+	push, err := h.PushAddress()
+	if err != nil {
+		return s, err
+	}
+	pull, err := h.PullAddress()
+	if err != nil {
+		return s, err
+	}
+	if pull != push {
+		msg := fmt.Sprintf("the cluster announces its local registry with a push address %s and a different pull address %s (ConfigMap %s/%s); pulllab pushes and pulls under one address: give --registry with an address both this machine and the node reach (e.g. a mirror of %s in the node's container runtime, as kind's registry script sets up)", push, pull, kube.HostingNamespace, kube.HostingConfigMap, push)
+		if h.Help != "" {
+			msg += "; see " + h.Help
+		}
+		return s, usagef("%s", msg)
+	}
+	g.status.Infof("registry %s, as the cluster announces it (ConfigMap %s/%s)", push, kube.HostingNamespace, kube.HostingConfigMap)
+	s.registry = push.String()
+	return s, nil
 }

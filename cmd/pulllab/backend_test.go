@@ -53,7 +53,7 @@ func TestVerifyPicksTheBackend(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"plain Kubernetes needs a registry", []string{"verify", "--kubeconfig", plain}, "is plain Kubernetes, not OpenShift: give the OCI registry"},
+		{"plain Kubernetes needs a registry", []string{"verify", "--kubeconfig", plain}, "is plain Kubernetes, not OpenShift, and announces no local registry"},
 		{"flags before the command too", []string{"--kubeconfig", plain, "verify"}, "--registry HOST:PORT"},
 		{"unreachable cluster", []string{"verify", "--kubeconfig", writeKubeconfig(t, "https://127.0.0.1:1")}, "nothing answers at https://127.0.0.1:1 (connection refused)"},
 		{"missing kubeconfig file", []string{"verify", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "none does not exist: pass --kubeconfig with a file that exists"},

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// fakeAnnouncingServer is a plain Kubernetes API server whose
+// kube-public/local-registry-hosting ConfigMap holds doc under the KEP-1755
+// key (status is the HTTP status of that read when not 200).
+func fakeAnnouncingServer(t *testing.T, doc string, status int) *httptest.Server {
+	t.Helper()
+	plain := fakeAPIServer(t, false)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/namespaces/kube-public/configmaps/local-registry-hosting" {
+			resp, err := http.Get(plain.URL + r.URL.Path)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+			w.WriteHeader(resp.StatusCode)
+			_, _ = fmt.Fprint(w, readAll(t, resp))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if status != http.StatusOK {
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"configmaps \"local-registry-hosting\" is forbidden","reason":"Forbidden","code":%d}`, status)
+			return
+		}
+		b, _ := json.Marshal(map[string]any{
+			"kind": "ConfigMap", "apiVersion": "v1",
+			"metadata": map[string]string{"name": "local-registry-hosting", "namespace": "kube-public"},
+			"data":     map[string]string{"localRegistryHosting.v1": doc},
+		})
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	var sb strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			return sb.String()
+		}
+	}
+}
+
+// TestVerifyReadsTheAnnouncedRegistry: with no --registry, verify takes the
+// registry from the cluster's announcement, and refuses (exit 2, before
+// anything is changed) an announcement it cannot use.
+func TestVerifyReadsTheAnnouncedRegistry(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		status    int
+		args      []string
+		want      string
+	}{
+		{name: "malformed", doc: "host: [\n", status: 200, want: "local-registry-hosting (key localRegistryHosting.v1) that announces the cluster's local registry cannot be used"},
+		{name: "no host, help shown", doc: "help: https://kind.sigs.k8s.io/docs/user/local-registry/\n", status: 200, want: "https://kind.sigs.k8s.io/docs/user/local-registry/"},
+		{name: "forbidden", status: http.StatusForbidden, want: "ask for get on configmaps in kube-public"},
+		{name: "push and pull differ", doc: "host: localhost:5001\nhostFromContainerRuntime: kind-registry:5000\n", status: 200, want: "push address localhost:5001 and a different pull address kind-registry:5000"},
+		// The announced address is used: the backend then fails on the
+		// bad base image, which proves the registry was accepted.
+		{name: "announced registry is used", doc: "host: 127.0.0.1:5001\n", status: 200, args: []string{"--base-image", "UPPER/Case"}, want: "registry 127.0.0.1:5001, as the cluster announces it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kc := writeKubeconfig(t, fakeAnnouncingServer(t, tc.doc, tc.status).URL)
+			code, _, stderr := runCmdForTest(t, append([]string{"verify", "--kubeconfig", kc}, tc.args...)...)
+			t.Log(stderr)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
+			}
+		})
+	}
+}
