@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/lab/kube"
 )
 
 // configOptionalCommands run even when the config file is broken: they do
@@ -35,11 +37,28 @@ func (g *globals) loadConfig(c *cli.Context) error {
 			eff = config.Defaults()
 		}
 	}
+	if err := checkSettings(eff); err != nil && !configOptionalCommands[c.Args().First()] {
+		return &usageError{msg: err.Error()}
+	}
 	if eff.File != "" {
 		g.log.Debugf("config: read %s", eff.File)
 	}
 	g.cfg = eff
 	return nil
+}
+
+// checkSettings runs the checks whose rules live outside internal/config,
+// once, where the source of each value is known: config view rejects what
+// verify would.
+func checkSettings(eff *config.Effective) error {
+	return eff.Check("lab.registry", func(v string) error {
+		_, err := kube.ParseRegistry(v)
+		var oe *kube.OptionError
+		if errors.As(err, &oe) {
+			return fmt.Errorf("%q is not HOST:PORT[/prefix] with a lower-case path (e.g. 127.0.0.1:5000/pulllab): %s", v, oe.Reason)
+		}
+		return err
+	})
 }
 
 // configPath is the config file the user named with --config or
@@ -138,7 +157,7 @@ func (g *globals) applyConfigFlags(c *cli.Context) error {
 		changed = true
 	}
 	if changed {
-		if err := g.cfg.Validate(); err != nil {
+		if err := errors.Join(g.cfg.Validate(), checkSettings(g.cfg)); err != nil {
 			return &usageError{msg: err.Error()}
 		}
 	}

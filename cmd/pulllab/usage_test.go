@@ -175,6 +175,14 @@ func TestConfigViewShortensAndValidates(t *testing.T) {
 		t.Errorf("the long value is not shortened visibly:\n%.2000s", out)
 	}
 	t.Setenv("PULLLAB_BASE_IMAGE", "")
+	t.Setenv("PULLLAB_REGISTRY", "127.0.0.1:5000/Upper")
+	for _, args := range [][]string{{"config", "view"}, {"verify", "--dry-run"}} {
+		code, _, stderr = runCmdForTest(t, args...)
+		if code != 2 || !strings.Contains(stderr, "PULLLAB_REGISTRY") || !strings.Contains(stderr, "lower-case path") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	t.Setenv("PULLLAB_REGISTRY", "")
 	t.Setenv("PULLLAB_NODE", "Not_A_Node")
 	for _, args := range [][]string{{"config", "view"}, {"verify", "--dry-run"}} {
 		code, _, stderr = runCmdForTest(t, args...)

@@ -91,13 +91,9 @@ func (o *verifyOptions) validate() ([]lab.Case, error) {
 	if err != nil {
 		return nil, usagef("--cases: %v", err)
 	}
-	// the language and the node name were validated with the rest of the
-	// settings, where their source is known (internal/config)
-	if o.registry != "" {
-		if _, err := kube.ParseRegistry(o.registry); err != nil {
-			return nil, usagef("registry %q (--registry, lab.registry) is not HOST:PORT[/prefix] with a lower-case path, e.g. 127.0.0.1:5000/pulllab: %v", o.registry, err)
-		}
-	}
+	// the language, the node name and the registry address were validated
+	// with the rest of the settings, where their source is known
+	// (loadConfig, applyConfigFlags)
 	if o.registryAuth != "" {
 		// Checked before anything connects; the error names the file and
 		// where in it, never a credential (exit code 2).

@@ -111,3 +111,22 @@ func (e *Effective) where(k Key) string {
 		return k.Path + " (" + src + ")"
 	}
 }
+
+// Check runs a check that needs more than this package knows (the shape of
+// a registry address belongs to the backend that uses it) on the setting at
+// path, and names where the value came from in its error, like Validate.
+// An empty value is not checked.
+func (e *Effective) Check(path string, check func(value string) error) error {
+	k, ok := LookupKey(path)
+	if !ok {
+		return fmt.Errorf("config: no setting %s", path)
+	}
+	v, _ := k.Value(&e.Config).(string)
+	if v == "" {
+		return nil
+	}
+	if err := check(v); err != nil {
+		return fmt.Errorf("%s: %w", e.where(k), err)
+	}
+	return nil
+}
