@@ -77,21 +77,6 @@ func ClassifyEvent(e Event) EventKind {
 	return EventOther
 }
 
-// EventImage returns the image reference quoted in an event message, such
-// as X in `Pulling image "X"`, or "".
-func EventImage(msg string) string {
-	i := strings.IndexByte(msg, '"')
-	if i < 0 {
-		return ""
-	}
-	rest := msg[i+1:]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return ""
-	}
-	return rest[:j]
-}
-
 // PullEvidence summarises what a pod's events say about where its image
 // came from.
 type PullEvidence struct {
