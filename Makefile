@@ -4,7 +4,8 @@
 #   make test    go vet, a gofmt check, cross-compilation for one architecture
 #                of each release OS, then every unit test (fuzz seed corpora
 #                included); make cross-all builds all six release platforms
-#   make lint    gofmt and go vet, plus staticcheck when it is installed
+#   make lint    gofmt, go vet, shellcheck on hack/ and .ci/run, and
+#                staticcheck, each of the last two when it is installed
 #   make e2e     the end-to-end tests on a real single-node Kubernetes
 #                (hack/e2e/e2e.sh; Linux, as root)
 #   make lab     build, then bin/pulllab up && bin/pulllab verify
@@ -72,10 +73,18 @@ cross-platforms:
 unit:
 	$(GO) test ./...
 
+# Shell scripts: hack/ and .ci/run, at severity warning and above. SC1007 is
+# excluded because hack/e2e/smoke.sh empties GOFLAGS for one command on
+# purpose (GOFLAGS= GO111MODULE=off go run …).
+SHELL_SCRIPTS = $(shell find hack -type f -name '*.sh') .ci/run
+
 lint:
 	@files=$$(gofmt -l .); \
 	if [ -n "$$files" ]; then echo "gofmt is needed on these files (run gofmt -w on them):"; echo "$$files"; exit 1; fi
 	$(GO) vet ./...
+	@if command -v shellcheck >/dev/null 2>&1; then \
+		shellcheck --severity=warning --exclude=SC1007 $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
+	else echo "shellcheck is not installed (Debian: apt-get install shellcheck); skipped"; fi
 	@sc=$$(command -v staticcheck || ls "$$($(GO) env GOPATH)/bin/staticcheck" 2>/dev/null || true); \
 	if [ -n "$$sc" ]; then "$$sc" ./...; else echo "staticcheck is not installed; skipped"; fi
 

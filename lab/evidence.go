@@ -37,8 +37,6 @@ const (
 const (
 	msgAlreadyPresent = "already present on machine"
 	msgPulledPrefix   = "Successfully pulled image"
-	msgPullFailed     = "Failed to pull image"
-	msgBackOffPulling = "Back-off pulling image"
 	msgNeverPull      = "is not present with pull policy of Never"
 )
 
@@ -48,25 +46,25 @@ const (
 func ClassifyEvent(e Event) EventKind {
 	msg := e.Message
 	switch e.Reason {
-	case "Pulling":
+	case EventReasonPulling:
 		return EventPulling
-	case "Pulled":
+	case EventReasonPulled:
 		if strings.Contains(msg, msgAlreadyPresent) {
 			return EventAlreadyPresent
 		}
 		return EventPulled
-	case "Failed":
+	case EventReasonFailed:
 		switch {
-		case strings.HasPrefix(msg, msgPullFailed):
+		case strings.HasPrefix(msg, MsgPullFailed):
 			return EventPullFailed
-		case strings.HasPrefix(msg, "Error: "+ReasonErrImageNeverPull):
+		case strings.HasPrefix(msg, MsgErrorPrefix+ReasonErrImageNeverPull):
 			return EventNeverPull
-		case strings.HasPrefix(msg, "Error: "):
+		case hasErrorPrefix(msg):
 			return EventError
 		}
 		return EventOther
-	case "BackOff":
-		if strings.HasPrefix(msg, msgBackOffPulling) {
+	case EventReasonBackOff:
+		if strings.HasPrefix(msg, MsgBackOffPulling) {
 			return EventBackOff
 		}
 		return EventOther
@@ -77,21 +75,6 @@ func ClassifyEvent(e Event) EventKind {
 		return EventNeverPull
 	}
 	return EventOther
-}
-
-// EventImage returns the image reference quoted in an event message, such
-// as X in `Pulling image "X"`, or "".
-func EventImage(msg string) string {
-	i := strings.IndexByte(msg, '"')
-	if i < 0 {
-		return ""
-	}
-	rest := msg[i+1:]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return ""
-	}
-	return rest[:j]
 }
 
 // PullEvidence summarises what a pod's events say about where its image

@@ -42,20 +42,6 @@ func TestClassifyEvent(t *testing.T) {
 	}
 }
 
-func TestEventImage(t *testing.T) {
-	for _, tc := range []struct{ msg, want string }{
-		{`Pulling image "` + testImage + `"`, testImage},
-		{`Container image "a/b:c" already present on machine`, "a/b:c"},
-		{"Error: ErrImagePull", ""},
-		{`unterminated "quote`, ""},
-		{`""`, ""},
-	} {
-		if got := EventImage(tc.msg); got != tc.want {
-			t.Errorf("EventImage(%q) = %q, want %q", tc.msg, got, tc.want)
-		}
-	}
-}
-
 func TestSummarizeEvents(t *testing.T) {
 	ev := func(reason, msg string) Event { return Event{Reason: reason, Message: msg} }
 	for _, tc := range []struct {
@@ -208,10 +194,6 @@ func FuzzClassifyEvent(f *testing.F) {
 		}
 		if reason == "Pulling" && k != EventPulling {
 			t.Errorf("a Pulling event is %s", k)
-		}
-		image := EventImage(msg)
-		if image != "" && (!strings.Contains(msg, `"`+image+`"`) || strings.Contains(image, `"`)) {
-			t.Errorf("EventImage(%q) = %q is not the first quoted string", msg, image)
 		}
 		ev := SummarizeEvents([]Event{{Reason: reason, Message: msg}})
 		if ev.AlreadyPresent != (k == EventAlreadyPresent) || ev.Pulled != (k == EventPulled) {

@@ -61,6 +61,8 @@ func TestCompletion(t *testing.T) {
 // TestCompletionBash loads the bash script into a real bash and completes
 // against a freshly built pulllab, as a user's shell does.
 func TestCompletionBash(t *testing.T) {
+	// Runs pulllab, bash and fish as subprocesses with their own environment.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds pulllab; skipped with -short")
 	}
@@ -123,6 +125,7 @@ func TestCompletionBash(t *testing.T) {
 		{[]string{"cases", "-o", "json", "--ext"}, "--extended"},
 	} {
 		t.Run(strings.Join(tt.words, "_"), func(t *testing.T) {
+			t.Parallel()
 			quoted := make([]string, len(tt.words))
 			for i, w := range tt.words {
 				quoted[i] = "'" + w + "'"
@@ -165,6 +168,8 @@ func completionFiles(t *testing.T) string {
 // TestCompletionFish loads the fish script into a real fish (when
 // installed) and completes against a freshly built pulllab on PATH.
 func TestCompletionFish(t *testing.T) {
+	// Runs pulllab, bash and fish as subprocesses with their own environment.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds pulllab; skipped with -short")
 	}
@@ -205,6 +210,7 @@ func TestCompletionFish(t *testing.T) {
 		{"pulllab --config lab-c", "lab-config.yaml"},
 	} {
 		t.Run(tt.line, func(t *testing.T) {
+			t.Parallel()
 			cache := t.TempDir()
 			cmd := exec.Command(fish, "--no-config", "-c", "source "+script+"; complete -C '"+tt.line+"'")
 			cmd.Dir = completionFiles(t)

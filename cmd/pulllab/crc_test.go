@@ -206,6 +206,9 @@ func stoppedVM(extra map[string]any) map[string]any {
 }
 
 func TestCRCCommands(t *testing.T) {
+	// Every pulllab and crc here is a subprocess with its own environment
+	// and directories, so the test can run beside the other parallel ones.
+	t.Parallel()
 	h := newCRCHarness(t)
 
 	for _, p := range crcProfiles {

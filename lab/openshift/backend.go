@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	buildclient "github.com/openshift/client-go/build/clientset/versioned"
-	configclient "github.com/openshift/client-go/config/clientset/versioned"
-	imageclient "github.com/openshift/client-go/image/clientset/versioned"
-	projectclient "github.com/openshift/client-go/project/clientset/versioned"
+	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
+	configclient "github.com/openshift/client-go/config/clientset/versioned/typed/config/v1"
+	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
+	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -122,11 +122,14 @@ type NodeOps = site.NodeOps
 // Clients are the backend's connections to the cluster. New builds them
 // from one rest.Config; tests pass fakes to NewWithClients.
 type Clients struct {
-	Kube    kubernetes.Interface
-	Image   imageclient.Interface
-	Build   buildclient.Interface
-	Project projectclient.Interface
-	Config  configclient.Interface
+	Kube kubernetes.Interface
+	// The OpenShift clients are the typed group clients pulllab calls, not
+	// the full clientsets: each full clientset links every API version and
+	// apply configuration of its group into the binary.
+	Image   imageclient.ImageV1Interface
+	Build   buildclient.BuildV1Interface
+	Project projectclient.ProjectV1Interface
+	Config  configclient.ConfigV1Interface
 	// BuildREST is a REST client for build.openshift.io/v1 without a client
 	// timeout: it carries the instantiatebinary upload, which the server
 	// holds open until the build runs, and the followed build log.

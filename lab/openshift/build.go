@@ -122,7 +122,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	if len(war) == 0 {
 		return out, fmt.Errorf("the %s variant has an empty WAR", v)
 	}
-	baseIST, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, b.base.IST(), metav1.GetOptions{})
+	baseIST, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, b.base.IST(), metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return out, fmt.Errorf("the base image is not imported (no ImageStreamTag %s in project %s): run 'pulllab up'", b.base.IST(), b.o.Namespace)
@@ -130,7 +130,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 		return out, fmt.Errorf("reading the base ImageStreamTag %s: %w", b.base.IST(), err)
 	}
 	baseDigest := baseIST.Image.Name
-	if _, err := b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Get(ctx, lab.StashName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+	if _, err := b.c.Image.ImageStreams(b.o.Namespace).Get(ctx, lab.StashName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		if _, err := b.createImageStream(ctx, lab.StashName); err != nil {
 			return out, err
 		}
@@ -207,7 +207,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	if d := buildDigest(done); d != "" {
 		out.Digest = d
 	}
-	ist, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
+	ist, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
 	switch {
 	case err == nil:
 		if out.Digest == "" {
@@ -246,7 +246,7 @@ func buildDigest(bd *buildv1.Build) string {
 // reusable returns the stashed variant when its image came from a Complete
 // build of the WAR with SHA-256 sum on the base image baseDigest, else nil.
 func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest string) (*lab.Build, error) {
-	ist, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
+	ist, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -258,7 +258,7 @@ func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest s
 		return nil, nil
 	}
 	sel := labels.SelectorFromSet(labels.Set{LabelVariant: string(v), LabelWARSHA256: labelValue63(sum)})
-	list, err := b.c.Build.BuildV1().Builds(b.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	list, err := b.c.Build.Builds(b.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return nil, fmt.Errorf("listing the builds of the %s variant: %w", v, err)
 	}
@@ -321,7 +321,7 @@ func imageLabels(img *imagev1.Image) map[string]string {
 
 // applyBuildConfig creates the BuildConfig or updates its spec and labels.
 func (b *Backend) applyBuildConfig(ctx context.Context, want *buildv1.BuildConfig) error {
-	bcc := b.c.Build.BuildV1().BuildConfigs(b.o.Namespace)
+	bcc := b.c.Build.BuildConfigs(b.o.Namespace)
 	_, err := bcc.Create(ctx, want, metav1.CreateOptions{})
 	if err == nil || !apierrors.IsAlreadyExists(err) {
 		if err != nil {
@@ -392,7 +392,7 @@ func (b *Backend) labelBuild(ctx context.Context, name string, v lab.Variant, su
 	if err != nil {
 		return err
 	}
-	_, err = b.c.Build.BuildV1().Builds(b.o.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err = b.c.Build.Builds(b.o.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
 }
 
@@ -469,7 +469,7 @@ func terminal(p buildv1.BuildPhase) bool {
 func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) (*buildv1.Build, error) {
 	wctx, cancel := context.WithTimeout(ctx, b.o.BuildTimeout)
 	defer cancel()
-	bc := b.c.Build.BuildV1().Builds(b.o.Namespace)
+	bc := b.c.Build.Builds(b.o.Namespace)
 	sel := fields.OneTermEqualSelector("metadata.name", name).String()
 	var phase buildv1.BuildPhase
 	seen := func(bd *buildv1.Build) (*buildv1.Build, bool, error) {
@@ -572,7 +572,7 @@ func (b *Backend) buildWaitError(ctx, wctx context.Context, name string, err err
 func (b *Backend) cancelBuild(ctx context.Context, name string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	bc := b.c.Build.BuildV1().Builds(b.o.Namespace)
+	bc := b.c.Build.Builds(b.o.Namespace)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		bd, err := bc.Get(cctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -599,7 +599,7 @@ func (b *Backend) cancelUnfinished(ctx context.Context, bcName string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	sel := labels.SelectorFromSet(labels.Set{buildv1.BuildConfigLabel: bcName}).String()
-	list, err := b.c.Build.BuildV1().Builds(b.o.Namespace).List(cctx, metav1.ListOptions{LabelSelector: sel})
+	list, err := b.c.Build.Builds(b.o.Namespace).List(cctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		b.log.WithError(err).Warn("could not list the builds to cancel")
 		return

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	buildclient "github.com/openshift/client-go/build/clientset/versioned"
-	configclient "github.com/openshift/client-go/config/clientset/versioned"
-	imageclient "github.com/openshift/client-go/image/clientset/versioned"
-	projectclient "github.com/openshift/client-go/project/clientset/versioned"
+	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
+	configclient "github.com/openshift/client-go/config/clientset/versioned/typed/config/v1"
+	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
+	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -20,7 +20,8 @@ import (
 )
 
 // New returns the backend for the cluster cfg reaches. It builds the
-// Kubernetes, image, build, project and config clientsets from one copy of
+// Kubernetes clientset and the typed image/v1, build/v1, project/v1 and
+// config/v1 clients from one copy of
 // cfg that identifies itself as pulllab (User-Agent "…/pulllab/<version>"),
 // and a build REST client without a client timeout for the long
 // instantiatebinary and build log calls. It does not contact the cluster;
@@ -67,7 +68,7 @@ func New(cfg *rest.Config, o Options) (*Backend, error) {
 	var b *Backend
 	c := Clients{
 		Kube: kube, Image: img, Build: bld, Project: prj, Config: cfgc,
-		BuildREST: longBuild.BuildV1().RESTClient(),
+		BuildREST: longBuild.RESTClient(),
 		Workload: func(namespace, nodeName string) Workload {
 			return workload.New(kube, workload.Options{
 				Namespace: namespace, Node: nodeName, LabID: b.o.LabID, Profile: b.o.Profile,

@@ -64,7 +64,7 @@ func TestNewTalksToTheAPIServer(t *testing.T) {
 		t.Fatalf("AppDigest = %q, %v; want nothing for an absent stream", d, err)
 	}
 	// The ordinary clients keep the caller's timeout...
-	if _, err := b.c.Image.ImageV1().ImageStreams("lab").Get(ctx, "slow", metav1.GetOptions{}); err == nil {
+	if _, err := b.c.Image.ImageStreams("lab").Get(ctx, "slow", metav1.GetOptions{}); err == nil {
 		t.Error("a slow ordinary request did not time out; the test cannot tell the clients apart")
 	}
 	// ...the build upload has none.

@@ -164,7 +164,7 @@ func (b *Backend) userName(ctx context.Context) string {
 // ClusterVersion "version": the desired version, else the newest history
 // entry.
 func (b *Backend) OpenShiftVersion(ctx context.Context) (string, error) {
-	cv, err := b.c.Config.ConfigV1().ClusterVersions().Get(ctx, "version", metav1.GetOptions{})
+	cv, err := b.c.Config.ClusterVersions().Get(ctx, "version", metav1.GetOptions{})
 	if err != nil {
 		return "", fmt.Errorf("reading the ClusterVersion: %w", err)
 	}
@@ -194,7 +194,7 @@ func (b *Backend) ensureProject(ctx context.Context) error {
 			DisplayName: "pulllab",
 			Description: projectDescription,
 		}
-		_, err = b.c.Project.ProjectV1().ProjectRequests().Create(ctx, pr, metav1.CreateOptions{})
+		_, err = b.c.Project.ProjectRequests().Create(ctx, pr, metav1.CreateOptions{})
 		switch {
 		case err == nil:
 			b.log.WithField("project", name).Info("created the lab project")

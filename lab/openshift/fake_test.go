@@ -23,8 +23,8 @@ import (
 	configv1 "github.com/openshift/api/config/v1"
 	imagev1 "github.com/openshift/api/image/v1"
 	projectv1 "github.com/openshift/api/project/v1"
-	buildclient "github.com/openshift/client-go/build/clientset/versioned"
 	buildfake "github.com/openshift/client-go/build/clientset/versioned/fake"
+	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
 	configfake "github.com/openshift/client-go/config/clientset/versioned/fake"
 	imagefake "github.com/openshift/client-go/image/clientset/versioned/fake"
 	projectfake "github.com/openshift/client-go/project/clientset/versioned/fake"
@@ -306,13 +306,13 @@ func (c *cluster) must(err error) {
 func (c *cluster) buildREST() rest.Interface {
 	bc, err := buildclient.NewForConfig(&rest.Config{Host: c.srv.URL})
 	c.must(err)
-	return bc.BuildV1().RESTClient()
+	return bc.RESTClient()
 }
 
 // clients returns the backend's clients on the fake cluster.
 func (c *cluster) clients() Clients {
 	return Clients{
-		Kube: c.kube, Image: c.image, Build: c.build, Project: c.project, Config: c.config,
+		Kube: c.kube, Image: c.image.ImageV1(), Build: c.build.BuildV1(), Project: c.project.ProjectV1(), Config: c.config.ConfigV1(),
 		BuildREST: c.buildREST(),
 		Workload: func(ns, node string) Workload {
 			c.mu.Lock()

@@ -126,7 +126,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 		return lab.BaseImage{}, err
 	}
 	out := lab.BaseImage{Ref: b.base.Ref, Profile: b.o.Profile.Name}
-	isc := b.c.Image.ImageV1().ImageStreams(b.o.Namespace)
+	isc := b.c.Image.ImageStreams(b.o.Namespace)
 	is, err := isc.Get(ctx, b.base.Stream, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -138,7 +138,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	default:
 		if d := importedDigest(is, b.base); d != "" {
 			b.log.WithFields(map[string]any{"imagestreamtag": b.base.IST(), "digest": d}).Debug("base image already imported")
-			img, err := b.c.Image.ImageV1().Images().Get(ctx, d, metav1.GetOptions{})
+			img, err := b.c.Image.Images().Get(ctx, d, metav1.GetOptions{})
 			if err != nil {
 				return out, fmt.Errorf("reading the imported base image %s: %w", d, err)
 			}
@@ -155,7 +155,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 		return out, err
 	}
 	b.log.WithFields(map[string]any{"from": b.base.Ref, "to": b.base.IST()}).Info("importing the base image")
-	res, err := b.c.Image.ImageV1().ImageStreamImports(b.o.Namespace).Create(ctx, isi, metav1.CreateOptions{})
+	res, err := b.c.Image.ImageStreamImports(b.o.Namespace).Create(ctx, isi, metav1.CreateOptions{})
 	if err != nil {
 		return out, fmt.Errorf("importing %s: %w", b.base.Ref, err)
 	}
@@ -265,9 +265,9 @@ func (b *Backend) createImageStream(ctx context.Context, name string) (*imagev1.
 	if err != nil {
 		return nil, err
 	}
-	got, err := b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Create(ctx, is, metav1.CreateOptions{})
+	got, err := b.c.Image.ImageStreams(b.o.Namespace).Create(ctx, is, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		return b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Get(ctx, name, metav1.GetOptions{})
+		return b.c.Image.ImageStreams(b.o.Namespace).Get(ctx, name, metav1.GetOptions{})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating ImageStream %q: %w", name, err)
@@ -311,7 +311,7 @@ func (b *Backend) debugImage(ctx context.Context, node string) (string, error) {
 		return "", ctx.Err()
 	}
 	img := FallbackDebugImage
-	is, err := b.c.Image.ImageV1().ImageStreams("openshift").Get(ctx, "tools", metav1.GetOptions{})
+	is, err := b.c.Image.ImageStreams("openshift").Get(ctx, "tools", metav1.GetOptions{})
 	switch {
 	case err == nil:
 		for _, t := range is.Status.Tags {

@@ -29,7 +29,7 @@ func (b *Backend) AppDigestRef(digest string) string { return b.appRepo + "@" + 
 // holds under tag (status.tags[tag].items[0].image), or "" when the stream or
 // the tag is absent.
 func (b *Backend) AppDigest(ctx context.Context, tag string) (string, error) {
-	is, err := b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Get(ctx, lab.AppName, metav1.GetOptions{})
+	is, err := b.c.Image.ImageStreams(b.o.Namespace).Get(ctx, lab.AppName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return "", nil
 	}
@@ -91,7 +91,7 @@ func (b *Backend) PointApp(ctx context.Context, tag string, v lab.Variant) error
 	if cur == digest {
 		return nil
 	}
-	if _, err := b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Get(ctx, lab.AppName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+	if _, err := b.c.Image.ImageStreams(b.o.Namespace).Get(ctx, lab.AppName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		if _, err := b.createImageStream(ctx, lab.AppName); err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func (b *Backend) PointApp(ctx context.Context, tag string, v lab.Variant) error
 	if err != nil {
 		return err
 	}
-	istc := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace)
+	istc := b.c.Image.ImageStreamTags(b.o.Namespace)
 	b.log.WithFields(map[string]any{"tag": want.Name, "variant": v, "digest": digest}).Info("pointing the app tag at a stashed variant")
 	_, err = istc.Create(ctx, want, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
@@ -138,7 +138,7 @@ func (b *Backend) variantDigest(ctx context.Context, v lab.Variant) (string, err
 	if ok && bd.Digest != "" {
 		return bd.Digest, nil
 	}
-	ist, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
+	ist, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return "", fmt.Errorf("the %s variant is not built (no ImageStreamTag %s): run 'pulllab up'", v, stashTag(v))
 	}
@@ -167,7 +167,7 @@ var _ lab.AllAppTagsRemover = (*Backend)(nil)
 // delete is`, and waits until it is gone. This removes every app tag, not
 // only tag; the stashed variants stay. An absent stream is not an error.
 func (b *Backend) RemoveApp(ctx context.Context, tag string) error {
-	isc := b.c.Image.ImageV1().ImageStreams(b.o.Namespace)
+	isc := b.c.Image.ImageStreams(b.o.Namespace)
 	b.log.WithField("imagestream", lab.AppName).Info("deleting the app ImageStream")
 	err := isc.Delete(ctx, lab.AppName, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -94,7 +94,7 @@ func (b *Backend) Status(ctx context.Context) (LabStatus, error) {
 	}
 	st.Exists = true
 
-	if is, err := b.c.Image.ImageV1().ImageStreams(b.o.Namespace).Get(ctx, b.base.Stream, metav1.GetOptions{}); err == nil {
+	if is, err := b.c.Image.ImageStreams(b.o.Namespace).Get(ctx, b.base.Stream, metav1.GetOptions{}); err == nil {
 		if d := statusImage(is, b.base.Tag); d != "" {
 			st.Base = &lab.BaseImage{Ref: b.base.Ref, Digest: d, Profile: b.o.Profile.Name}
 		}
@@ -142,7 +142,7 @@ func (b *Backend) Status(ctx context.Context) (LabStatus, error) {
 
 // stashed returns the stashed variant v, or nil when it is not built.
 func (b *Backend) stashed(ctx context.Context, v lab.Variant) (*lab.Build, error) {
-	ist, err := b.c.Image.ImageV1().ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
+	ist, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

@@ -6,28 +6,12 @@ import (
 	"github.com/pulllab/pulllab/lab"
 )
 
-// imageEventReasons are the kubelet's event reasons that speak about a
-// container's image (pkg/kubelet/events/event.go: PullingImage,
-// PulledImage, FailedToPullImage, FailedToInspectImage,
-// ErrImageNeverPullPolicy, BackOffPullImage), plus the waiting reasons a
-// runtime or an older kubelet may report as an event reason. The case
-// tables show only these; results.json keeps every event.
-var imageEventReasons = map[string]bool{
-	"Pulling":           true,
-	"Pulled":            true,
-	"Failed":            true,
-	"InspectFailed":     true,
-	"ErrImageNeverPull": true,
-	"BackOff":           true,
-	"ErrImagePull":      true,
-	"ImagePullBackOff":  true,
-}
-
-// imageEvents returns the events about the image and how many others
-// were left out.
+// imageEvents returns the events about the image (lab.IsImageEventReason)
+// and how many others were left out. The case tables show only these;
+// results.json keeps every event.
 func imageEvents(events []lab.Event) (kept []lab.Event, left int) {
 	for _, e := range events {
-		if imageEventReasons[e.Reason] {
+		if lab.IsImageEventReason(e.Reason) {
 			kept = append(kept, e)
 		} else {
 			left++

@@ -331,7 +331,7 @@ func terminal(p *corev1.Pod) (string, bool) {
 	}
 	if w := cs.State.Waiting; w != nil {
 		switch w.Reason {
-		case lab.ReasonImagePullBackOff, lab.ReasonErrImageNeverPull, reasonInvalidImageName, reasonCrashLoopBackOff:
+		case lab.ReasonImagePullBackOff, lab.ReasonErrImageNeverPull, lab.ReasonInvalidImageName, reasonCrashLoopBackOff:
 			return w.Reason, true
 		}
 		return "", false
@@ -344,7 +344,6 @@ func terminal(p *corev1.Pod) (string, bool) {
 
 // Waiting reasons beyond those in package lab.
 const (
-	reasonInvalidImageName = "InvalidImageName"
 	reasonCrashLoopBackOff = "CrashLoopBackOff"
 )
 

@@ -20,19 +20,6 @@ import (
 	"github.com/pulllab/pulllab/lab"
 )
 
-// Kubelet event reasons and message fragments (pkg/kubelet/events and the
-// image manager; identical in Kubernetes 1.31 to 1.36).
-const (
-	eventPulling = "Pulling"
-	eventPulled  = "Pulled"
-	eventFailed  = "Failed"
-	eventBackOff = "BackOff"
-	eventStarted = "Started"
-	// eventNeverPull is the reason of "Container image … is not present
-	// with pull policy of Never".
-	eventNeverPull = lab.ReasonErrImageNeverPull
-)
-
 // podEvents returns the pod's events, oldest first. Events reach the API
 // server asynchronously (the kubelet's recorder sends them after the status),
 // so when the event that matches the terminal state is not there yet it
@@ -123,20 +110,23 @@ func convertEvent(e *corev1.Event) lab.Event {
 func matchesState(reason, message, state string) bool {
 	switch state {
 	case stateRunning:
-		return reason == eventStarted
+		return reason == lab.EventReasonStarted
 	case lab.ReasonImagePullBackOff:
-		return (reason == eventBackOff && strings.HasPrefix(message, "Back-off pulling image")) ||
-			(reason == eventFailed && message == "Error: "+lab.ReasonImagePullBackOff)
+		return (reason == lab.EventReasonBackOff && strings.HasPrefix(message, lab.MsgBackOffPulling)) ||
+			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonImagePullBackOff))
 	case lab.ReasonErrImageNeverPull:
-		return reason == eventNeverPull ||
-			(reason == eventFailed && message == "Error: "+lab.ReasonErrImageNeverPull)
+		// "Container image … is not present with pull policy of Never"
+		// has the waiting reason as its event reason.
+		return reason == lab.ReasonErrImageNeverPull ||
+			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonErrImageNeverPull))
 	case lab.ReasonErrImagePull:
-		return reason == eventFailed &&
-			(message == "Error: "+lab.ReasonErrImagePull || strings.HasPrefix(message, "Failed to pull image"))
-	case reasonInvalidImageName:
-		return reason == "InspectFailed" || (reason == eventFailed && message == "Error: "+reasonInvalidImageName)
+		return reason == lab.EventReasonFailed &&
+			(lab.IsErrorEvent(message, lab.ReasonErrImagePull) || strings.HasPrefix(message, lab.MsgPullFailed))
+	case lab.ReasonInvalidImageName:
+		return reason == lab.EventReasonInspectFailed ||
+			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonInvalidImageName))
 	case reasonCrashLoopBackOff:
-		return reason == eventBackOff && strings.HasPrefix(message, "Back-off restarting")
+		return reason == lab.EventReasonBackOff && strings.HasPrefix(message, lab.MsgBackOffRestarting)
 	}
 	return false
 }

@@ -32,17 +32,6 @@ func (e *PullError) Error() string {
 	return msg
 }
 
-// IsPullFailure reports whether a container waiting reason means that the
-// image could not be pulled or resolved.
-func IsPullFailure(reason string) bool {
-	switch reason {
-	case lab.ReasonErrImagePull, lab.ReasonImagePullBackOff, lab.ReasonErrImageNeverPull,
-		reasonInvalidImageName, "ImageInspectError", "RegistryUnavailable", "SignatureValidationFailed":
-		return true
-	}
-	return false
-}
-
 // afterPull reports whether a container waiting reason can only happen once
 // the image is on the node: the kubelet pulls first, then builds the
 // container's config, creates it and starts it.
@@ -119,7 +108,7 @@ func (c *Client) Warm(ctx context.Context, ref string) (err error) {
 			switch s := cs.State; {
 			case s.Running != nil, s.Terminated != nil:
 				return true, nil
-			case s.Waiting != nil && IsPullFailure(s.Waiting.Reason):
+			case s.Waiting != nil && lab.IsPullFailure(s.Waiting.Reason):
 				return false, &PullError{Ref: ref, Node: c.o.Node, Reason: s.Waiting.Reason, Message: s.Waiting.Message}
 			case s.Waiting != nil && afterPull(s.Waiting.Reason):
 				log.WithField("reason", s.Waiting.Reason).Debug("the image is pulled but the container does not start; good enough for warming")
