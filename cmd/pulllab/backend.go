@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
@@ -219,19 +220,29 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	return newLabBackend(ctx, g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
 }
 
-// crcVersion returns the version of crc when it is installed, else "".
-func crcVersion(ctx context.Context, g *globals) string {
+// installedCRC returns a client of the installed crc, or nil when crc is
+// not installed (the callers then report nothing about crc).
+func installedCRC(g *globals) *crcctl.Client {
 	p, err := crcPaths(g)
 	if err != nil {
-		return ""
+		return nil
 	}
 	path, err := findCRC(g, p)
 	if err != nil {
+		return nil
+	}
+	return newCRCClient(g, path)
+}
+
+// crcVersion returns the version of crc when it is installed, else "".
+func crcVersion(ctx context.Context, g *globals) string {
+	c := installedCRC(g)
+	if c == nil {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	v, err := newCRCClient(g, path).Version(ctx)
+	v, err := c.Version(ctx)
 	if err != nil {
 		return ""
 	}

@@ -144,17 +144,13 @@ func crcPresetInUse(ctx context.Context, g *globals) string {
 	if g.kubeconfig != "" || envSet(g, "KUBECONFIG") {
 		return ""
 	}
-	p, err := crcPaths(g)
-	if err != nil {
-		return ""
-	}
-	path, err := findCRC(g, p)
-	if err != nil {
+	c := installedCRC(g)
+	if c == nil {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	st, err := newCRCClient(g, path).Status(ctx)
+	st, err := c.Status(ctx)
 	if err != nil {
 		g.log.Debugf("crc status for the preset: %v", err)
 		return ""
