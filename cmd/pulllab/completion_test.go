@@ -70,17 +70,11 @@ func TestCompletionBash(t *testing.T) {
 	if err != nil || runtime.GOOS == "windows" {
 		t.Skip("no bash")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
+	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command to build pulllab with")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "pulllab")
-	build := exec.Command(gobin, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := pulllabBinary(t)
 	script := filepath.Join(dir, "pulllab.bash")
 	writeConfigTestFile(t, script, testRunApp(t, nil, nil, "completion", "bash").out)
 
@@ -177,17 +171,11 @@ func TestCompletionFish(t *testing.T) {
 	if err != nil || runtime.GOOS == "windows" {
 		t.Skip("no fish")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
+	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command to build pulllab with")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "pulllab")
-	build := exec.Command(gobin, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := pulllabBinary(t)
 	script := filepath.Join(dir, "pulllab.fish")
 	writeConfigTestFile(t, script, testRunApp(t, nil, nil, "completion", "fish").out)
 	for _, tt := range []struct {
@@ -214,7 +202,7 @@ func TestCompletionFish(t *testing.T) {
 			cache := t.TempDir()
 			cmd := exec.Command(fish, "--no-config", "-c", "source "+script+"; complete -C '"+tt.line+"'")
 			cmd.Dir = completionFiles(t)
-			cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "XDG_CACHE_HOME="+cache, "HOME="+cache)
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"), "XDG_CACHE_HOME="+cache, "HOME="+cache)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("fish: %v\n%s", err, out)

@@ -59,9 +59,8 @@ func goBuild(t *testing.T, pkg, out string) {
 
 func newCRCHarness(t *testing.T) *crcHarness {
 	dir := t.TempDir()
-	h := &crcHarness{t: t, pulllab: filepath.Join(dir, exe("pulllab")), fakeDir: filepath.Join(dir, "fake")}
+	h := &crcHarness{t: t, pulllab: pulllabBinary(t), fakeDir: filepath.Join(dir, "fake")}
 	h.fakeBin = filepath.Join(h.fakeDir, exe("crc"))
-	goBuild(t, ".", h.pulllab)
 	goBuild(t, "../../crcctl/testdata/fakecrc", h.fakeBin)
 	return h
 }
