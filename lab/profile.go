@@ -21,7 +21,11 @@ type Profile struct {
 
 // The known profiles.
 var (
-	// ProfileWildFly covers JBoss EAP and WildFly (WFLYSRV0027).
+	// ProfileWildFly covers JBoss EAP and WildFly: message 27 of
+	// wildfly-core's server logger, WFLYSRV0027, logged at INFO for every
+	// deployment. EAP 7.4's S2I puts the WAR in /deployments (linked from
+	// $JBOSS_HOME/standalone/deployments), the WildFly S2I builder in
+	// WildFlyS2IDeploymentsDir; both servers log the same line.
 	ProfileWildFly = Profile{
 		Name:       "wildfly",
 		DeployLine: regexp.MustCompile(`WFLYSRV0027: Starting deployment of "([^"]+\.war)"`),
@@ -117,4 +121,67 @@ func ServerStarted(line string) bool {
 		}
 	}
 	return false
+}
+
+// BuildEnvVar is one environment variable of a base image's S2I build.
+type BuildEnvVar struct {
+	Name, Value string
+}
+
+// The Galleon provisioning a build on the WildFly S2I builder gets (see
+// S2IBuildEnv): the feature packs and layer that the builder's own tests
+// provision for a binary build of a lone WAR (wildfly/wildfly-s2i,
+// wildfly-builder-image/tests/features/legacy-s2i.feature, "Test legacy
+// binary build"). jaxrs-server includes web-server (Servlet and JSP, and
+// the deployment scanner), which is all the lab's WARs need.
+const (
+	// WildFlyS2IFeaturePacks are WildFly 41.0.0.Final and the WildFly cloud
+	// feature pack built for it, as Maven coordinates.
+	WildFlyS2IFeaturePacks = "org.wildfly:wildfly-galleon-pack:41.0.0.Final,org.wildfly.cloud:wildfly-cloud-galleon-pack:9.2.3.Final"
+	// WildFlyS2ILayers are the Galleon layers of the provisioned server.
+	WildFlyS2ILayers = "jaxrs-server"
+	// WildFlyS2IDeploymentsDir is where the builder's assemble puts the
+	// WAR of a binary build ($JBOSS_HOME is /opt/server), and where the
+	// server's deployment scanner finds it.
+	WildFlyS2IDeploymentsDir = "/opt/server/standalone/deployments"
+)
+
+// S2IBuildEnv returns the environment that a binary S2I build of a WAR alone
+// (no pom.xml) needs on the base image ref, in a fixed order; nil when the
+// base image needs none.
+//
+// The JBoss EAP 7.4 image holds a server, and its assemble copies a root
+// *.war to /deployments: it needs nothing. The WildFly S2I builder
+// (quay.io/wildfly/wildfly-s2i) holds no server; for a binary build without
+// one it stops with "Not a server home directory". Given
+// GALLEON_PROVISION_FEATURE_PACKS and GALLEON_PROVISION_LAYERS, its
+// assemble (the "legacy" workflow the image still ships) first provisions
+// WildFly into /opt/server with Galleon, fetching the feature packs from
+// Maven repositories, then copies the root *.war to
+// WildFlyS2IDeploymentsDir; the image's run script starts that server,
+// which logs WFLYSRV0027 for the WAR like EAP.
+func S2IBuildEnv(ref string) []BuildEnvVar {
+	if !IsWildFlyS2IBuilder(ref) {
+		return nil
+	}
+	return []BuildEnvVar{
+		{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: WildFlyS2IFeaturePacks},
+		{Name: "GALLEON_PROVISION_LAYERS", Value: WildFlyS2ILayers},
+	}
+}
+
+// IsWildFlyS2IBuilder reports whether an image reference names the WildFly
+// S2I builder: its repository's last path element is wildfly-s2i, or
+// wildfly-s2i-<suffix> as in the older wildfly-s2i-jdk17, on any registry
+// (a mirror keeps the name) and with any tag or digest.
+func IsWildFlyS2IBuilder(ref string) bool {
+	repo := ref
+	if i := strings.Index(repo, "@"); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	name := strings.ToLower(repo[strings.LastIndex(repo, "/")+1:])
+	return name == "wildfly-s2i" || strings.HasPrefix(name, "wildfly-s2i-")
 }

@@ -120,9 +120,11 @@ var Presets = []string{PresetOpenShift, PresetOKD, PresetMicroShift}
 // registry.redhat.io: pulling it needs Red Hat credentials.
 const EAPBaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"
 
-// WildFlyS2IImage is the public WildFly S2I builder image: the base image
-// when the cluster has no registry.redhat.io credentials (crc's okd
-// preset) and the user did not choose one.
+// WildFlyS2IImage is the public WildFly S2I builder image (JDK 21), published
+// for linux/amd64, linux/arm64 and linux/ppc64le: the base image when the
+// cluster has no registry.redhat.io credentials (crc's okd preset) or the
+// node is arm64, and the user did not choose one. The builder holds no
+// server: its builds provision one with Galleon (lab.S2IBuildEnv).
 const WildFlyS2IImage = "quay.io/wildfly/wildfly-s2i:latest-jdk21"
 
 // BaseImageChoice is the base image the lab builds on and why.

@@ -10,17 +10,17 @@ import (
 	imagev1 "github.com/openshift/api/image/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/lab"
 )
 
 // DefaultArm64BaseImage is the base image on an arm64 node (OpenShift Local
-// on Apple silicon) when the user gave none: the EAP 7.4 image has no arm64
-// build. The WildFly S2I builder is published for amd64 and arm64 (its
-// release workflow builds linux/amd64, linux/arm64 and linux/ppc64le),
-// needs no registry credentials, deploys a WAR from a binary build the
-// same way (its S2I assemble copies a root *.war into /deployments, which
-// the server scans) and logs WFLYSRV0027 like EAP.
-const DefaultArm64BaseImage = "quay.io/wildfly/wildfly-s2i:latest-jdk21"
+// on Apple silicon) when the user gave none, because the EAP 7.4 image has
+// no arm64 build: the public WildFly S2I builder, config.WildFlyS2IImage
+// (published for amd64, arm64 and ppc64le). Its builds get the Galleon
+// provisioning environment of lab.S2IBuildEnv, which gives the builder a
+// server to deploy the WAR into.
+const DefaultArm64BaseImage = config.WildFlyS2IImage
 
 // defaultBaseArchs are the architectures the default EAP 7.4 image is built for.
 var defaultBaseArchs = []string{"amd64", "s390x", "ppc64le"}

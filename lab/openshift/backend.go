@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/site"
 )
@@ -36,8 +37,9 @@ const DefaultNamespace = "pulllab"
 // namespace of the node debug pod.
 const DebugSuffix = "-debug"
 
-// DefaultBaseImage is the article's base image: JBoss EAP 7.4 on OpenJDK 11.
-const DefaultBaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"
+// DefaultBaseImage is the article's base image, JBoss EAP 7.4 on OpenJDK 11
+// (config.EAPBaseImage, where the reference is kept).
+const DefaultBaseImage = config.EAPBaseImage
 
 // InternalRegistry is the integrated image registry as nodes and pods reach
 // it; the app's pull spec starts with it.

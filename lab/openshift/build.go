@@ -3,6 +3,8 @@ package openshift
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +31,11 @@ import (
 	"github.com/pulllab/pulllab/manifests"
 	"github.com/pulllab/pulllab/wars"
 )
+
+// AnnotationBuildEnvSHA256 holds, on a Build whose BuildConfig set an S2I
+// environment (lab.S2IBuildEnv), the SHA-256 of that environment: a stashed
+// variant is reused only when it was built with the environment in force.
+const AnnotationBuildEnvSHA256 = "pulllab.io/build-env-sha256"
 
 // BuildConfigName returns the BuildConfig of a variant, e.g. "pulllab-node".
 // Its builds are named pulllab-node-1, pulllab-node-2, …
@@ -80,9 +87,11 @@ func (b *Backend) buildStep(ctx context.Context, v lab.Variant) (lab.Build, erro
 }
 
 // BuildConfigFor returns the BuildConfig of variant v (buildconfig.yaml):
-// binary source, Source strategy on the base ImageStreamTag, output to the
-// stash tag pulllab-variants:<v>, the variant and the WAR's SHA-256 as image
-// labels.
+// binary source, Source strategy on the base ImageStreamTag with the
+// environment the base image needs (lab.S2IBuildEnv: the Galleon
+// provisioning of the WildFly S2I builder, nothing for EAP 7.4), output to
+// the stash tag pulllab-variants:<v>, the variant and the WAR's SHA-256 as
+// image labels.
 func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*buildv1.BuildConfig, error) {
 	bc := &buildv1.BuildConfig{}
 	if err := manifests.Decode(buildConfigFile, bc); err != nil {
@@ -97,6 +106,7 @@ func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*buildv1.Buil
 	bc.Labels = b.labels()
 	bc.Labels[LabelVariant] = string(v)
 	spec.Strategy.SourceStrategy.From = corev1.ObjectReference{Kind: "ImageStreamTag", Namespace: b.o.Namespace, Name: b.base.IST()}
+	spec.Strategy.SourceStrategy.Env = b.buildEnv()
 	spec.Output.To = &corev1.ObjectReference{Kind: "ImageStreamTag", Name: stashTag(v)}
 	spec.Output.ImageLabels = []buildv1.ImageLabel{
 		{Name: ImageLabelVariant, Value: string(v)},
@@ -105,11 +115,35 @@ func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*buildv1.Buil
 	return bc, nil
 }
 
+// buildEnv is the Source strategy's environment for the base image in force
+// (lab.S2IBuildEnv), nil when it needs none.
+func (b *Backend) buildEnv() []corev1.EnvVar {
+	var env []corev1.EnvVar
+	for _, e := range lab.S2IBuildEnv(b.base.Ref) {
+		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	return env
+}
+
+// buildEnvSHA256 is the hex SHA-256 of the build environment (one NAME=VALUE
+// line each, in order), "" when there is none, so that builds made before
+// pulllab set an environment still match an image that needs none.
+func buildEnvSHA256(env []corev1.EnvVar) string {
+	if len(env) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, e := range env {
+		fmt.Fprintf(h, "%s=%s\n", e.Name, e.Value)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Build builds variant v from the WAR bytes into the stash tag
 // pulllab-variants:<v> and returns its digest. When the stash tag holds the
 // image of a Complete build of the same WAR (same SHA-256) on the same base
-// image (same digest), that is returned with Built false and nothing is
-// built.
+// image (same digest) with the same build environment, that is returned with
+// Built false and nothing is built.
 //
 // A build is started by posting the WAR to instantiatebinary; the server
 // answers once the build runs. The build's log goes to the debug log, each
@@ -138,7 +172,8 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 		return out, fmt.Errorf("reading ImageStream %q: %w", lab.StashName, err)
 	}
 
-	reused, err := b.reusable(ctx, v, sum, baseDigest)
+	envSum := buildEnvSHA256(b.buildEnv())
+	reused, err := b.reusable(ctx, v, sum, baseDigest, envSum)
 	if err != nil {
 		return out, err
 	}
@@ -155,6 +190,10 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	if err := b.applyBuildConfig(ctx, bc); err != nil {
 		return out, err
 	}
+	if env := bc.Spec.Strategy.SourceStrategy.Env; len(env) > 0 {
+		b.status.Infof("%s holds no server: the build provisions WildFly with Galleon (%s), fetching it from Maven repositories, which takes a few minutes",
+			b.base.Ref, envSummary(env))
+	}
 	b.status.Infof("uploading %s (%d bytes) to BuildConfig %s", v.WAR(), len(war), bc.Name)
 	started, err := b.instantiateBinary(ctx, bc.Name, v.WAR(), war)
 	if err != nil {
@@ -167,7 +206,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	out.Name = started.Name
 	log = log.WithField("build", started.Name)
 	log.Info("build started")
-	if err := b.labelBuild(ctx, started.Name, v, sum, baseDigest); err != nil {
+	if err := b.labelBuild(ctx, started.Name, v, sum, baseDigest, envSum); err != nil {
 		log.WithError(err).Warn("could not label the build; a later run will build again")
 	}
 
@@ -228,6 +267,15 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	return out, nil
 }
 
+// envSummary lists an environment as NAME=VALUE, separated by "; ".
+func envSummary(env []corev1.EnvVar) string {
+	parts := make([]string, len(env))
+	for i, e := range env {
+		parts[i] = e.Name + "=" + e.Value
+	}
+	return strings.Join(parts, "; ")
+}
+
 // remember keeps a variant's build for PointApp.
 func (b *Backend) remember(bd lab.Build) {
 	b.mu.Lock()
@@ -244,8 +292,9 @@ func buildDigest(bd *buildv1.Build) string {
 }
 
 // reusable returns the stashed variant when its image came from a Complete
-// build of the WAR with SHA-256 sum on the base image baseDigest, else nil.
-func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest string) (*lab.Build, error) {
+// build of the WAR with SHA-256 sum on the base image baseDigest with the
+// build environment envSum (buildEnvSHA256), else nil.
+func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest, envSum string) (*lab.Build, error) {
 	ist, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
@@ -269,6 +318,9 @@ func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest s
 			continue
 		}
 		if baseDigest != "" && bd.Annotations[AnnotationBaseDigest] != baseDigest {
+			continue
+		}
+		if bd.Annotations[AnnotationBuildEnvSHA256] != envSum {
 			continue
 		}
 		if buildDigest(bd) == digest || (builtBy != "" && builtBy == bd.Name) {
@@ -379,15 +431,19 @@ func (b *Backend) instantiateBinary(ctx context.Context, bcName, asFile string, 
 }
 
 // labelBuild records the variant, the WAR's SHA-256 (the full hex in an
-// annotation, the first 63 digits in a label) and the base image's digest on
-// a build.
-func (b *Backend) labelBuild(ctx context.Context, name string, v lab.Variant, sum, baseDigest string) error {
+// annotation, the first 63 digits in a label), the base image's digest and,
+// when there is one, the build environment's SHA-256 on a build.
+func (b *Backend) labelBuild(ctx context.Context, name string, v lab.Variant, sum, baseDigest, envSum string) error {
 	lbl := b.labels()
 	lbl[LabelVariant] = string(v)
 	lbl[LabelWARSHA256] = labelValue63(sum)
+	ann := map[string]string{AnnotationWARSHA256: sum, AnnotationBaseDigest: baseDigest}
+	if envSum != "" {
+		ann[AnnotationBuildEnvSHA256] = envSum
+	}
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"labels":      lbl,
-		"annotations": map[string]string{AnnotationWARSHA256: sum, AnnotationBaseDigest: baseDigest},
+		"annotations": ann,
 	}})
 	if err != nil {
 		return err

@@ -1,7 +1,7 @@
 // Package openshift is pulllab's OpenShift backend: everything the article
 // did by hand with oc, done through the OpenShift APIs with client-go and
-// openshift/client-go, on OpenShift Local (CRC) or any OpenShift 4 cluster
-// reached as cluster-admin.
+// openshift/client-go, on OpenShift Local (CRC) or any OpenShift 4.x or 5.x
+// cluster (or OKD) reached as cluster-admin.
 //
 // What `pulllab up` does, step by step:
 //
@@ -14,7 +14,9 @@
 //     the image's tag.
 //   - BuildVariants: `oc new-build --binary` and `oc start-build
 //     --from-file`: one BuildConfig per variant (pulllab-node,
-//     pulllab-registry), Source strategy on the base ImageStreamTag, output
+//     pulllab-registry), Source strategy on the base ImageStreamTag (on the
+//     WildFly S2I builder with the Galleon provisioning of lab.S2IBuildEnv,
+//     because that builder holds no server of its own), output
 //     to the stash ImageStream pulllab-variants:node / :registry, started by
 //     posting the WAR to buildconfigs/NAME/instantiatebinary?asFile=node.war.
 //     A variant whose stashed image was built from the same WAR bytes is

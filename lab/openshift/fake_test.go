@@ -723,7 +723,8 @@ func (c *cluster) serveInstantiate(w http.ResponseWriter, r *http.Request, ns, b
 		http.Error(w, "method", http.StatusMethodNotAllowed)
 		return
 	}
-	if _, err := c.build.Tracker().Get(gvrBuildConfigs, ns, bcName); err != nil {
+	obj, err := c.build.Tracker().Get(gvrBuildConfigs, ns, bcName)
+	if err != nil {
 		writeStatus(w, apierrors.NewNotFound(buildv1.Resource("buildconfigs"), bcName))
 		return
 	}
@@ -733,6 +734,9 @@ func (c *cluster) serveInstantiate(w http.ResponseWriter, r *http.Request, ns, b
 			Name: fmt.Sprintf("%s-%d", bcName, n), Namespace: ns,
 			Labels: map[string]string{"buildconfig": bcName, buildv1.BuildConfigLabel: bcName},
 		},
+		// Like the server's build generator, the build takes the
+		// BuildConfig's strategy, source and output.
+		Spec:   buildv1.BuildSpec{CommonSpec: *obj.(*buildv1.BuildConfig).Spec.CommonSpec.DeepCopy()},
 		Status: buildv1.BuildStatus{Phase: buildv1.BuildPhaseNew},
 	}
 	if err := c.build.Tracker().Create(gvrBuilds, bd, ns); err != nil {
@@ -794,6 +798,9 @@ func (c *cluster) progress(bd buildv1.Build) {
 		_ = c.build.Tracker().Update(gvrBuilds, cur, bd.Namespace)
 	}
 	update(func(b *buildv1.Build) { b.Status.Phase = buildv1.BuildPhaseRunning })
+	if failed, snippet := wildflyS2IAssemble(&bd); failed {
+		outc = buildOutcome{fail: true, reason: string(buildv1.StatusReasonGenericBuildFailed), message: "Generic Build failure - check logs for details.", snippet: snippet}
+	}
 	switch {
 	case outc.hang:
 		return

@@ -1,0 +1,69 @@
+package lab
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pulllab/pulllab/internal/config"
+)
+
+func TestS2IBuildEnv(t *testing.T) {
+	wildfly := []BuildEnvVar{
+		{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: WildFlyS2IFeaturePacks},
+		{Name: "GALLEON_PROVISION_LAYERS", Value: WildFlyS2ILayers},
+	}
+	tests := []struct {
+		ref  string
+		want []BuildEnvVar
+	}{
+		{config.WildFlyS2IImage, wildfly},
+		{"quay.io/wildfly/wildfly-s2i:latest", wildfly},
+		{"quay.io/wildfly/wildfly-s2i-jdk17:latest", wildfly},
+		{"QUAY.IO/WildFly/WildFly-S2I:2.1.0-jdk21", wildfly},
+		{"mirror.example.com:5000/wildfly/wildfly-s2i@sha256:" + strings.Repeat("a", 64), wildfly},
+		{"mirror.example.com:5000/wildfly-s2i", wildfly},
+		{"wildfly-s2i", wildfly},
+		{config.EAPBaseImage, nil},
+		// The EAP 8 builder needs Galleon too, but with EAP's feature
+		// packs and Red Hat's Maven repository: not this environment.
+		{"registry.redhat.io/jboss-eap-8/eap8-openjdk21-builder-openshift-rhel9:1.0", nil},
+		{"quay.io/wildfly/wildfly:latest", nil},                // a server image, not a builder
+		{"quay.io/wildfly/wildfly-runtime:latest-jdk21", nil},  // the runtime of chained builds
+		{"registry.example.com/wildfly-s2i/tomcat:10", nil},    // the name, not a namespace
+		{"registry.example.com/acme/not-wildfly-s2i:1", nil},   // a suffix is not the name
+		{"wildfly-s2i.example.com:5000/acme/appserver:1", nil}, // nor the registry's host
+		{"127.0.0.1:5001/appserver:1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			if got := S2IBuildEnv(tt.ref); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("S2IBuildEnv(%q) = %v, want %v", tt.ref, got, tt.want)
+			}
+			if got := IsWildFlyS2IBuilder(tt.ref); got != (tt.want != nil) {
+				t.Errorf("IsWildFlyS2IBuilder(%q) = %v", tt.ref, got)
+			}
+		})
+	}
+}
+
+// The WildFly S2I builder's server logs the WAR as EAP does; the lab reads
+// it with the WildFly profile, also with the colour codes of its console
+// handler in front.
+func TestWildFlyS2IProfile(t *testing.T) {
+	if p := ProfileFor(config.WildFlyS2IImage); p.Name != ProfileWildFly.Name {
+		t.Fatalf("profile of %s = %s, want wildfly", config.WildFlyS2IImage, p.Name)
+	}
+	for _, line := range []string{
+		ProfileWildFly.Example,
+		"\x1b[0m\x1b[0m09:41:07,512 INFO  [org.jboss.as.server.deployment] (MSC service thread 1-1) WFLYSRV0027: Starting deployment of \"registry.war\" (runtime-name: \"registry.war\")",
+	} {
+		war, format := FindDeployedWAR(ProfileFor(config.WildFlyS2IImage), line)
+		if war == "" || format != ProfileWildFly.Name {
+			t.Errorf("%q: WAR %q in format %q", line, war, format)
+		}
+	}
+	if !ServerStarted("\x1b[0m09:41:09,003 INFO  [org.jboss.as] (Controller Boot Thread) WFLYSRV0025: WildFly 41.0.0.Final (WildFly Core 33.0.0.Final) started in 4102ms - Started 281 of 376 services (134 services are lazy, passive or on-demand)") {
+		t.Error("WFLYSRV0025 not recognised")
+	}
+}
