@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,5 +67,25 @@ func TestWildFlyS2IProfile(t *testing.T) {
 	}
 	if !ServerStarted("\x1b[0m09:41:09,003 INFO  [org.jboss.as] (Controller Boot Thread) WFLYSRV0025: WildFly 41.0.0.Final (WildFly Core 33.0.0.Final) started in 4102ms - Started 281 of 376 services (134 services are lazy, passive or on-demand)") {
 		t.Error("WFLYSRV0025 not recognised")
+	}
+}
+
+// The user guide states what a build on the WildFly S2I builder provisions;
+// it must say what the code sets.
+func TestUserGuideNamesWildFlyS2IProvisioning(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "user-guide.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide := strings.Join(strings.Fields(string(doc)), " ")
+	for _, e := range S2IBuildEnv(config.WildFlyS2IImage) {
+		if w := "`" + e.Name + "=" + e.Value + "`"; !strings.Contains(guide, w) {
+			t.Errorf("docs/user-guide.md does not say %s", w)
+		}
+	}
+	for _, w := range []string{"`" + config.WildFlyS2IImage + "`", "`" + WildFlyS2IDeploymentsDir + "`"} {
+		if !strings.Contains(guide, w) {
+			t.Errorf("docs/user-guide.md does not say %s", w)
+		}
 	}
 }
