@@ -159,7 +159,8 @@ const (
 // WildFly into /opt/server with Galleon, fetching the feature packs from
 // Maven repositories, then copies the root *.war to
 // WildFlyS2IDeploymentsDir; the image's run script starts that server,
-// which logs WFLYSRV0027 for the WAR like EAP.
+// which logs WFLYSRV0027 for the WAR like EAP. S2I_ENABLE_INCREMENTAL_BUILDS
+// false makes the assemble remove its Maven repository afterwards.
 func S2IBuildEnv(ref string) []BuildEnvVar {
 	if !IsWildFlyS2IBuilder(ref) {
 		return nil
@@ -167,6 +168,10 @@ func S2IBuildEnv(ref string) []BuildEnvVar {
 	return []BuildEnvVar{
 		{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: WildFlyS2IFeaturePacks},
 		{Name: "GALLEON_PROVISION_LAYERS", Value: WildFlyS2ILayers},
+		// Without incremental builds the assemble deletes its Maven
+		// repository (the provisioning's downloads) when it is done, so
+		// the variant images do not carry a second copy of the server.
+		{Name: "S2I_ENABLE_INCREMENTAL_BUILDS", Value: "false"},
 	}
 }
 

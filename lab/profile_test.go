@@ -14,6 +14,7 @@ func TestS2IBuildEnv(t *testing.T) {
 	wildfly := []BuildEnvVar{
 		{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: WildFlyS2IFeaturePacks},
 		{Name: "GALLEON_PROVISION_LAYERS", Value: WildFlyS2ILayers},
+		{Name: "S2I_ENABLE_INCREMENTAL_BUILDS", Value: "false"},
 	}
 	tests := []struct {
 		ref  string

@@ -48,6 +48,7 @@ func wildflyS2IAssemble(bd *buildv1.Build) (failed bool, snippet string) {
 var wantWildFlyEnv = []corev1.EnvVar{
 	{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: lab.WildFlyS2IFeaturePacks},
 	{Name: "GALLEON_PROVISION_LAYERS", Value: lab.WildFlyS2ILayers},
+	{Name: "S2I_ENABLE_INCREMENTAL_BUILDS", Value: "false"},
 }
 
 // The BuildConfig that the cluster receives carries the Galleon provisioning
@@ -131,7 +132,7 @@ func TestWildFlyS2IBuildWithoutProvisioningFails(t *testing.T) {
 		want string
 	}{
 		{"no variables", nil, "Not a server home directory"},
-		{"layers only", wantWildFlyEnv[1:], "GALLEON_PROVISION_FEATURE_PACKS must be set"},
+		{"layers only", wantWildFlyEnv[1:2], "GALLEON_PROVISION_FEATURE_PACKS must be set"},
 		{"feature packs only", wantWildFlyEnv[:1], "GALLEON_PROVISION_LAYERS must be set"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
