@@ -171,8 +171,8 @@ func TestWildFlyS2IBuildWithoutProvisioningFails(t *testing.T) {
 }
 
 // A stashed variant built on the WildFly S2I builder without the Galleon
-// environment (by an older pulllab) is built again; one built with it is
-// reused.
+// environment (by an older pulllab) is built again, and the BuildConfig that
+// pulllab made then gets the environment; a variant built with it is reused.
 func TestBuildReuseNeedsSameEnvironment(t *testing.T) {
 	war, _ := wars.WAR("node")
 	sum := wars.SHA256(war)
@@ -190,6 +190,14 @@ func TestBuildReuseNeedsSameEnvironment(t *testing.T) {
 	if err := c.build.Tracker().Create(gvrBuilds, old, testNS); err != nil {
 		t.Fatal(err)
 	}
+	stale, err := b.BuildConfigFor(lab.VariantNode, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.Spec.Strategy.SourceStrategy.Env = nil
+	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), stale, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	c.outcomes["pulllab-node"] = buildOutcome{digest: digestOf("new")}
 	first, err := b.Build(context.Background(), lab.VariantNode, war)
 	if err != nil {
@@ -197,6 +205,13 @@ func TestBuildReuseNeedsSameEnvironment(t *testing.T) {
 	}
 	if !first.Built || first.Digest != digestOf("new") || len(c.requests) != 1 {
 		t.Fatalf("build %+v after %d requests; want a new build", first, len(c.requests))
+	}
+	bc, err := c.build.BuildV1().BuildConfigs(testNS).Get(context.Background(), "pulllab-node", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bc.Spec.Strategy.SourceStrategy.Env; !reflect.DeepEqual(got, wantWildFlyEnv) {
+		t.Errorf("the existing BuildConfig's env is %v, want %v", got, wantWildFlyEnv)
 	}
 	again, err := b.Build(context.Background(), lab.VariantNode, war)
 	if err != nil {
