@@ -226,8 +226,14 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 			b.cancelBuild(ctx, started.Name)
 			return out, ctx.Err()
 		}
-		if bf := (*BuildFailedError)(nil); errors.As(err, &bf) && bf.LogSnippet == "" {
-			bf.LogSnippet = tail.String()
+		if bf := (*BuildFailedError)(nil); errors.As(err, &bf) {
+			if bf.LogSnippet == "" {
+				bf.LogSnippet = tail.String()
+			}
+			if env := bc.Spec.Strategy.SourceStrategy.Env; len(env) > 0 {
+				bf.Hint = fmt.Sprintf("the build provisioned WildFly with Galleon on %s (%s): it needs Maven repositories reachable from the build pod; if the log says the image does not know these variables, pass --base-image with an S2I image that holds a server",
+					b.base.Ref, envSummary(env))
+			}
 		}
 		return out, err
 	}
@@ -489,10 +495,12 @@ type BuildFailedError struct {
 	Reason, Message string
 	// LogSnippet is the end of the build's log.
 	LogSnippet string
+	// Hint, when set, says what the build needed that may have failed.
+	Hint string
 }
 
-// Error names the build, how it ended and why, the end of its log, and how
-// to see the rest.
+// Error names the build, how it ended and why, the end of its log, what the
+// build needed when that may be why (Hint), and how to see the rest.
 func (e *BuildFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "build %s ended %s", e.Name, e.Phase)
@@ -504,6 +512,9 @@ func (e *BuildFailedError) Error() string {
 	}
 	if s := strings.TrimSpace(e.LogSnippet); s != "" {
 		fmt.Fprintf(&b, "\nthe end of its log:\n%s", s)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "\n%s", e.Hint)
 	}
 	fmt.Fprintf(&b, "\nsee the whole log with: oc logs build/%s -n %s", e.Name, e.Namespace)
 	return b.String()

@@ -285,6 +285,9 @@ func TestBuildFails(t *testing.T) {
 			t.Errorf("error lacks %q:\n%s", w, msg)
 		}
 	}
+	if strings.Contains(msg, "Galleon") {
+		t.Errorf("an EAP 7.4 build's error speaks of Galleon:\n%s", msg)
+	}
 }
 
 func TestBuildNeedsBase(t *testing.T) {

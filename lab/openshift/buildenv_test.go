@@ -2,6 +2,7 @@ package openshift
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -229,4 +230,29 @@ func TestBuildConfigWildFlyS2IGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	goldenYAML(t, "buildconfig-node-wildfly-s2i.yaml", bc)
+}
+
+// A build on the WildFly S2I builder that fails says what it needed.
+func TestWildFlyS2IBuildFailureSaysWhatItNeeded(t *testing.T) {
+	c := newCluster(t, ourProject(nil)...)
+	c.imports[config.WildFlyS2IImage] = importOutcome{digest: digestOf("wf")}
+	c.outcomes["pulllab-node"] = buildOutcome{fail: true, reason: string(buildv1.StatusReasonGenericBuildFailed),
+		message: "Generic Build failure - check logs for details.", snippet: "[ERROR] Failed to execute goal org.wildfly.plugins:wildfly-maven-plugin: Could not transfer artifact"}
+	b := c.backend(Options{BaseImage: config.WildFlyS2IImage})
+	if _, err := b.EnsureBase(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	war, _ := wars.WAR("node")
+	_, err := b.Build(context.Background(), lab.VariantNode, war)
+	var bf *BuildFailedError
+	if !errors.As(err, &bf) {
+		t.Fatalf("err = %v, want a *BuildFailedError", err)
+	}
+	msg := err.Error()
+	for _, w := range []string{"Could not transfer artifact", "provisioned WildFly with Galleon on " + config.WildFlyS2IImage,
+		"GALLEON_PROVISION_LAYERS=" + lab.WildFlyS2ILayers, "Maven repositories reachable from the build pod", "--base-image", "oc logs build/pulllab-node-1"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error lacks %q:\n%s", w, msg)
+		}
+	}
 }
