@@ -4,31 +4,43 @@ import "testing"
 
 func TestKubeletVocabulary(t *testing.T) {
 	tests := []struct {
-		reason      string
-		pullFailure bool
-		imageEvent  bool
+		reason       string
+		pullFailure  bool
+		expected     bool
+		startFailure bool
+		imageEvent   bool
 	}{
-		{ReasonErrImagePull, true, true},
-		{ReasonImagePullBackOff, true, true},
-		{ReasonErrImageNeverPull, true, true},
-		{ReasonInvalidImageName, true, false},
-		{ReasonImageInspectError, true, false},
-		{ReasonRegistryUnavailable, true, false},
-		{ReasonSignatureValidationFailed, true, false},
-		{"CrashLoopBackOff", false, false},
-		{"CreateContainerConfigError", false, false},
-		{EventReasonPulling, false, true},
-		{EventReasonPulled, false, true},
-		{EventReasonFailed, false, true},
-		{EventReasonInspectFailed, false, true},
-		{EventReasonBackOff, false, true},
-		{EventReasonStarted, false, false},
-		{"Scheduled", false, false},
-		{"", false, false},
+		{ReasonErrImagePull, true, true, false, true},
+		{ReasonImagePullBackOff, true, true, false, true},
+		{ReasonErrImageNeverPull, true, true, false, true},
+		{ReasonInvalidImageName, true, false, false, false},
+		{ReasonImageInspectError, true, false, false, false},
+		{ReasonRegistryUnavailable, true, false, false, false},
+		{ReasonSignatureValidationFailed, true, false, false, false},
+		{"CrashLoopBackOff", false, false, true, false},
+		{"CreateContainerConfigError", false, false, true, false},
+		{"CreateContainerError", false, false, true, false},
+		{"RunContainerError", false, false, true, false},
+		{"PreStartHookError", false, false, true, false},
+		{"ContainerCreating", false, false, false, false},
+		{EventReasonPulling, false, false, false, true},
+		{EventReasonPulled, false, false, false, true},
+		{EventReasonFailed, false, false, false, true},
+		{EventReasonInspectFailed, false, false, false, true},
+		{EventReasonBackOff, false, false, false, true},
+		{EventReasonStarted, false, false, false, false},
+		{"Scheduled", false, false, false, false},
+		{"", false, false, false, false},
 	}
 	for _, tt := range tests {
 		if got := IsPullFailure(tt.reason); got != tt.pullFailure {
 			t.Errorf("IsPullFailure(%q) = %v, want %v", tt.reason, got, tt.pullFailure)
+		}
+		if got := IsExpectedPullFailure(tt.reason); got != tt.expected {
+			t.Errorf("IsExpectedPullFailure(%q) = %v, want %v", tt.reason, got, tt.expected)
+		}
+		if got := IsStartFailure(tt.reason); got != tt.startFailure {
+			t.Errorf("IsStartFailure(%q) = %v, want %v", tt.reason, got, tt.startFailure)
 		}
 		if got := IsImageEventReason(tt.reason); got != tt.imageEvent {
 			t.Errorf("IsImageEventReason(%q) = %v, want %v", tt.reason, got, tt.imageEvent)

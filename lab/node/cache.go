@@ -245,7 +245,7 @@ func (c *Cache) Start(ctx context.Context) (err error) {
 				return false, fmt.Errorf("the debug pod's container ended (%s, exit code %d): %s", s.Terminated.Reason, s.Terminated.ExitCode, s.Terminated.Message)
 			case s.Waiting != nil && lab.IsPullFailure(s.Waiting.Reason):
 				return false, fmt.Errorf("the node cannot pull the debug image %s (%s): %s; choose another debug image", c.o.Image, s.Waiting.Reason, s.Waiting.Message)
-			case s.Waiting != nil && (s.Waiting.Reason == "CreateContainerError" || s.Waiting.Reason == "CreateContainerConfigError" || s.Waiting.Reason == "RunContainerError"):
+			case s.Waiting != nil && (s.Waiting.Reason == lab.ReasonCreateContainerError || s.Waiting.Reason == lab.ReasonCreateContainerConfigError || s.Waiting.Reason == lab.ReasonRunContainerError):
 				return false, fmt.Errorf("the debug pod's container cannot start (%s): %s", s.Waiting.Reason, s.Waiting.Message)
 			}
 		}

@@ -331,7 +331,7 @@ func terminal(p *corev1.Pod) (string, bool) {
 	}
 	if w := cs.State.Waiting; w != nil {
 		switch w.Reason {
-		case lab.ReasonImagePullBackOff, lab.ReasonErrImageNeverPull, lab.ReasonInvalidImageName, reasonCrashLoopBackOff:
+		case lab.ReasonImagePullBackOff, lab.ReasonErrImageNeverPull, lab.ReasonInvalidImageName, lab.ReasonCrashLoopBackOff:
 			return w.Reason, true
 		}
 		return "", false
@@ -341,11 +341,6 @@ func terminal(p *corev1.Pod) (string, bool) {
 	}
 	return "", false
 }
-
-// Waiting reasons beyond those in package lab.
-const (
-	reasonCrashLoopBackOff = "CrashLoopBackOff"
-)
 
 // appStatus returns the status of the pod's first (app) container.
 func appStatus(p *corev1.Pod) *corev1.ContainerStatus {

@@ -125,7 +125,7 @@ func matchesState(reason, message, state string) bool {
 	case lab.ReasonInvalidImageName:
 		return reason == lab.EventReasonInspectFailed ||
 			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonInvalidImageName))
-	case reasonCrashLoopBackOff:
+	case lab.ReasonCrashLoopBackOff:
 		return reason == lab.EventReasonBackOff && strings.HasPrefix(message, lab.MsgBackOffRestarting)
 	}
 	return false
