@@ -136,16 +136,17 @@ func RegistryHolding(digest string, builds map[Variant]Build) Holding {
 	return HoldsOther
 }
 
-// ReadState reads what the node and the registry hold under each tag.
-func ReadState(ctx context.Context, b Backend, tags []string, builds map[Variant]Build) (State, error) {
-	images, err := b.NodeImages(ctx)
+// ReadState reads what the node's cache and the registry hold under each
+// tag.
+func ReadState(ctx context.Context, nc NodeCache, r Registry, tags []string, builds map[Variant]Build) (State, error) {
+	images, err := nc.NodeImages(ctx)
 	if err != nil {
 		return State{}, fmt.Errorf("reading the node's image cache: %w", err)
 	}
 	s := State{Node: map[string]Holding{}, Registry: map[string]Holding{}, Digests: map[string]string{}}
 	for _, tag := range tags {
-		s.Node[tag] = NodeHolding(images, b.AppRef(tag), builds)
-		d, err := b.AppDigest(ctx, tag)
+		s.Node[tag] = NodeHolding(images, r.AppRef(tag), builds)
+		d, err := r.AppDigest(ctx, tag)
 		if err != nil {
 			return State{}, fmt.Errorf("reading what the registry serves under %q: %w", tag, err)
 		}
