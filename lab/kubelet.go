@@ -137,3 +137,37 @@ func IsErrorEvent(message, reason string) bool {
 // hasErrorPrefix reports whether a Failed event's message names any waiting
 // reason.
 func hasErrorPrefix(message string) bool { return strings.HasPrefix(message, MsgErrorPrefix) }
+
+// StateRunning names a running, ready container where a waiting reason
+// would name a waiting one (EventReportsState).
+const StateRunning = "Running"
+
+// EventReportsState reports whether a kubelet event (its reason and
+// message) is the kubelet's report of a container state: StateRunning (the
+// Started event), or the waiting reasons ImagePullBackOff (a back-off
+// pulling the image), ErrImageNeverPull, ErrImagePull (a failed pull),
+// InvalidImageName and CrashLoopBackOff (a back-off restarting the
+// container). A Failed event "Error: <reason>" reports its reason.
+func EventReportsState(reason, message, state string) bool {
+	switch state {
+	case StateRunning:
+		return reason == EventReasonStarted
+	case ReasonImagePullBackOff:
+		return (reason == EventReasonBackOff && strings.HasPrefix(message, MsgBackOffPulling)) ||
+			(reason == EventReasonFailed && IsErrorEvent(message, ReasonImagePullBackOff))
+	case ReasonErrImageNeverPull:
+		// "Container image … is not present with pull policy of Never"
+		// has the waiting reason as its event reason.
+		return reason == ReasonErrImageNeverPull ||
+			(reason == EventReasonFailed && IsErrorEvent(message, ReasonErrImageNeverPull))
+	case ReasonErrImagePull:
+		return reason == EventReasonFailed &&
+			(IsErrorEvent(message, ReasonErrImagePull) || strings.HasPrefix(message, MsgPullFailed))
+	case ReasonInvalidImageName:
+		return reason == EventReasonInspectFailed ||
+			(reason == EventReasonFailed && IsErrorEvent(message, ReasonInvalidImageName))
+	case ReasonCrashLoopBackOff:
+		return reason == EventReasonBackOff && strings.HasPrefix(message, MsgBackOffRestarting)
+	}
+	return false
+}

@@ -50,3 +50,43 @@ func TestKubeletVocabulary(t *testing.T) {
 		t.Error("IsErrorEvent must match the whole message for its reason only")
 	}
 }
+
+func TestEventReportsState(t *testing.T) {
+	const ref = `"r/app:v1"`
+	events := []struct{ reason, message string }{
+		{EventReasonStarted, "Started container app"},
+		{EventReasonBackOff, "Back-off pulling image " + ref},
+		{EventReasonFailed, "Error: ImagePullBackOff"},
+		{ReasonErrImageNeverPull, "Container image " + ref + " is not present with pull policy of Never"},
+		{EventReasonFailed, "Error: ErrImageNeverPull"},
+		{EventReasonFailed, "Failed to pull image " + ref + ": not found"},
+		{EventReasonFailed, "Error: ErrImagePull"},
+		{EventReasonInspectFailed, "Failed to apply default image tag " + ref},
+		{EventReasonFailed, "Error: InvalidImageName"},
+		{EventReasonBackOff, "Back-off restarting failed container app in pod p"},
+		{EventReasonPulled, "Container image " + ref + " already present on machine"},
+		{EventReasonPulling, "Pulling image " + ref},
+	}
+	// want[state] lists the indexes of the events that report it.
+	want := map[string][]int{
+		StateRunning:            {0},
+		ReasonImagePullBackOff:  {1, 2},
+		ReasonErrImageNeverPull: {3, 4},
+		ReasonErrImagePull:      {5, 6},
+		ReasonInvalidImageName:  {7, 8},
+		ReasonCrashLoopBackOff:  {9},
+		"ContainerCreating":     nil,
+		"":                      nil,
+	}
+	for state, idx := range want {
+		for i, e := range events {
+			wantMatch := false
+			for _, j := range idx {
+				wantMatch = wantMatch || i == j
+			}
+			if got := EventReportsState(e.reason, e.message, state); got != wantMatch {
+				t.Errorf("EventReportsState(%q, %q, %q) = %v, want %v", e.reason, e.message, state, got, wantMatch)
+			}
+		}
+	}
+}

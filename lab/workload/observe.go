@@ -89,7 +89,7 @@ func decide(prev decision, pod *corev1.Pod, events []*corev1.Event) decision {
 			continue
 		}
 		for _, st := range eventStates {
-			if matchesState(e.Reason, e.Message, st) {
+			if lab.EventReportsState(e.Reason, e.Message, st) {
 				return decision{done: true, eventState: st}
 			}
 		}
@@ -290,7 +290,7 @@ func containerEvidence(obs *lab.Observation, pod *corev1.Pod, eventState string)
 }
 
 // stateRunning is terminal's name for a running, ready container.
-const stateRunning = "Running"
+const stateRunning = lab.StateRunning
 
 // terminal reports whether the pod is in a terminal state for Observe, and
 // which: stateRunning, or the container's waiting reason.
