@@ -46,10 +46,12 @@ const (
 	DefaultCleanupTimeout = 2 * time.Minute
 )
 
-// Runner runs cases against a Backend: it prepares the lab, builds both
-// variants, then for each case in planned order reads the node and registry
-// state, changes the least that reaches the case's state, checks it, deploys
-// and decides a verdict from the evidence.
+// Runner runs cases against a Backend and the Site its Prepare returns: it
+// prepares the lab, builds both variants, then for each case in planned
+// order reads the node and registry state, changes the least that reaches
+// the case's state (registry operations through the Backend, warm-ups and
+// node image removals through the Site), checks it, deploys on the Site and
+// decides a verdict from the evidence.
 type Runner struct {
 	// Backend is the cluster.
 	Backend Backend
