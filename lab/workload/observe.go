@@ -110,10 +110,65 @@ type watched struct {
 	timedOut bool
 }
 
+// caseWatch is what the two watches of watchCase share, under mu: the
+// case's newest pod, the kubelet's pod events and the decision they lead to.
+type caseWatch struct {
+	now func() time.Time
+	log logrus.FieldLogger
+
+	mu        sync.Mutex
+	pod       *corev1.Pod
+	events    []*corev1.Event
+	dec       decision
+	seen      time.Time
+	firstSeen map[string]time.Time
+}
+
+// step advances the decision (with mu held) and reports whether it is taken.
+func (w *caseWatch) step() bool {
+	if w.dec.done {
+		return true
+	}
+	if w.dec = decide(w.dec, w.pod, w.events); w.dec.done {
+		w.seen = w.now()
+	}
+	return w.dec.done
+}
+
+// onEvents takes the kubelet's pod events in the namespace as the event
+// watch lists them, and reports whether the decision is taken.
+func (w *caseWatch) onEvents(evs []*corev1.Event) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.events = evs
+	return w.step()
+}
+
+// onPods takes the case's pods as the pod watch lists them (the newest
+// counts), and reports whether the decision is taken.
+func (w *caseWatch) onPods(pods []*corev1.Pod) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := newest(pods)
+	if p == nil {
+		return false
+	}
+	if _, ok := w.firstSeen[p.Name]; !ok {
+		w.firstSeen[p.Name] = w.now()
+	}
+	if w.pod == nil || w.pod.Name != p.Name || PodStatus(w.pod) != PodStatus(p) {
+		w.log.WithFields(map[string]any{"pod": p.Name, "status": PodStatus(p)}).Debug("pod changed")
+	}
+	w.pod = p
+	return w.step()
+}
+
 // watchCase runs two watches that feed one decision (decide): the pods of
 // the case's Deployment (the newest one that is not being deleted and is
 // not older than the Deployment counts), and the namespace's kubelet pod
-// events. It returns when a decision is reached or timeout passes (then
+// events. Deciding on an event keeps the verdict within a second of the
+// kubelet's own report; the pod status often follows ten seconds later.
+// watchCase returns when a decision is reached or timeout passes (then
 // timedOut is set and the error is nil); a cancelled ctx or a failed watch
 // is an error.
 func (c *Client) watchCase(ctx context.Context, dep *appsv1.Deployment, caseID int, timeout time.Duration, log logrus.FieldLogger) (watched, error) {
@@ -121,27 +176,15 @@ func (c *Client) watchCase(ctx context.Context, dep *appsv1.Deployment, caseID i
 	sel := c.appSelector(dep.Name)
 	sel[lab.LabelCase] = strconv.Itoa(caseID)
 	selector := labels.SelectorFromSet(sel)
+	w := &caseWatch{now: c.o.Now, log: log, firstSeen: map[string]time.Time{}}
 
-	// Deciding on the event keeps the verdict within a second of the
-	// kubelet's own report; the pod status often follows ten seconds
-	// later.
+	// Whichever watch decides ends both.
 	wctx, cancel := context.WithTimeout(ctx, timeout)
-	var (
-		mu        sync.Mutex
-		cur       *corev1.Pod
-		dec       decision
-		seen      time.Time
-		firstSeen = map[string]time.Time{}
-		podEvs    []*corev1.Event
-	)
-	step := func() bool { // with mu held
-		if dec.done {
-			return true
+	stopWhen := func(decided bool) (bool, error) {
+		if decided {
+			cancel()
 		}
-		if dec = decide(dec, cur, podEvs); dec.done {
-			seen = c.o.Now()
-		}
-		return dec.done
+		return decided, nil
 	}
 	var evErr error
 	var wg sync.WaitGroup
@@ -152,14 +195,7 @@ func (c *Client) watchCase(ctx context.Context, dep *appsv1.Deployment, caseID i
 		evErr = until(wctx, eventLW(c.cs, ns, opts), &corev1.Event{},
 			func(e *corev1.Event) bool { return e.InvolvedObject.Kind == "Pod" && e.Source.Component == "kubelet" },
 			func(evs []*corev1.Event) (bool, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				podEvs = evs
-				if step() {
-					cancel()
-					return true, nil
-				}
-				return false, nil
+				return stopWhen(w.onEvents(evs))
 			})
 	}()
 	err := until(wctx, podLW(c.cs, ns, metav1.ListOptions{LabelSelector: selector.String()}), &corev1.Pod{},
@@ -168,49 +204,33 @@ func (c *Client) watchCase(ctx context.Context, dep *appsv1.Deployment, caseID i
 				p.DeletionTimestamp == nil && !p.CreationTimestamp.Before(&dep.CreationTimestamp)
 		},
 		func(pods []*corev1.Pod) (bool, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			p := newest(pods)
-			if p == nil {
-				return false, nil
-			}
-			if _, ok := firstSeen[p.Name]; !ok {
-				firstSeen[p.Name] = c.o.Now()
-			}
-			if cur == nil || cur.Name != p.Name || PodStatus(cur) != PodStatus(p) {
-				log.WithFields(map[string]any{"pod": p.Name, "status": PodStatus(p)}).Debug("pod changed")
-			}
-			cur = p
-			if step() {
-				cancel()
-				return true, nil
-			}
-			return false, nil
+			return stopWhen(w.onPods(pods))
 		})
 	cancel()
 	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
-	if dec.done {
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dec.done {
 		err = nil // decided, by the pod or by its events
 	} else if err == nil && evErr != nil && ctx.Err() == nil {
 		err = evErr
 	}
-	w := watched{pod: cur, decision: dec, seen: seen}
+	out := watched{pod: w.pod, decision: w.dec, seen: w.seen}
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
 		return watched{}, fmt.Errorf("observing deployment %s/%s: %w", ns, dep.Name, ctx.Err())
 	case errors.Is(err, context.DeadlineExceeded):
-		w.timedOut = true
-		w.seen = c.o.Now()
+		out.timedOut = true
+		out.seen = c.o.Now()
 	default:
 		return watched{}, fmt.Errorf("watching the pods of deployment %s/%s: %w", ns, dep.Name, err)
 	}
-	if cur != nil {
-		w.firstSeen = firstSeen[cur.Name]
+	if w.pod != nil {
+		out.firstSeen = w.firstSeen[w.pod.Name]
 	}
-	return w, nil
+	return out, nil
 }
 
 // assemble gathers the evidence for what the watches saw: after a decision
