@@ -22,9 +22,12 @@ const AppName = "custom-image-java"
 // "node" and "registry".
 const StashName = "pulllab-variants"
 
-// Backend is every cluster operation the runner needs. The OpenShift backend
-// (lab/openshift) and the plain-Kubernetes backend (lab/kube) implement it;
-// both share the workload and node-cache code (lab/workload, lab/node).
+// Backend is what differs between targets: the namespaces and what the
+// node operations need, the base image, the builds, the registry and the
+// environment. The OpenShift backend (lab/openshift) and the
+// plain-Kubernetes backend (lab/kube) implement it. What is the same on
+// every target — the lab's node, the pods there and its image cache
+// (lab/workload, lab/node) — Prepare hands to the runner as a Site.
 //
 // Every method honours ctx: when it is cancelled the method returns
 // ctx.Err() (possibly wrapped) promptly and leaves nothing half-made that
@@ -33,12 +36,12 @@ type Backend interface {
 	// Kind names the target: "openshift" or "kubernetes".
 	Kind() string
 	// Prepare makes the lab namespace (idempotent) and whatever the node
-	// operations need (the debug pod).
-	Prepare(ctx context.Context) error
+	// operations need (the debug pod), and returns the lab's node side.
+	Prepare(ctx context.Context) (Site, error)
 	// Cleanup removes what this run created in the lab namespace: app and
 	// warm-up pods and the debug pod. It keeps the variants and the
 	// namespace, so a re-run does not rebuild. It is called with a fresh
-	// context after Ctrl-C.
+	// context after Ctrl-C, also when Prepare did not run or failed.
 	Cleanup(ctx context.Context) error
 	// EnsureBase makes the base image available to builds and returns it.
 	EnsureBase(ctx context.Context) (BaseImage, error)
@@ -48,11 +51,19 @@ type Backend interface {
 	Build(ctx context.Context, v Variant, war []byte) (Build, error)
 
 	Registry
-	NodeCache
-	Workload
 
 	// Environment gathers facts for the report: versions, node, runtime.
 	Environment(ctx context.Context) (Environment, error)
+}
+
+// Site is the lab's node as the runner uses it, the same on every target:
+// the lab namespace's pods, pinned to the node (lab/workload), and the
+// node's image cache (lab/node). Backend.Prepare returns it.
+type Site struct {
+	// Workload runs the lab namespace's pods on the node.
+	Workload Workload
+	// NodeCache reads and changes the node's image cache.
+	NodeCache NodeCache
 }
 
 // Registry is the registry side: what the app's tags point at.

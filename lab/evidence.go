@@ -33,13 +33,6 @@ const (
 	EventOther EventKind = "other"
 )
 
-// Message fragments the kubelet uses (pkg/kubelet/images/image_manager.go).
-const (
-	msgAlreadyPresent = "already present on machine"
-	msgPulledPrefix   = "Successfully pulled image"
-	msgNeverPull      = "is not present with pull policy of Never"
-)
-
 // ClassifyEvent returns what a pod event says about the image. The
 // "already present on machine" message is matched as a substring, because
 // Kubernetes 1.35 extends it (" and can be accessed by the pod").
@@ -49,7 +42,7 @@ func ClassifyEvent(e Event) EventKind {
 	case EventReasonPulling:
 		return EventPulling
 	case EventReasonPulled:
-		if strings.Contains(msg, msgAlreadyPresent) {
+		if strings.Contains(msg, MsgAlreadyPresent) {
 			return EventAlreadyPresent
 		}
 		return EventPulled
@@ -71,7 +64,7 @@ func ClassifyEvent(e Event) EventKind {
 	case ReasonErrImageNeverPull:
 		return EventNeverPull
 	}
-	if strings.Contains(msg, msgNeverPull) {
+	if strings.Contains(msg, MsgNeverPull) {
 		return EventNeverPull
 	}
 	return EventOther
@@ -182,16 +175,6 @@ func VariantOfImageID(imageID string, builds map[Variant]Build) Variant {
 		}
 	}
 	return found
-}
-
-// isPullFailure reports whether a waiting reason is an image pull failure
-// the matrix expects.
-func isPullFailure(reason string) bool {
-	switch reason {
-	case ReasonErrImagePull, ReasonImagePullBackOff, ReasonErrImageNeverPull:
-		return true
-	}
-	return false
 }
 
 // sameFailure reports whether a seen waiting reason meets an expected one.

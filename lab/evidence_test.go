@@ -189,8 +189,8 @@ func FuzzClassifyEvent(f *testing.F) {
 		default:
 			t.Fatalf("unknown kind %q", k)
 		}
-		if reason == "Pulled" && strings.Contains(msg, msgAlreadyPresent) && k != EventAlreadyPresent {
-			t.Errorf("a Pulled event saying %q is %s", msgAlreadyPresent, k)
+		if reason == "Pulled" && strings.Contains(msg, MsgAlreadyPresent) && k != EventAlreadyPresent {
+			t.Errorf("a Pulled event saying %q is %s", MsgAlreadyPresent, k)
 		}
 		if reason == "Pulling" && k != EventPulling {
 			t.Errorf("a Pulling event is %s", k)

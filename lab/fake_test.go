@@ -51,6 +51,7 @@ type fakeLab struct {
 	anonymous bool // the registry serves pulls without credentials
 	noSecret  bool // no credentials were found: the lab namespace has no pull secret
 	nocreds   int  // PrepareNoCredentials calls
+	noSite    bool // Prepare returns no workload and no node cache
 	// deployedNS is "nocreds" when the Deployment is in the second namespace.
 	deployedNS string
 }
@@ -178,10 +179,18 @@ func (f *fakeLab) callsWith(prefix string) int {
 
 func (f *fakeLab) Kind() string { return "fake" }
 
-func (f *fakeLab) Prepare(ctx context.Context) error {
+// Prepare hands out the fake itself as the lab's node side (its pods and
+// its image cache), unless noSite asks for a backend that returns none.
+func (f *fakeLab) Prepare(ctx context.Context) (Site, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.enter(ctx, "Prepare")
+	if err := f.enter(ctx, "Prepare"); err != nil {
+		return Site{}, err
+	}
+	if f.noSite {
+		return Site{}, nil
+	}
+	return Site{Workload: f, NodeCache: f}, nil
 }
 
 func (f *fakeLab) Cleanup(ctx context.Context) error {
@@ -580,6 +589,8 @@ func (f *fakeLab) seedForeign(tag string) {
 var (
 	_ Backend       = (*fakeLab)(nil)
 	_ CredentialLab = (*fakeLab)(nil)
+	_ Workload      = (*fakeLab)(nil)
+	_ NodeCache     = (*fakeLab)(nil)
 )
 
 // testWARs are two distinct archives.

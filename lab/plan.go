@@ -299,19 +299,14 @@ type PlanStep struct {
 	Cost int
 }
 
-// NewPlan orders the cases so that reaching every case's state from start
-// costs least, simulating each case's effect on the node's cache (a pod
-// that runs variant v by tag leaves v cached under the tag). The search is
-// exact: dynamic programming over the subsets of cases and the simulated
+// NewPlanFor orders the cases so that reaching every case's state from
+// start costs least, simulating each case's effect on the node's cache (a
+// pod that runs variant v by tag leaves v cached under the tag). The search
+// is exact: dynamic programming over the subsets of cases and the simulated
 // states, which is small for the matrix's ten cases. Among orders of equal
 // cost it picks the one that is lexicographically smallest by case ID, so
 // plans are deterministic. Case IDs must be unique. The registry is
-// modelled per tag (RemovesTag); NewPlanFor takes the backend's model.
-func NewPlan(cases []Case, start State) Plan {
-	return NewPlanFor(cases, start, RemovesTag)
-}
-
-// NewPlanFor is NewPlan for a backend whose RemoveApp acts as m says.
+// modelled as m says (ModelOf gives a backend's model).
 func NewPlanFor(cases []Case, start State, m RegistryModel) Plan {
 	cs := append([]Case(nil), cases...)
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })

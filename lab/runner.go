@@ -46,10 +46,12 @@ const (
 	DefaultCleanupTimeout = 2 * time.Minute
 )
 
-// Runner runs cases against a Backend: it prepares the lab, builds both
-// variants, then for each case in planned order reads the node and registry
-// state, changes the least that reaches the case's state, checks it, deploys
-// and decides a verdict from the evidence.
+// Runner runs cases against a Backend and the Site its Prepare returns: it
+// prepares the lab, builds both variants, then for each case in planned
+// order reads the node and registry state, changes the least that reaches
+// the case's state (registry operations through the Backend, warm-ups and
+// node image removals through the Site), checks it, deploys on the Site and
+// decides a verdict from the evidence.
 type Runner struct {
 	// Backend is the cluster.
 	Backend Backend
@@ -84,7 +86,9 @@ type run struct {
 	timeout time.Duration
 	builds  map[Variant]Build
 	profile Profile
-	res     *Results
+	// site is the lab's node side, as the backend's Prepare returned it.
+	site Site
+	res  *Results
 	// nocreds deploys the cases without credentials (nil until prepared).
 	nocreds Workload
 	// pullSecret is set when the lab namespace's pods pull with a secret.
@@ -135,7 +139,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (res *Results, err error
 	}
 
 	x.status.Start("Reading what the node and the registry hold")
-	state, err := ReadState(ctx, r.Backend, caseTags(cases), x.builds)
+	state, err := ReadState(ctx, x.site.NodeCache, r.Backend, caseTags(cases), x.builds)
 	if err != nil {
 		if ctx.Err() != nil {
 			x.status.End(false)
@@ -246,9 +250,14 @@ func (x *run) step(msg string, fn func() error) error {
 func (x *run) setup(ctx context.Context) error {
 	b := x.Backend
 	if err := x.step("Preparing the lab namespace and node access", func() error {
-		if err := b.Prepare(ctx); err != nil {
+		site, err := b.Prepare(ctx)
+		if err != nil {
 			return fmt.Errorf("preparing the lab: %w", err)
 		}
+		if site.Workload == nil || site.NodeCache == nil {
+			return fmt.Errorf("preparing the lab: the %s backend returned no workload or no node cache", b.Kind())
+		}
+		x.site = site
 		return nil
 	}); err != nil {
 		return err
@@ -384,7 +393,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	cr.Image = image
 	d := Deployment{Name: AppName, Image: image, Policy: c.Policy, CaseID: c.ID}
 	cr.PrepareSeconds = seconds(x.now().Sub(start))
-	wl := Workload(b)
+	wl := x.site.Workload
 	if c.NoCredentials {
 		if x.nocreds == nil {
 			return fail("the namespace without credentials was not prepared")
@@ -434,7 +443,7 @@ func (x *run) runCase(ctx context.Context, order int, c Case) CaseResult {
 	return cr
 }
 
-// do performs one operation through the backend.
+// do performs one operation through the backend and the node.
 func (x *run) do(ctx context.Context, op Op) error {
 	b := x.Backend
 	switch op.Kind {
@@ -443,7 +452,7 @@ func (x *run) do(ctx context.Context, op Op) error {
 			return err
 		}
 		delete(x.pulled, op.Tag)
-		if err := b.Warm(ctx, b.AppRef(op.Tag)); err != nil {
+		if err := x.site.Workload.Warm(ctx, b.AppRef(op.Tag)); err != nil {
 			return err
 		}
 		if x.pullSecret {
@@ -454,7 +463,7 @@ func (x *run) do(ctx context.Context, op Op) error {
 	case OpRemoveNodeImage:
 		// The runtime removes the image with every tag it has.
 		clear(x.pulled)
-		return b.RemoveNodeImage(ctx, b.AppRef(op.Tag))
+		return x.site.NodeCache.RemoveNodeImage(ctx, b.AppRef(op.Tag))
 	case OpPointApp:
 		return b.PointApp(ctx, op.Tag, op.Variant)
 	case OpRemoveApp:
@@ -530,7 +539,7 @@ func (discardStatus) Warnf(string, ...any) {}
 // workloads returns the workload clients a case may have deployed with:
 // the lab namespace's, and the second namespace's once prepared.
 func (x *run) workloads() []Workload {
-	out := []Workload{x.Backend}
+	out := []Workload{x.site.Workload}
 	if x.nocreds != nil {
 		out = append(out, x.nocreds)
 	}
@@ -540,7 +549,7 @@ func (x *run) workloads() []Workload {
 // readState reads the state under tag and adds what only the runner knows:
 // which node holdings the kubelet pulled with the lab's pull secret.
 func (x *run) readState(ctx context.Context, tag string) (State, error) {
-	s, err := ReadState(ctx, x.Backend, []string{tag}, x.builds)
+	s, err := ReadState(ctx, x.site.NodeCache, x.Backend, []string{tag}, x.builds)
 	if err != nil {
 		return State{}, err
 	}

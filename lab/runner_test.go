@@ -374,16 +374,19 @@ func TestRunnerKeepAndSetupErrors(t *testing.T) {
 		name        string
 		keep        bool
 		fail        string
+		noSite      bool
 		wantCleanup int
 		wantErr     string
 	}{
-		{"keep after success", true, "", 0, ""},
-		{"clean after success", false, "", 1, ""},
-		{"prepare fails", true, "Prepare", 1, "preparing the lab: no permission"},
-		{"build fails", false, "Build node", 1, "building the node variant: no permission"},
+		{"keep after success", true, "", false, 0, ""},
+		{"clean after success", false, "", false, 1, ""},
+		{"prepare fails", true, "Prepare", false, 1, "preparing the lab: no permission"},
+		{"prepare returns no node side", true, "", true, 1, "preparing the lab: the fake backend returned no workload or no node cache"},
+		{"build fails", false, "Build node", false, 1, "building the node variant: no permission"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeLab()
+			f.noSite = tc.noSite
 			f.hook = func(_ context.Context, call string) error {
 				if call == tc.fail {
 					return errors.New("no permission")

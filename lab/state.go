@@ -101,44 +101,20 @@ func sameDigest(a, b string) bool {
 	return ha != "" && ha == hb
 }
 
-// variantOfImage returns the variant a node image is, by its ID (the config
-// digest) or any of its repo digests (manifest digests), or "".
-func variantOfImage(img NodeImage, builds map[Variant]Build) Variant {
-	for _, v := range Variants {
-		b, ok := builds[v]
-		if !ok {
-			continue
-		}
-		if sameDigest(img.ID, b.ImageID) {
-			return v
-		}
-	}
-	for _, v := range Variants {
-		b, ok := builds[v]
-		if !ok {
-			continue
-		}
-		for _, rd := range img.RepoDigests {
-			if sameDigest(rd, b.Digest) {
-				return v
-			}
-		}
-	}
-	return ""
-}
-
 // NodeHolding returns what the node's cache holds under ref: the image whose
-// repo tags contain ref exactly, mapped to a variant by its ID (compared with
-// Build.ImageID; CRI-O IDs have no "sha256:" prefix, containerd's do) or its
-// repo digests (compared with Build.Digest). No such image is HoldsNone; an
-// image that is neither variant is HoldsOther.
+// repo tags contain ref exactly, mapped to a variant by VariantOfImageID of
+// its ID (the config digest; CRI-O IDs have no "sha256:" prefix,
+// containerd's do) or of one of its repo digests (manifest digests). No such
+// image is HoldsNone; an image that is neither variant is HoldsOther.
 func NodeHolding(images []NodeImage, ref string, builds map[Variant]Build) Holding {
 	for _, img := range images {
 		if !slices.Contains(img.RepoTags, ref) {
 			continue
 		}
-		if v := variantOfImage(img, builds); v != "" {
-			return Holds(v)
+		for _, id := range append([]string{img.ID}, img.RepoDigests...) {
+			if v := VariantOfImageID(id, builds); v != "" {
+				return Holds(v)
+			}
 		}
 		return HoldsOther
 	}
@@ -160,16 +136,17 @@ func RegistryHolding(digest string, builds map[Variant]Build) Holding {
 	return HoldsOther
 }
 
-// ReadState reads what the node and the registry hold under each tag.
-func ReadState(ctx context.Context, b Backend, tags []string, builds map[Variant]Build) (State, error) {
-	images, err := b.NodeImages(ctx)
+// ReadState reads what the node's cache and the registry hold under each
+// tag.
+func ReadState(ctx context.Context, nc NodeCache, r Registry, tags []string, builds map[Variant]Build) (State, error) {
+	images, err := nc.NodeImages(ctx)
 	if err != nil {
 		return State{}, fmt.Errorf("reading the node's image cache: %w", err)
 	}
 	s := State{Node: map[string]Holding{}, Registry: map[string]Holding{}, Digests: map[string]string{}}
 	for _, tag := range tags {
-		s.Node[tag] = NodeHolding(images, b.AppRef(tag), builds)
-		d, err := b.AppDigest(ctx, tag)
+		s.Node[tag] = NodeHolding(images, r.AppRef(tag), builds)
+		d, err := r.AppDigest(ctx, tag)
 		if err != nil {
 			return State{}, fmt.Errorf("reading what the registry serves under %q: %w", tag, err)
 		}

@@ -60,3 +60,8 @@ func sortedTags(m map[string]Holding) []string {
 	sort.Strings(out)
 	return out
 }
+
+// NewPlan is NewPlanFor with the registry modelled per tag (RemovesTag).
+func NewPlan(cases []Case, start State) Plan {
+	return NewPlanFor(cases, start, RemovesTag)
+}

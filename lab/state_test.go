@@ -104,7 +104,7 @@ func TestReadState(t *testing.T) {
 	}
 	f.seedNode(AppTag, VariantNode)
 	f.tags[AppTag] = builds[VariantRegistry].Digest
-	s, err := ReadState(ctx, f, []string{AppTag, LatestTag}, builds)
+	s, err := ReadState(ctx, f, f, []string{AppTag, LatestTag}, builds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestReadState(t *testing.T) {
 		}
 		return nil
 	}
-	if _, err := ReadState(ctx, f, []string{AppTag}, builds); err == nil || !strings.Contains(err.Error(), `reading what the registry serves under "v1": unauthorized`) {
+	if _, err := ReadState(ctx, f, f, []string{AppTag}, builds); err == nil || !strings.Contains(err.Error(), `reading what the registry serves under "v1": unauthorized`) {
 		t.Errorf("err = %v", err)
 	}
 }

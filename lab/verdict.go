@@ -139,7 +139,7 @@ func ObservedOutcome(o Observation, builds map[Variant]Build) (e Expect, ok bool
 	if o.Reason != "" {
 		return Fails(o.Reason), true
 	}
-	if isPullFailure(o.Status) {
+	if IsExpectedPullFailure(o.Status) {
 		return Fails(o.Status), true
 	}
 	return Expect{}, false

@@ -12,9 +12,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// Update reports whether the tests run with -update.
-func Update() bool { return *update }
-
 // Check compares got with the file at path; with -update it first writes
 // got there (creating the directory).
 func Check(t testing.TB, path string, got []byte) {

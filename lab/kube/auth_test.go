@@ -250,7 +250,7 @@ func TestAuthenticatedRegistry(t *testing.T) {
 					errs = append(errs, err.Error())
 				}
 			}
-			if err := b.Prepare(ctx); err != nil {
+			if _, err := b.Prepare(ctx); err != nil {
 				t.Fatalf("Prepare: %v", err)
 			}
 			_, err = b.Build(ctx, lab.VariantNode, nodeWAR)
@@ -311,7 +311,7 @@ func TestAnonymousRegistry(t *testing.T) {
 	reg := newTestRegistry(t, deletesLikeDistribution)
 	f := newFakeCluster("amd64")
 	b := newTestBackend(t, f, Options{Registry: reg.host, Namespace: "lab"})
-	if err := b.Prepare(context.Background()); err != nil {
+	if _, err := b.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	anon, err := b.AnonymousPull(context.Background())

@@ -342,13 +342,15 @@ func (n *fakeNode) Start(context.Context) error { return n.f.record("start " + n
 
 func (n *fakeNode) StartShared(ctx context.Context) (bool, error) { return true, n.Start(ctx) }
 func (n *fakeNode) Stop(context.Context) error                    { return n.f.record("stop " + n.desc) }
-func (n *fakeNode) Images(context.Context) ([]lab.NodeImage, error) {
+func (n *fakeNode) NodeImages(context.Context) ([]lab.NodeImage, error) {
 	if err := n.f.record("images"); err != nil {
 		return nil, err
 	}
 	return n.f.images, nil
 }
-func (n *fakeNode) Remove(_ context.Context, ref string) error { return n.f.record("rmi " + ref) }
+func (n *fakeNode) RemoveNodeImage(_ context.Context, ref string) error {
+	return n.f.record("rmi " + ref)
+}
 func (n *fakeNode) RuntimeVersion(context.Context) (string, error) {
 	if err := n.f.record("runtime"); err != nil {
 		return "", err

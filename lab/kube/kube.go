@@ -39,7 +39,7 @@ import (
 
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
-	"github.com/pulllab/pulllab/lab/site"
+	"github.com/pulllab/pulllab/lab/workload"
 )
 
 // KindName is what Backend.Kind returns.
@@ -118,11 +118,33 @@ type Options struct {
 	Credentials *Credentials
 }
 
-// Workload is the pod and namespace side for one namespace (site.Workload).
-type Workload = site.Workload
+// Workload is the pod and namespace side for one namespace; lab/workload's
+// Client implements it.
+type Workload interface {
+	lab.Workload
+	// EnsureNamespace creates the namespace if needed, labelled for the lab
+	// and, when privileged, for privileged pods.
+	EnsureNamespace(ctx context.Context, privileged bool) error
+	// Cleanup removes the lab's pods and Deployments in the namespace.
+	Cleanup(ctx context.Context) error
+	// DeleteNamespace deletes the namespace (only pulllab's) and waits.
+	DeleteNamespace(ctx context.Context) error
+}
 
-// NodeOps is the node's image cache seen through a debug pod (site.NodeOps).
-type NodeOps = site.NodeOps
+// NodeOps is the node's image cache seen through a debug pod; lab/node's
+// Cache implements it.
+type NodeOps interface {
+	lab.NodeCache
+	// Start runs the debug pod and waits until it can exec.
+	Start(ctx context.Context) error
+	// StartShared uses a running debug pod without owning it (owned is
+	// false: do not Stop it), or starts one (owned is true).
+	StartShared(ctx context.Context) (owned bool, err error)
+	// Stop deletes the debug pod.
+	Stop(ctx context.Context) error
+	// RuntimeVersion returns the container runtime's name and version.
+	RuntimeVersion(ctx context.Context) (string, error)
+}
 
 // Cluster is what the backend needs from the Kubernetes API. New wires it to
 // lab/workload and lab/node; tests fake it.
@@ -161,11 +183,13 @@ type Backend struct {
 	debugNS            string
 	nocredsNS          string
 
-	// Site is the lab's node: the workload client, the node debug pod,
-	// and the lab.Workload and lab.NodeCache methods.
-	*site.Site
+	// node is the lab's node, chosen once.
+	node *workload.NodeChoice
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// cache is the node debug pod Prepare started; nil before Prepare and
+	// after Cleanup or Teardown.
+	cache    NodeOps
 	base     v1.Image
 	baseInfo *lab.BaseImage
 	// pullSecret is set once Prepare put a pull secret into the lab
@@ -220,7 +244,7 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 		debugNS:  o.Namespace + DebugSuffix,
 	}
 	b.nocredsNS = o.Namespace + NoCredentialsSuffix
-	b.Site = site.New(site.Options{Namespace: o.Namespace, Node: o.Node, PickNode: c.PickNode, Workload: c.Workload, Log: o.Log})
+	b.node = workload.NewNodeChoice(o.Node, c.PickNode)
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
@@ -286,26 +310,27 @@ func (b *Backend) StashRepository() string { return b.stashRepo }
 func (b *Backend) NoCredentialsNamespace() string { return b.nocredsNS }
 
 // Prepare picks the node, makes the lab namespace and the privileged debug
-// namespace, each with the pull secret (all idempotent), and starts the
-// node debug pod. The pull secret holds only the credentials for the registry's host
-// (as the node pulls from it), from --registry-auth or the docker config;
-// without any, the lab's pods pull anonymously and no secret is left.
-func (b *Backend) Prepare(ctx context.Context) error {
+// namespace, each with the pull secret (all idempotent), starts the node
+// debug pod, and returns the lab namespace's workload on the node and the
+// node's image cache. The pull secret holds only the credentials for the
+// registry's host (as the node pulls from it), from --registry-auth or the
+// docker config; without any, the lab's pods pull anonymously and no secret
+// is left.
+func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	node, err := b.Node(ctx)
 	if err != nil {
-		return err
+		return lab.Site{}, err
 	}
 	wl := b.cluster.Workload(b.o.Namespace, node.Name)
-	b.Use(wl, b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo}))
 	if err := wl.EnsureNamespace(ctx, false); err != nil {
-		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
+		return lab.Site{}, fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
 	}
 	cfg, err := pullSecretConfig(ctx, b.keychain, b.addr.Host)
 	if err != nil {
-		return fmt.Errorf("preparing the pull secret for %s: %w", b.addr.Host, err)
+		return lab.Site{}, fmt.Errorf("preparing the pull secret for %s: %w", b.addr.Host, err)
 	}
 	if err := b.cluster.EnsurePullSecret(ctx, b.o.Namespace, cfg); err != nil {
-		return fmt.Errorf("preparing the pull secret in %q: %w", b.o.Namespace, err)
+		return lab.Site{}, fmt.Errorf("preparing the pull secret in %q: %w", b.o.Namespace, err)
 	}
 	b.mu.Lock()
 	b.pullSecret = cfg != nil
@@ -314,17 +339,36 @@ func (b *Backend) Prepare(ctx context.Context) error {
 		b.log.WithField("registry", b.addr.Host).Debug("no credentials for the registry: the lab's pods pull anonymously")
 	}
 	if err := b.cluster.Workload(b.debugNS, node.Name).EnsureNamespace(ctx, true); err != nil {
-		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
+		return lab.Site{}, fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
 	}
 	// The debug image may live in the lab registry too.
 	if err := b.cluster.EnsurePullSecret(ctx, b.debugNS, cfg); err != nil {
-		return fmt.Errorf("preparing the pull secret in %q: %w", b.debugNS, err)
+		return lab.Site{}, fmt.Errorf("preparing the pull secret in %q: %w", b.debugNS, err)
 	}
-	if err := b.StartNodeCache(ctx, node.Name); err != nil {
-		return err
+	nc := b.nodeCache(node.Name)
+	if err := nc.Start(ctx); err != nil {
+		return lab.Site{}, fmt.Errorf("starting the node debug pod on %s: %w", node.Name, err)
 	}
+	b.mu.Lock()
+	b.cache = nc
+	b.mu.Unlock()
 	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "registry": b.addr.String()}).Debug("kubernetes backend prepared")
-	return nil
+	return lab.Site{Workload: wl, NodeCache: nc}, nil
+}
+
+// Node returns the lab's node, asking the cluster once.
+func (b *Backend) Node(ctx context.Context) (*corev1.Node, error) { return b.node.Node(ctx) }
+
+// nodeCache returns the node cache of the debug pod on node.
+func (b *Backend) nodeCache(node string) NodeOps {
+	return b.cluster.NodeCache(b.debugNS, node, []string{b.appRepo, b.stashRepo})
+}
+
+// running returns the node debug pod Prepare started, or nil.
+func (b *Backend) running() NodeOps {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cache
 }
 
 // Cleanup removes this run's pods in the lab namespace and the node debug
@@ -335,10 +379,20 @@ func (b *Backend) Cleanup(ctx context.Context) error {
 	if err := b.cleanupNoCredentials(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if err := b.Site.Cleanup(ctx, func(node string) NodeOps {
-		return b.cluster.NodeCache(b.debugNS, node, []string{b.appRepo, b.stashRepo})
-	}); err != nil {
-		errs = append(errs, err)
+	if err := b.cluster.Workload(b.o.Namespace, b.node.Chosen()).Cleanup(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("cleaning up namespace %q: %w", b.o.Namespace, err))
+	}
+	b.mu.Lock()
+	nc := b.cache
+	b.cache = nil
+	b.mu.Unlock()
+	if nc == nil {
+		// Prepare did not run in this process: remove a debug pod an
+		// earlier run left on the node.
+		nc = b.nodeCache(b.node.Chosen())
+	}
+	if err := nc.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("removing the node debug pod: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -358,7 +412,7 @@ func (b *Backend) cleanupNoCredentials(ctx context.Context) error {
 			return nil
 		}
 	}
-	if err := b.cluster.Workload(b.nocredsNS, b.Picked()).Cleanup(ctx); err != nil {
+	if err := b.cluster.Workload(b.nocredsNS, b.node.Chosen()).Cleanup(ctx); err != nil {
 		return fmt.Errorf("cleaning up namespace %q: %w", b.nocredsNS, err)
 	}
 	return nil
@@ -431,8 +485,9 @@ func (b *Backend) Teardown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("deleting namespace %q: %w", ns, err))
 		}
 	}
-	b.Forget()
 	b.mu.Lock()
+	// The debug pod went with its namespace.
+	b.cache = nil
 	b.pullSecret, b.nocreds = false, false
 	b.mu.Unlock()
 	return errors.Join(errs...)
@@ -451,7 +506,11 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	if err != nil {
 		return lab.Environment{}, fmt.Errorf("reading cluster facts: %w", err)
 	}
-	if env, err = b.CompleteEnvironment(ctx, env, node); err != nil {
+	var rv workload.RuntimeVersioner
+	if nc := b.running(); nc != nil {
+		rv = nc
+	}
+	if env, err = workload.CompleteEnvironment(ctx, b.log, env, node, b.o.Namespace, rv); err != nil {
 		return lab.Environment{}, err
 	}
 	env.Target = KindName

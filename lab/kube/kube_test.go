@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/pulllab/pulllab/lab"
-	"github.com/pulllab/pulllab/lab/site"
+	"github.com/pulllab/pulllab/lab/workload"
 )
 
 func newTestBackend(t *testing.T, c Cluster, o Options) *Backend {
@@ -123,11 +123,15 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 	b := newTestBackend(t, f, Options{Namespace: "lab"})
 	ctx := context.Background()
 
-	if _, err := b.NodeImages(ctx); err == nil || !strings.Contains(err.Error(), "Prepare") {
-		t.Errorf("NodeImages before Prepare = %v, want an error asking for Prepare", err)
+	if b.running() != nil {
+		t.Error("a node debug pod runs before Prepare")
 	}
-	if err := b.Prepare(ctx); err != nil {
+	site, err := b.Prepare(ctx)
+	if err != nil {
 		t.Fatalf("Prepare: %v", err)
+	}
+	if b.running() == nil || site.NodeCache != b.running() {
+		t.Error("Prepare did not hand out the node debug pod it started")
 	}
 	repos := "127.0.0.1:5000/lab/custom-image-java,127.0.0.1:5000/lab/pulllab-variants"
 	want := []string{
@@ -143,22 +147,22 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 	}
 
 	d := lab.Deployment{Name: lab.AppName, Image: b.AppRef("v1"), Policy: lab.PolicyIfNotPresent, CaseID: 6}
-	if err := b.Warm(ctx, b.AppRef("v1")); err != nil {
+	if err := site.Workload.Warm(ctx, b.AppRef("v1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Deploy(ctx, d); err != nil {
+	if err := site.Workload.Deploy(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Observe(ctx, d, time.Minute); err != nil {
+	if _, err := site.Workload.Observe(ctx, d, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Undeploy(ctx, lab.AppName); err != nil {
+	if err := site.Workload.Undeploy(ctx, lab.AppName); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.NodeImages(ctx); err != nil {
+	if _, err := site.NodeCache.NodeImages(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.RemoveNodeImage(ctx, b.AppRef("v1")); err != nil {
+	if err := site.NodeCache.RemoveNodeImage(ctx, b.AppRef("v1")); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Cleanup(ctx); err != nil {
@@ -178,8 +182,8 @@ func TestPrepareAndCleanupOrder(t *testing.T) {
 	if got := f.journal(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("calls:\n got %q\nwant %q", got, want)
 	}
-	if _, err := b.NodeImages(ctx); err == nil {
-		t.Error("NodeImages after Cleanup succeeded, want an error: the debug pod is gone")
+	if b.running() != nil {
+		t.Error("the backend still holds the node debug pod after Cleanup")
 	}
 }
 
@@ -187,7 +191,7 @@ func TestPrepareStopsAtFirstFailure(t *testing.T) {
 	f := newFakeCluster("amd64")
 	f.fail["ensure pulllab-debug privileged=true"] = errors.New("forbidden")
 	b := newTestBackend(t, f, Options{})
-	err := b.Prepare(context.Background())
+	_, err := b.Prepare(context.Background())
 	if err == nil || !strings.Contains(err.Error(), `preparing debug namespace "pulllab-debug": forbidden`) {
 		t.Fatalf("Prepare = %v, want the debug namespace error", err)
 	}
@@ -202,7 +206,7 @@ func TestPrepareNodeError(t *testing.T) {
 	f := newFakeCluster("amd64")
 	f.pickErr = errors.New(`node "gone" not found`)
 	b := newTestBackend(t, f, Options{Node: "gone"})
-	err := b.Prepare(context.Background())
+	_, err := b.Prepare(context.Background())
 	if err == nil || !strings.Contains(err.Error(), `choosing the lab's node: node "gone" not found`) {
 		t.Fatalf("Prepare = %v, want a node error", err)
 	}
@@ -243,7 +247,7 @@ func TestEnvironment(t *testing.T) {
 	t.Run("prepared", func(t *testing.T) {
 		f := newFakeCluster("arm64")
 		b := newTestBackend(t, f, Options{Namespace: "lab"})
-		if err := b.Prepare(context.Background()); err != nil {
+		if _, err := b.Prepare(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		env, err := b.Environment(context.Background())
@@ -260,7 +264,7 @@ func TestEnvironment(t *testing.T) {
 			Namespace:         "lab",
 			AppRepository:     "127.0.0.1:5000/lab/custom-image-java",
 			// The fake's facts read no kubelet: inferred, and marked so.
-			KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.4", site.KubeletNotRead),
+			KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.4", workload.KubeletNotRead),
 		}
 		want.EnsureSecretPulledImages = want.KubeletImageCredentials.Summary()
 		if !reflect.DeepEqual(env, want) {
@@ -272,7 +276,7 @@ func TestEnvironment(t *testing.T) {
 		f.fail["runtime"] = errors.New("crictl: not found")
 		f.facts.KubeletVersion = "v1.35.0"
 		b := newTestBackend(t, f, Options{})
-		if err := b.Prepare(context.Background()); err != nil {
+		if _, err := b.Prepare(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		env, err := b.Environment(context.Background())

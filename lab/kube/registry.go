@@ -417,7 +417,8 @@ func (b *Backend) nodeStatus(ctx context.Context, s *LabStatus) error {
 		s.NodeNote = fmt.Sprintf(format, args...)
 		return nil
 	}
-	nc, started := b.Running()
+	nc := b.running()
+	started := nc != nil
 	if !started {
 		ok, err := b.cluster.NamespaceExists(ctx, b.debugNS)
 		if err != nil {
@@ -433,7 +434,7 @@ func (b *Backend) nodeStatus(ctx context.Context, s *LabStatus) error {
 	}
 	s.Node = node.Name
 	if !started {
-		nc = b.cluster.NodeCache(b.debugNS, node.Name, []string{b.appRepo, b.stashRepo})
+		nc = b.nodeCache(node.Name)
 		owned, err := nc.StartShared(ctx)
 		if owned {
 			defer b.stopDetached(ctx, nc)
@@ -442,7 +443,7 @@ func (b *Backend) nodeStatus(ctx context.Context, s *LabStatus) error {
 			return note("starting the node debug pod on %s: %v", node.Name, err)
 		}
 	}
-	imgs, err := nc.Images(ctx)
+	imgs, err := nc.NodeImages(ctx)
 	if err != nil {
 		return note("listing the images on %s: %v", node.Name, err)
 	}

@@ -210,7 +210,7 @@ func TestStatus(t *testing.T) {
 		}
 	})
 	t.Run("prepared backend reuses its debug pod", func(t *testing.T) {
-		if err := b.Prepare(ctx); err != nil {
+		if _, err := b.Prepare(ctx); err != nil {
 			t.Fatal(err)
 		}
 		fx.cluster.calls = nil

@@ -245,7 +245,7 @@ func (c *Cache) Start(ctx context.Context) (err error) {
 				return false, fmt.Errorf("the debug pod's container ended (%s, exit code %d): %s", s.Terminated.Reason, s.Terminated.ExitCode, s.Terminated.Message)
 			case s.Waiting != nil && lab.IsPullFailure(s.Waiting.Reason):
 				return false, fmt.Errorf("the node cannot pull the debug image %s (%s): %s; choose another debug image", c.o.Image, s.Waiting.Reason, s.Waiting.Message)
-			case s.Waiting != nil && (s.Waiting.Reason == "CreateContainerError" || s.Waiting.Reason == "CreateContainerConfigError" || s.Waiting.Reason == "RunContainerError"):
+			case s.Waiting != nil && (s.Waiting.Reason == lab.ReasonCreateContainerError || s.Waiting.Reason == lab.ReasonCreateContainerConfigError || s.Waiting.Reason == lab.ReasonRunContainerError):
 				return false, fmt.Errorf("the debug pod's container cannot start (%s): %s", s.Waiting.Reason, s.Waiting.Message)
 			}
 		}
@@ -318,9 +318,9 @@ func (c *Cache) All(ctx context.Context) ([]lab.NodeImage, error) {
 	return imgs, nil
 }
 
-// Images lists the images that carry at least one tag or digest in the
-// lab's repositories.
-func (c *Cache) Images(ctx context.Context) ([]lab.NodeImage, error) {
+// NodeImages lists the images that carry at least one tag or digest in the
+// lab's repositories (lab.NodeCache).
+func (c *Cache) NodeImages(ctx context.Context) ([]lab.NodeImage, error) {
 	all, err := c.All(ctx)
 	if err != nil {
 		return nil, err
@@ -343,12 +343,6 @@ func (c *Cache) isLabs(img lab.NodeImage) bool {
 	return false
 }
 
-// NodeImages implements lab.NodeCache; it is Images.
-func (c *Cache) NodeImages(ctx context.Context) ([]lab.NodeImage, error) { return c.Images(ctx) }
-
-// RemoveNodeImage implements lab.NodeCache; it is Remove.
-func (c *Cache) RemoveNodeImage(ctx context.Context, ref string) error { return c.Remove(ctx, ref) }
-
 // holds reports whether img carries ref as a tag or digest.
 func holds(img lab.NodeImage, ref string) bool {
 	for _, r := range append(append([]string{}, img.RepoTags...), img.RepoDigests...) {
@@ -359,14 +353,14 @@ func holds(img lab.NodeImage, ref string) bool {
 	return false
 }
 
-// Remove removes from the node the image(s) that carry ref as a tag or a
-// digest. It refuses (before removing anything) when ref is not in a lab
+// RemoveNodeImage removes from the node the image(s) that carry ref as a
+// tag or a digest (lab.NodeCache). It refuses (before removing anything) when ref is not in a lab
 // repository, or when such an image carries any reference outside the lab's
 // repositories. It removes by image ID — removing by name would only untag
 // on CRI-O — retrying for a while when the runtime says a container still
 // uses the image, and then lists the images again to check that ref is gone.
 // An absent image is not an error.
-func (c *Cache) Remove(ctx context.Context, ref string) error {
+func (c *Cache) RemoveNodeImage(ctx context.Context, ref string) error {
 	if !InRepositories(ref, c.o.Repositories) {
 		return fmt.Errorf("refusing to remove %q from the node: it is not in the lab's repositories (%s)", ref, strings.Join(c.o.Repositories, ", "))
 	}

@@ -462,7 +462,7 @@ func TestRemove(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rt := &fakeRuntime{images: append([]lab.NodeImage{}, tt.images...), sticky: tt.sticky}
 			c := newCache(newHarness(t), rt)
-			err := c.Remove(context.Background(), tt.ref)
+			err := c.RemoveNodeImage(context.Background(), tt.ref)
 			if tt.wantErr == "" && err != nil {
 				t.Fatal(err)
 			}
@@ -521,7 +521,7 @@ func TestRemoveWaitsUntilNoContainerUsesTheImage(t *testing.T) {
 				o.InUseRetry = 5 * time.Millisecond
 				o.Progress = func(m string) { progress = append(progress, m) }
 			})
-			err := c.Remove(context.Background(), ocpRepo+":v1")
+			err := c.RemoveNodeImage(context.Background(), ocpRepo+":v1")
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -555,7 +555,7 @@ func TestRemoveCancelledWhileWaiting(t *testing.T) {
 		o.InUseRetry = 5 * time.Millisecond
 		o.Progress = func(string) { cancel() }
 	})
-	if err := c.Remove(ctx, ocpRepo+":v1"); !errors.Is(err, context.Canceled) {
+	if err := c.RemoveNodeImage(ctx, ocpRepo+":v1"); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
@@ -563,7 +563,7 @@ func TestRemoveCancelledWhileWaiting(t *testing.T) {
 func TestImages(t *testing.T) {
 	rt := &fakeRuntime{images: []lab.NodeImage{baseImage, labOnly, prefixTwinOnly, labDigestOnly}}
 	c := newCache(newHarness(t), rt)
-	got, err := c.Images(context.Background())
+	got, err := c.NodeImages(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

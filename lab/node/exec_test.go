@@ -133,7 +133,7 @@ func TestIntegrationCrictl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := c.Images(ctx)
+	mine, err := c.NodeImages(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestIntegrationCrictl(t *testing.T) {
 	if ref == "" {
 		return
 	}
-	err = c.Remove(ctx, ref)
+	err = c.RemoveNodeImage(ctx, ref)
 	t.Logf("Remove(%s): %v", ref, err)
 	after, lerr := c.All(ctx)
 	if lerr != nil {
@@ -220,7 +220,7 @@ func TestIntegrationNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := c.Images(ctx)
+	mine, err := c.NodeImages(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package openshift
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,7 +25,7 @@ import (
 
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/lab"
-	"github.com/pulllab/pulllab/lab/site"
+	"github.com/pulllab/pulllab/lab/workload"
 )
 
 // KindName is what Backend.Kind returns.
@@ -115,11 +116,33 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Workload is the pod and namespace side for one namespace (site.Workload).
-type Workload = site.Workload
+// Workload is the pod and namespace side for one namespace; lab/workload's
+// Client implements it.
+type Workload interface {
+	lab.Workload
+	// EnsureNamespace creates the namespace if needed, labelled for the lab
+	// and, when privileged, for privileged pods.
+	EnsureNamespace(ctx context.Context, privileged bool) error
+	// Cleanup removes the lab's pods and Deployments in the namespace.
+	Cleanup(ctx context.Context) error
+	// DeleteNamespace deletes the namespace (only pulllab's) and waits.
+	DeleteNamespace(ctx context.Context) error
+}
 
-// NodeOps is the node's image cache seen through a debug pod (site.NodeOps).
-type NodeOps = site.NodeOps
+// NodeOps is the node's image cache seen through a debug pod; lab/node's
+// Cache implements it.
+type NodeOps interface {
+	lab.NodeCache
+	// Start runs the debug pod and waits until it can exec.
+	Start(ctx context.Context) error
+	// StartShared uses a running debug pod without owning it (owned is
+	// false: do not Stop it), or starts one (owned is true).
+	StartShared(ctx context.Context) (owned bool, err error)
+	// Stop deletes the debug pod.
+	Stop(ctx context.Context) error
+	// RuntimeVersion returns the container runtime's name and version.
+	RuntimeVersion(ctx context.Context) (string, error)
+}
 
 // Clients are the backend's connections to the cluster. New builds them
 // from one rest.Config; tests pass fakes to NewWithClients.
@@ -168,12 +191,14 @@ type Backend struct {
 	baseChosen bool
 	baseReason lab.BaseImageReason
 
-	// Site is the lab's node: the workload client, the node debug pod,
-	// and the lab.Workload and lab.NodeCache methods.
-	*site.Site
+	// node is the lab's node, chosen once.
+	node *workload.NodeChoice
 
 	mu     sync.Mutex
 	builds map[lab.Variant]lab.Build
+	// cache is the node debug pod Prepare started; nil before Prepare and
+	// after Cleanup or Teardown.
+	cache NodeOps
 }
 
 var _ lab.Backend = (*Backend)(nil)
@@ -272,7 +297,7 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 
 		baseDefaulted: baseDefaulted,
 	}
-	b.Site = site.New(site.Options{Namespace: o.Namespace, Node: o.Node, PickNode: c.PickNode, Workload: c.Workload, Log: b.log})
+	b.node = workload.NewNodeChoice(o.Node, c.PickNode)
 	return b, nil
 }
 
@@ -304,29 +329,43 @@ func (b *Backend) StashRepository() string { return b.stashRepo }
 func (b *Backend) BaseImage() string { return b.o.BaseImage }
 
 // Prepare makes sure the lab project is pulllab's and ready, picks the node,
-// makes the privileged debug namespace and starts the node debug pod. It
+// makes the privileged debug namespace and starts the node debug pod, and
+// returns the project's workload on the node and the node's image cache. It
 // does not print step lines (the runner does).
-func (b *Backend) Prepare(ctx context.Context) error {
+func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	if err := b.ensureProject(ctx); err != nil {
-		return err
+		return lab.Site{}, err
 	}
 	node, err := b.Node(ctx)
 	if err != nil {
-		return err
+		return lab.Site{}, err
 	}
 	if err := b.ensureDebugNamespace(ctx, node.Name); err != nil {
-		return err
+		return lab.Site{}, err
 	}
 	image, err := b.debugImage(ctx, node.Name)
 	if err != nil {
-		return err
+		return lab.Site{}, err
 	}
-	b.Use(b.c.Workload(b.o.Namespace, node.Name), b.c.NodeCache(b.debugNS, node.Name, image, b.repositories()))
-	if err := b.StartNodeCache(ctx, node.Name); err != nil {
-		return err
+	nc := b.c.NodeCache(b.debugNS, node.Name, image, b.repositories())
+	if err := nc.Start(ctx); err != nil {
+		return lab.Site{}, fmt.Errorf("starting the node debug pod on %s: %w", node.Name, err)
 	}
+	b.mu.Lock()
+	b.cache = nc
+	b.mu.Unlock()
 	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "debugImage": image}).Debug("openshift backend prepared")
-	return nil
+	return lab.Site{Workload: b.c.Workload(b.o.Namespace, node.Name), NodeCache: nc}, nil
+}
+
+// Node returns the lab's node, asking the cluster once.
+func (b *Backend) Node(ctx context.Context) (*corev1.Node, error) { return b.node.Node(ctx) }
+
+// running returns the node debug pod Prepare started, or nil.
+func (b *Backend) running() NodeOps {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cache
 }
 
 // annotationNodeSelector is OpenShift's per-project node selector.
@@ -368,7 +407,23 @@ func (b *Backend) ensureDebugNamespace(ctx context.Context, node string) error {
 // repositories are the lab's repositories as the node sees them.
 func (b *Backend) repositories() []string { return []string{b.appRepo, b.stashRepo} }
 
-// Cleanup removes this run's pods in the lab project and the node debug pod.
-// It keeps the projects, the base image and the stashed variants, so a
-// re-run does not rebuild. Both steps run even when the first fails.
-func (b *Backend) Cleanup(ctx context.Context) error { return b.Site.Cleanup(ctx, nil) }
+// Cleanup removes this run's pods in the lab project and the node debug pod
+// Prepare started. It keeps the projects, the base image and the stashed
+// variants, so a re-run does not rebuild. Both steps run even when the
+// first fails.
+func (b *Backend) Cleanup(ctx context.Context) error {
+	var errs []error
+	if err := b.c.Workload(b.o.Namespace, b.node.Chosen()).Cleanup(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("cleaning up namespace %q: %w", b.o.Namespace, err))
+	}
+	b.mu.Lock()
+	nc := b.cache
+	b.cache = nil
+	b.mu.Unlock()
+	if nc != nil {
+		if err := nc.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("removing the node debug pod: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

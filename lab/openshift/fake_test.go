@@ -159,12 +159,12 @@ func (n *fakeNode) Start(context.Context) error { n.mu.Lock(); n.starts++; n.mu.
 
 func (n *fakeNode) StartShared(ctx context.Context) (bool, error) { return true, n.Start(ctx) }
 func (n *fakeNode) Stop(context.Context) error                    { n.mu.Lock(); n.stops++; n.mu.Unlock(); return nil }
-func (n *fakeNode) Images(context.Context) ([]lab.NodeImage, error) {
+func (n *fakeNode) NodeImages(context.Context) ([]lab.NodeImage, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]lab.NodeImage(nil), n.images...), nil
 }
-func (n *fakeNode) Remove(_ context.Context, ref string) error {
+func (n *fakeNode) RemoveNodeImage(_ context.Context, ref string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.removed = append(n.removed, ref)

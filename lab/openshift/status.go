@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/workload"
 )
 
 // Environment gathers the cluster and node facts for the report: the
@@ -34,7 +35,11 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	} else {
 		env.OpenShiftVersion = v
 	}
-	if env, err = b.CompleteEnvironment(ctx, env, node); err != nil {
+	var rv workload.RuntimeVersioner
+	if nc := b.running(); nc != nil {
+		rv = nc
+	}
+	if env, err = workload.CompleteEnvironment(ctx, b.log, env, node, b.o.Namespace, rv); err != nil {
 		return lab.Environment{}, err
 	}
 	env.Target = KindName
@@ -122,7 +127,7 @@ func (b *Backend) Status(ctx context.Context) (LabStatus, error) {
 	if images != nil {
 		st.NodeImages = images
 	}
-	st.Node = b.Picked()
+	st.Node = b.node.Chosen()
 
 	for _, tag := range []string{lab.AppTag, lab.LatestTag} {
 		d, err := b.AppDigest(ctx, tag)
@@ -165,8 +170,8 @@ func (b *Backend) stashed(ctx context.Context, v lab.Variant) (*lab.Build, error
 // statusNodeImages reads the node's lab images with a short-lived debug pod
 // (or the running one), or says why it could not.
 func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string) {
-	if nc, running := b.Running(); running {
-		imgs, err := nc.Images(ctx)
+	if nc := b.running(); nc != nil {
+		imgs, err := nc.NodeImages(ctx)
 		if err != nil {
 			return nil, fmt.Sprintf("could not read the node's images: %v", err)
 		}
@@ -204,7 +209,7 @@ func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string
 	if err != nil {
 		return nil, fmt.Sprintf("could not start the debug pod on %s: %v", node.Name, err)
 	}
-	imgs, err := nc.Images(ctx)
+	imgs, err := nc.NodeImages(ctx)
 	if err != nil {
 		return nil, fmt.Sprintf("could not read the node's images: %v", err)
 	}
@@ -227,8 +232,9 @@ func (b *Backend) Teardown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("deleting %q: %w", ns, err))
 		}
 	}
-	b.Forget()
 	b.mu.Lock()
+	// The debug pod went with its namespace.
+	b.cache = nil
 	b.builds = map[lab.Variant]lab.Build{}
 	b.mu.Unlock()
 	return errors.Join(errs...)

@@ -12,17 +12,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/pulllab/pulllab/lab"
-	"github.com/pulllab/pulllab/lab/site"
+	"github.com/pulllab/pulllab/lab/workload"
 )
 
 func TestPrepareAndCleanup(t *testing.T) {
 	c := newCluster(t, ourProject(nil)...)
 	b := c.backend(Options{})
 	ctx := context.Background()
-	if _, err := b.NodeImages(ctx); err == nil {
-		t.Error("NodeImages worked before Prepare")
+	if b.running() != nil {
+		t.Error("a node debug pod runs before Prepare")
 	}
-	if err := b.Prepare(ctx); err != nil {
+	site, err := b.Prepare(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	dbg := c.workloads["pulllab-debug"]
@@ -43,24 +44,25 @@ func TestPrepareAndCleanup(t *testing.T) {
 		t.Errorf("node cache %+v", n)
 	}
 
-	// The lab.Backend operations reach the workload and the node cache.
+	// The Site Prepare returns reaches the project's workload on the node
+	// and the debug pod's node cache.
 	ref := b.AppRef("v1")
-	if err := b.Warm(ctx, ref); err != nil {
+	if err := site.Workload.Warm(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Deploy(ctx, lab.Deployment{Name: lab.AppName, Image: ref}); err != nil {
+	if err := site.Workload.Deploy(ctx, lab.Deployment{Name: lab.AppName, Image: ref}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Observe(ctx, lab.Deployment{Name: lab.AppName}, 0); err != nil {
+	if _, err := site.Workload.Observe(ctx, lab.Deployment{Name: lab.AppName}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Undeploy(ctx, lab.AppName); err != nil {
+	if err := site.Workload.Undeploy(ctx, lab.AppName); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.RemoveNodeImage(ctx, ref); err != nil {
+	if err := site.NodeCache.RemoveNodeImage(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.NodeImages(ctx); err != nil {
+	if _, err := site.NodeCache.NodeImages(ctx); err != nil {
 		t.Fatal(err)
 	}
 	w := c.workloads["pulllab"]
@@ -78,14 +80,14 @@ func TestPrepareAndCleanup(t *testing.T) {
 	if w.cleanups != 1 || n.stops != 1 {
 		t.Errorf("cleanup: workload %d, debug pod stops %d", w.cleanups, n.stops)
 	}
-	if _, err := b.NodeImages(ctx); err == nil {
-		t.Error("NodeImages worked after Cleanup")
+	if b.running() != nil {
+		t.Error("the backend still holds the node debug pod after Cleanup")
 	}
 }
 
 func TestPrepareRefusesForeignProject(t *testing.T) {
 	c := newCluster(t, ourProject(map[string]string{"owner": "someone"})...)
-	err := c.backend(Options{}).Prepare(context.Background())
+	_, err := c.backend(Options{}).Prepare(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "pulllab did not create it") {
 		t.Fatalf("err = %v", err)
 	}
@@ -97,7 +99,7 @@ func TestPrepareRefusesForeignProject(t *testing.T) {
 func TestPrepareRefusesForeignDebugNamespace(t *testing.T) {
 	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pulllab-debug", Labels: map[string]string{"team": "a"}}}
 	c := newCluster(t, append(ourProject(nil), foreign)...)
-	err := c.backend(Options{}).Prepare(context.Background())
+	_, err := c.backend(Options{}).Prepare(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "pulllab-debug") || !strings.Contains(err.Error(), "privileged") {
 		t.Fatalf("err = %v", err)
 	}
@@ -110,7 +112,7 @@ func TestEnvironment(t *testing.T) {
 	c := newCluster(t, ourProject(nil)...)
 	b := c.backend(Options{})
 	ctx := context.Background()
-	if err := b.Prepare(ctx); err != nil {
+	if _, err := b.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
 	env, err := b.Environment(ctx)
@@ -122,7 +124,7 @@ func TestEnvironment(t *testing.T) {
 		ContainerRuntime: "cri-o 1.34.1", Node: "crc", OSImage: "Red Hat Enterprise Linux CoreOS", Namespace: "pulllab",
 		AppRepository: InternalRegistry + "/pulllab/custom-image-java",
 		// The fake's facts read no kubelet: inferred, and marked so.
-		KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.2", site.KubeletNotRead),
+		KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.2", workload.KubeletNotRead),
 	}
 	want.EnsureSecretPulledImages = want.KubeletImageCredentials.Summary()
 	if !reflect.DeepEqual(env, want) {

@@ -106,34 +106,10 @@ func convertEvent(e *corev1.Event) lab.Event {
 	return lab.Event{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: count, First: first, Last: last}
 }
 
-// matchesState reports whether an event is the kubelet's report of state.
-func matchesState(reason, message, state string) bool {
-	switch state {
-	case stateRunning:
-		return reason == lab.EventReasonStarted
-	case lab.ReasonImagePullBackOff:
-		return (reason == lab.EventReasonBackOff && strings.HasPrefix(message, lab.MsgBackOffPulling)) ||
-			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonImagePullBackOff))
-	case lab.ReasonErrImageNeverPull:
-		// "Container image … is not present with pull policy of Never"
-		// has the waiting reason as its event reason.
-		return reason == lab.ReasonErrImageNeverPull ||
-			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonErrImageNeverPull))
-	case lab.ReasonErrImagePull:
-		return reason == lab.EventReasonFailed &&
-			(lab.IsErrorEvent(message, lab.ReasonErrImagePull) || strings.HasPrefix(message, lab.MsgPullFailed))
-	case lab.ReasonInvalidImageName:
-		return reason == lab.EventReasonInspectFailed ||
-			(reason == lab.EventReasonFailed && lab.IsErrorEvent(message, lab.ReasonInvalidImageName))
-	case reasonCrashLoopBackOff:
-		return reason == lab.EventReasonBackOff && strings.HasPrefix(message, lab.MsgBackOffRestarting)
-	}
-	return false
-}
-
+// hasStateEvent reports whether one of evs is the kubelet's report of state.
 func hasStateEvent(evs []*corev1.Event, state string) bool {
 	for _, e := range evs {
-		if matchesState(e.Reason, e.Message, state) {
+		if lab.EventReportsState(e.Reason, e.Message, state) {
 			return true
 		}
 	}
@@ -150,7 +126,7 @@ func hasStateEvent(evs []*corev1.Event, state string) bool {
 func kubeletTime(pod *corev1.Pod, state string, events []*corev1.Event) time.Time {
 	var precise, coarse time.Time
 	for _, e := range events {
-		if !matchesState(e.Reason, e.Message, state) {
+		if !lab.EventReportsState(e.Reason, e.Message, state) {
 			continue
 		}
 		if t, ok := eventNameTime(e.Name, pod.Name); ok && (precise.IsZero() || t.Before(precise)) {

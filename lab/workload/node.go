@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -133,4 +135,93 @@ func Facts(ctx context.Context, cs kubernetes.Interface, node *corev1.Node) (lab
 // "containerd://1.6.20") into "cri-o 1.34.1".
 func RuntimeName(v string) string {
 	return strings.Replace(v, "://", " ", 1)
+}
+
+// NodeChoice is the lab's node, chosen once: the backends pin every pod to
+// it, so "the node's cache" means one node for the whole run. It is safe
+// for concurrent use.
+type NodeChoice struct {
+	name string
+	pick func(ctx context.Context, name string) (*corev1.Node, error)
+
+	mu   sync.Mutex
+	node *corev1.Node
+}
+
+// NewNodeChoice returns a NodeChoice that asks pick (PickNode, or a fake)
+// for the node named name ("" lets pick choose) when first needed.
+func NewNodeChoice(name string, pick func(ctx context.Context, name string) (*corev1.Node, error)) *NodeChoice {
+	return &NodeChoice{name: name, pick: pick}
+}
+
+// Node returns the lab's node, asking the cluster the first time only. A
+// failed choice is not remembered: the next call asks again.
+func (n *NodeChoice) Node(ctx context.Context) (*corev1.Node, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.node != nil {
+		return n.node, nil
+	}
+	node, err := n.pick(ctx, n.name)
+	if err != nil {
+		return nil, fmt.Errorf("choosing the lab's node: %w", err)
+	}
+	n.node = node
+	return node, nil
+}
+
+// Chosen returns the name of the node once Node has chosen it, else "".
+func (n *NodeChoice) Chosen() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.node == nil {
+		return ""
+	}
+	return n.node.Name
+}
+
+// KubeletNotRead is the reason CompleteEnvironment gives when the facts
+// carry no KEP-2535 state read from the kubelet.
+const KubeletNotRead = "the backend did not read the kubelet's configuration"
+
+// RuntimeVersioner reports the container runtime's name and version as the
+// node's crictl sees it (lab/node's Cache).
+type RuntimeVersioner interface {
+	RuntimeVersion(ctx context.Context) (string, error)
+}
+
+// CompleteEnvironment adds what the node tells about itself to env (as
+// Facts read it): the container runtime as rv reports it (nil when no debug
+// pod runs; then, or when rv cannot tell, the kubelet's view), the kubelet
+// version, the node's name, the namespace, and the KEP-2535 state, inferred
+// from the kubelet's version only when Facts did not read it;
+// EnsureSecretPulledImages is its one-line summary. Only a cancelled ctx is
+// an error: a runtime version that cannot be read is logged at debug level.
+func CompleteEnvironment(ctx context.Context, log logrus.FieldLogger, env lab.Environment, node *corev1.Node, namespace string, rv RuntimeVersioner) (lab.Environment, error) {
+	if rv != nil {
+		v, err := rv.RuntimeVersion(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return lab.Environment{}, ctx.Err()
+		case err != nil:
+			log.WithError(err).Debug("could not read the container runtime version on the node; the report shows the kubelet's")
+		case v != "":
+			env.ContainerRuntime = v
+		}
+	}
+	if env.ContainerRuntime == "" {
+		env.ContainerRuntime = RuntimeName(node.Status.NodeInfo.ContainerRuntimeVersion)
+	}
+	if env.KubeletVersion == "" {
+		env.KubeletVersion = node.Status.NodeInfo.KubeletVersion
+	}
+	if env.Node == "" {
+		env.Node = node.Name
+	}
+	env.Namespace = namespace
+	if env.KubeletImageCredentials == nil {
+		env.KubeletImageCredentials = lab.InferKubeletImageCredentials(env.KubeletVersion, KubeletNotRead)
+	}
+	env.EnsureSecretPulledImages = env.KubeletImageCredentials.Summary()
+	return env, nil
 }

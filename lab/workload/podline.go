@@ -31,17 +31,6 @@ func PodLine(pod *corev1.Pod, now time.Time) string {
 	return table([][]string{{pod.Name, c.ready, c.status, c.restarts, c.age}})
 }
 
-// PodTable returns the pods as `kubectl get pod` prints them, with the
-// header row.
-func PodTable(now time.Time, pods ...*corev1.Pod) string {
-	rows := [][]string{{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}}
-	for _, p := range pods {
-		c := podColumns(p, now)
-		rows = append(rows, []string{p.Name, c.ready, c.status, c.restarts, c.age})
-	}
-	return table(rows)
-}
-
 // table aligns rows like kubectl's printer (tab writer: minimum width 6,
 // padding 3), without trailing blanks.
 func table(rows [][]string) string {

@@ -247,3 +247,14 @@ func TestPodTableAlignsWithHeader(t *testing.T) {
 		t.Errorf("PodTable =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// PodTable returns the pods as `kubectl get pod` prints them, with the
+// header row.
+func PodTable(now time.Time, pods ...*corev1.Pod) string {
+	rows := [][]string{{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}}
+	for _, p := range pods {
+		c := podColumns(p, now)
+		rows = append(rows, []string{p.Name, c.ready, c.status, c.restarts, c.age})
+	}
+	return table(rows)
+}

@@ -32,17 +32,6 @@ func (e *PullError) Error() string {
 	return msg
 }
 
-// afterPull reports whether a container waiting reason can only happen once
-// the image is on the node: the kubelet pulls first, then builds the
-// container's config, creates it and starts it.
-func afterPull(reason string) bool {
-	switch reason {
-	case "CreateContainerConfigError", "CreateContainerError", "RunContainerError", "PreStartHookError", reasonCrashLoopBackOff:
-		return true
-	}
-	return false
-}
-
 // WarmupPodFor returns the pod Warm creates for ref: the embedded
 // warmup-pod.yaml with the image, imagePullPolicy Always, the node and the
 // labels filled in.
@@ -110,7 +99,7 @@ func (c *Client) Warm(ctx context.Context, ref string) (err error) {
 				return true, nil
 			case s.Waiting != nil && lab.IsPullFailure(s.Waiting.Reason):
 				return false, &PullError{Ref: ref, Node: c.o.Node, Reason: s.Waiting.Reason, Message: s.Waiting.Message}
-			case s.Waiting != nil && afterPull(s.Waiting.Reason):
+			case s.Waiting != nil && lab.IsStartFailure(s.Waiting.Reason):
 				log.WithField("reason", s.Waiting.Reason).Debug("the image is pulled but the container does not start; good enough for warming")
 				return true, nil
 			}

@@ -191,7 +191,7 @@ func (c *Client) EnsureNamespace(ctx context.Context, privileged bool) error {
 	nsc := c.cs.CoreV1().Namespaces()
 	ns, err := nsc.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		ns, err = nsc.Create(ctx, manifests.Namespace(name, privileged), metav1.CreateOptions{})
+		_, err = nsc.Create(ctx, manifests.Namespace(name, privileged), metav1.CreateOptions{})
 		if err == nil {
 			c.o.Log.WithField("namespace", name).Debug("created namespace")
 			return nil
