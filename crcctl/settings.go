@@ -49,7 +49,7 @@ func MinimumFor(p preset.Preset) Minimum {
 // pkg/crc/config/validations.go, validatePreset).
 func PresetSupported(p preset.Preset, goarch string) error {
 	if p == preset.OKD && (goarch == "arm64" || goarch == "arm") {
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("crc does not support preset okd on %s", goarch), Hint: "use --preset openshift (crc.preset in pulllab.yaml), which runs on Apple silicon and other arm64 hosts"}
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("crc does not support preset okd on %s", goarch), Hint: "set crc.preset to openshift, which runs on Apple silicon and other arm64 hosts"}
 	}
 	return nil
 }
@@ -90,17 +90,17 @@ func (s Settings) Validate() error {
 	switch s.Preset {
 	case preset.OpenShift, preset.OKD, preset.Microshift:
 	default:
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "use --preset openshift, okd or microshift (crc.preset in pulllab.yaml)"}
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "set crc.preset to openshift, okd or microshift"}
 	}
 	minCPU, minMem := minimums(s.Preset)
 	if s.CPUs != 0 && s.CPUs < minCPU {
-		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d for preset %s", s.CPUs, minCPU, string(s.Preset)), Hint: fmt.Sprintf("use --cpus %d or more (crc.cpus in pulllab.yaml)", minCPU)}
+		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d for preset %s", s.CPUs, minCPU, string(s.Preset)), Hint: fmt.Sprintf("set crc.cpus to %d or more", minCPU)}
 	}
 	if s.MemoryMiB != 0 && s.MemoryMiB < minMem {
-		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d for preset %s", s.MemoryMiB, minMem, string(s.Preset)), Hint: fmt.Sprintf("use --memory %d or more (crc.memory in pulllab.yaml)", minMem)}
+		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d for preset %s", s.MemoryMiB, minMem, string(s.Preset)), Hint: fmt.Sprintf("set crc.memory to %d or more", minMem)}
 	}
 	if s.DiskGiB != 0 && s.DiskGiB < MinDiskGiB {
-		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("use --disk-size %d or more (crc.diskSize in pulllab.yaml)", MinDiskGiB)}
+		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("set crc.diskSize to %d or more", MinDiskGiB)}
 	}
 	switch s.ConsentTelemetry {
 	case "", "yes", "no":

@@ -18,6 +18,7 @@ import (
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/ui"
 	"github.com/pulllab/pulllab/internal/version"
+	"github.com/pulllab/pulllab/lab"
 )
 
 // streams are the process's standard streams; tests substitute buffers.
@@ -76,11 +77,14 @@ func newGlobals(s streams) *globals {
 	}
 }
 
-// usageError is bad input: exit code 2, with a message that says what to do.
+// usageError is bad input on the command line or in the settings, found
+// before anything ran: exit code 2, with a message that says what to do.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
-func (e *usageError) ExitCode() int { return 2 }
+
+// Is makes a usage error an input error like the libraries' (lab.ErrBadInput).
+func (e *usageError) Is(target error) bool { return target == lab.ErrBadInput }
 
 func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
@@ -105,10 +109,11 @@ func run(ctx context.Context, args []string, s streams) int {
 	return code
 }
 
-// exitCode maps an error to the process exit code, in one place:
-// 0 success; 1 the lab ran and some case did not match; 2 pulllab could not
-// do what was asked (usage, config, CRC, cluster, a precondition); 130
-// interrupted.
+// exitCode maps an error to the process exit code, in one place (the
+// libraries' errors carry kinds, not codes): 0 success; 1 the lab ran and
+// some case did not match (a *lab.MismatchError without errors); 2 a case
+// could not be evaluated, or pulllab could not do what was asked (usage,
+// settings, CRC, cluster, a precondition); 130 interrupted.
 func exitCode(ctx context.Context, err error) int {
 	if err == nil {
 		return 0
@@ -116,9 +121,9 @@ func exitCode(ctx context.Context, err error) int {
 	if errors.Is(err, context.Canceled) || (ctx != nil && errors.Is(ctx.Err(), context.Canceled)) {
 		return 130
 	}
-	var ec interface{ ExitCode() int }
-	if errors.As(err, &ec) && ec.ExitCode() != 0 {
-		return ec.ExitCode()
+	var mismatch *lab.MismatchError
+	if errors.As(err, &mismatch) && mismatch.Summary.Errors == 0 {
+		return 1
 	}
 	return 2
 }
@@ -129,7 +134,7 @@ func printError(g *globals, err error, code int) {
 		fmt.Fprintln(g.err, "Interrupted; cleaned up. Run the same command again to continue.")
 		return
 	}
-	msg := withSelf(err.Error(), g.self)
+	msg := withSelf(g.explain(err), g.self)
 	fmt.Fprintf(g.err, "ERROR: %s\n", msg)
 	var detail interface{ Detail() string }
 	if errors.As(err, &detail) && detail.Detail() != "" && g.log.IsLevelEnabled(logrus.DebugLevel) {

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,25 +25,24 @@ func newReportCommand(g *globals) *cli.Command {
 		Description: "report renders the Markdown report (or the JUnit XML, or the summary table) again from the\n" +
 			"results.json that verify wrote: for another language, or after upgrading pulllab.\n" +
 			"It prints to stdout unless --out names a file.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "read the results from `FILE` (a results.json from verify)", Required: true, TakesFile: true, Destination: &o.from},
-			&cli.StringFlag{Name: "lang", Usage: "report `LANGUAGE`: " + strings.Join(report.Languages, " or "), Value: "en", Destination: &o.lang},
 			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout (- is stdout; its directory must exist)", TakesFile: true, Destination: &o.out},
 			&cli.StringFlag{Name: "format", Usage: "`FORMAT`: markdown, junit or summary", Value: "markdown", Destination: &o.format},
-		},
+		}, g.configFlags("lab.lang")...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("report takes no arguments, got %q; name the results with --from", c.Args().First())
 			}
+			// The language is a setting (lab.lang), validated with the
+			// others where its source is known.
+			o.lang = g.cfg.Config.Lab.Lang
 			return o.run(g)
 		},
 	}
 }
 
 func (o *reportOptions) validate() error {
-	if !slices.Contains(report.Languages, o.lang) {
-		return usagef("--lang %q is not one of %s", o.lang, strings.Join(report.Languages, ", "))
-	}
 	switch o.format {
 	case "markdown", "junit", "summary":
 	default:
