@@ -84,14 +84,12 @@ func minimums(p preset.Preset) (cpus, memMiB int) {
 	return MinCPUs, MinMemoryMiB
 }
 
-// Validate refuses values crc would refuse, with crc's own wording, so
-// nothing is touched before the user fixes them.
+// Validate refuses values crc would refuse for the preset (its minimums,
+// with crc's own wording, and a pull secret path it would store as given),
+// so nothing is touched before the user fixes them. The shape of each value
+// (a known preset, yes or no, positive numbers) is pulllab's settings'
+// business: internal/config validates it once, naming where it came from.
 func (s Settings) Validate() error {
-	switch s.Preset {
-	case preset.OpenShift, preset.OKD, preset.Microshift:
-	default:
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "set crc.preset to openshift, okd or microshift"}
-	}
 	minCPU, minMem := minimums(s.Preset)
 	if s.CPUs != 0 && s.CPUs < minCPU {
 		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d for preset %s", s.CPUs, minCPU, string(s.Preset)), Hint: fmt.Sprintf("set crc.cpus to %d or more", minCPU)}
@@ -101,11 +99,6 @@ func (s Settings) Validate() error {
 	}
 	if s.DiskGiB != 0 && s.DiskGiB < MinDiskGiB {
 		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("set crc.diskSize to %d or more", MinDiskGiB)}
-	}
-	switch s.ConsentTelemetry {
-	case "", "yes", "no":
-	default:
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("consent-telemetry %q must be yes or no", s.ConsentTelemetry), Hint: "set crc.consentTelemetry to yes or no"}
 	}
 	if s.PullSecretFile != "" && !isAbs(s.PullSecretFile) {
 		return &Error{Kind: KindPullSecretMissing, Op: "crc config", Msg: fmt.Sprintf("pull secret path %q is not absolute", s.PullSecretFile), Hint: "crc stores the path as given; pass an absolute path"}

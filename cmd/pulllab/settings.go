@@ -4,7 +4,6 @@ import (
 	"errors"
 	"regexp"
 
-	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/lab"
 )
@@ -38,19 +37,15 @@ func renderSettings(text string, eff *config.Effective) string {
 
 // explain is an error's message as the user reads it: the settings the
 // libraries name rendered for the command line (a usage error is worded
-// for it already), and what to run when the lab is not set up yet or crc
-// is missing.
+// for it already), and what to run when the lab is not set up yet.
 func (g *globals) explain(err error) string {
 	msg := err.Error()
 	var usage *usageError
 	if !errors.As(err, &usage) {
 		msg = renderSettings(msg, g.cfg)
 	}
-	switch {
-	case errors.Is(err, lab.ErrNotPrepared):
+	if errors.Is(err, lab.ErrNotPrepared) {
 		msg += "; run 'pulllab up' to set it up"
-	case crcctl.KindOf(err) == crcctl.KindNotInstalled:
-		msg += "\n`pulllab up --install-crc` downloads, verifies and installs it"
 	}
 	return msg
 }

@@ -56,7 +56,7 @@ func TestExplain(t *testing.T) {
 		{"a setting error, wrapped", fmt.Errorf("connecting: %w", regErr), []string{`connecting: invalid PULLLAB_REGISTRY "http://127.0.0.1:5000": drop the scheme`}, []string{"lab.registry"}},
 		{"an openshift setting error", &openshift.OptionError{Setting: "lab.baseImage", Value: "::", Reason: "bad"}, []string{`invalid --base-image "::": bad`}, nil},
 		{"not set up", fmt.Errorf("building: the node variant is not built: %w", lab.ErrNotPrepared), []string{"run 'pulllab up' to set it up"}, nil},
-		{"crc missing", &crcctl.Error{Kind: crcctl.KindNotInstalled, Msg: "no crc"}, []string{"no crc", "`pulllab up --install-crc`"}, nil},
+		{"a crc error with a setting in its hint", &crcctl.Error{Kind: crcctl.KindMemory, Msg: "too little", Hint: "set crc.memory to 10752 or more"}, []string{"too little", "set --memory to 10752 or more"}, nil},
 		{"a usage error is left as worded", usagef("pulllab.yaml:2: lab.lang: want en or ja"), []string{"pulllab.yaml:2: lab.lang: want en or ja"}, []string{"--lang"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
