@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,13 +178,19 @@ func newConfigViewCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text, json or yaml", Value: "text", Destination: &o.output},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("config view takes no arguments, got %q; put flags such as -o before any argument", c.Args().First())
-			}
-			return o.run(g)
-		},
+		Action: commandAction(g, o),
 	}
+}
+
+func (o *configViewOptions) validate(args cli.Args) error {
+	if err := noArgs("config view", args, "put flags such as -o before any argument"); err != nil {
+		return err
+	}
+	switch o.output {
+	case "text", "", "json", "yaml":
+		return nil
+	}
+	return usagef("--output %q is not a format; use text, json or yaml", o.output)
 }
 
 // configSettingJSON is one line of `config view -o json`.
@@ -202,16 +209,16 @@ type configViewJSON struct {
 	Settings []configSettingJSON `json:"settings"`
 }
 
-func (o *configViewOptions) run(g *globals) error {
-	eff := g.cfg
+func (o *configViewOptions) run(_ context.Context, e env) error {
+	eff, out := e.cfg, e.out
 	switch o.output {
 	case "text", "":
 		file := eff.File
 		if file == "" {
 			file = "none (no " + config.DefaultFile + " here, and no --config)"
 		}
-		fmt.Fprintf(g.out, "Config file: %s\n\n", file)
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(out, "Config file: %s\n\n", file)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
 		for _, s := range eff.Settings() {
 			v := s.Text
@@ -234,14 +241,14 @@ func (o *configViewOptions) run(g *globals) error {
 		if err != nil {
 			return fmt.Errorf("encoding settings: %w", err)
 		}
-		_, err = fmt.Fprintf(g.out, "%s\n", b)
+		_, err = fmt.Fprintf(out, "%s\n", b)
 		return err
 	case "yaml":
 		b, err := eff.YAML()
 		if err != nil {
 			return err
 		}
-		_, err = g.out.Write(b)
+		_, err = out.Write(b)
 		return err
 	default:
 		return usagef("--output %q is not a format; use text, json or yaml", o.output)
