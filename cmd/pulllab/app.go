@@ -322,12 +322,15 @@ func (g *globals) configureLogging() error {
 	}
 	smart := !g.noColor && !g.envSet("NO_COLOR") && !g.envSet("PULLLAB_NO_COLOR") && ui.IsSmartTerminal(g.err, g.goos, g.lookupEnv)
 	g.status = ui.NewStatus(g.err, smart, g.quiet)
+	// Libraries name settings by key path; say them as this run got them.
+	render := func(text string) string { return renderSettings(text, g.cfg) }
+	g.status.SetRewrite(render)
 
 	g.log.SetLevel(logrus.DebugLevel)
 	g.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
 	g.log.SetOutput(io.Discard)
 	g.log.ReplaceHooks(make(logrus.LevelHooks))
-	g.log.AddHook(&levelWriterHook{w: g.status, min: lvl, fmt: &logrus.TextFormatter{DisableTimestamp: true, DisableColors: !smart, ForceColors: smart}})
+	g.log.AddHook(&levelWriterHook{w: g.status, min: lvl, fmt: &logrus.TextFormatter{DisableTimestamp: true, DisableColors: !smart, ForceColors: smart}, render: render})
 	if g.logFile != nil {
 		g.log.AddHook(&levelWriterHook{w: g.logFile, min: logrus.DebugLevel, fmt: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
 	}
@@ -420,11 +423,13 @@ func (g *globals) teardown() {
 	}
 }
 
-// levelWriterHook writes entries at or above min to w with its own formatter.
+// levelWriterHook writes entries at or above min to w with its own
+// formatter, the message passed through render when that is set.
 type levelWriterHook struct {
-	w   io.Writer
-	min logrus.Level
-	fmt logrus.Formatter
+	w      io.Writer
+	min    logrus.Level
+	fmt    logrus.Formatter
+	render func(string) string
 }
 
 func (h *levelWriterHook) Levels() []logrus.Level { return logrus.AllLevels }
@@ -432,6 +437,11 @@ func (h *levelWriterHook) Levels() []logrus.Level { return logrus.AllLevels }
 func (h *levelWriterHook) Fire(e *logrus.Entry) error {
 	if e.Level > h.min {
 		return nil
+	}
+	if h.render != nil {
+		rendered := *e
+		rendered.Message = h.render(e.Message)
+		e = &rendered
 	}
 	b, err := h.fmt.Format(e)
 	if err != nil {

@@ -102,3 +102,30 @@ func TestNamespaceRoomForSuffixes(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusLinesRenderSettings: a library's step, detail and warning
+// lines and its log lines name settings as the command line does.
+func TestStatusLinesRenderSettings(t *testing.T) {
+	var errb strings.Builder
+	g := newGlobals(streams{in: strings.NewReader(""), out: io.Discard, err: &errb})
+	g.lookupEnv = func(string) (string, bool) { return "", false }
+	g.logLevel = "info"
+	g.noColor = true
+	if err := g.configureLogging(); err != nil {
+		t.Fatal(err)
+	}
+	g.cfg.Sources["lab.debugImage"] = "env PULLLAB_DEBUG_IMAGE"
+	g.status.Warnf("or set %s to an image the node holds", "lab.debugImage")
+	g.status.Start("pulling with lab.registryAuth")
+	g.status.End(true)
+	g.log.Info("pin the lab to a node with lab.node")
+	got := errb.String()
+	for _, w := range []string{"or set PULLLAB_DEBUG_IMAGE to an image", "pulling with --registry-auth", "with --node"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(got, "lab.") {
+		t.Errorf("stderr still names a setting by path:\n%s", got)
+	}
+}
