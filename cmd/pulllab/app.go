@@ -140,8 +140,9 @@ func printError(g *globals, err error, code int) {
 	if errors.As(err, &detail) && detail.Detail() != "" && g.log.IsLevelEnabled(logrus.DebugLevel) {
 		fmt.Fprintln(g.err, strings.TrimRight(detail.Detail(), "\n"))
 	}
-	var usage *usageError
-	if g.logFilePath != "" && !errors.As(err, &usage) {
+	// Bad input (a usage error, a setting or file the user gave) is said
+	// whole in the message; other failures point to the debug log.
+	if g.logFilePath != "" && !errors.Is(err, lab.ErrBadInput) {
 		fmt.Fprintf(g.err, "The full log is in %s\n", g.logFilePath)
 	}
 }

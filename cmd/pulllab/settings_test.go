@@ -129,3 +129,25 @@ func TestStatusLinesRenderSettings(t *testing.T) {
 		t.Errorf("stderr still names a setting by path:\n%s", got)
 	}
 }
+
+// TestFullLogHintOnlyForFailures: bad input is said whole; only other
+// failures point to the debug log.
+func TestFullLogHintOnlyForFailures(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&kube.AuthFileError{Path: "a.json", Reason: "bad"}, false},
+		{usagef("bad flag"), false},
+		{fmt.Errorf("connecting: %w", &openshift.OptionError{Setting: "lab.baseImage", Value: "::", Reason: "bad"}), false},
+		{errors.New("the cluster did not answer"), true},
+	} {
+		var errb strings.Builder
+		g := newGlobals(streams{in: strings.NewReader(""), out: io.Discard, err: &errb})
+		g.logFilePath = "/tmp/pulllab.log"
+		printError(g, tc.err, exitCode(t.Context(), tc.err))
+		if got := strings.Contains(errb.String(), "The full log is in"); got != tc.want {
+			t.Errorf("%v: log hint %v, want %v:\n%s", tc.err, got, tc.want, errb.String())
+		}
+	}
+}
