@@ -169,9 +169,9 @@ func TestClientStartFailures(t *testing.T) {
 		{"memory", fakeState{}, KindMemory, "10752"},
 		{"virtualization", fakeState{}, KindVirtualization, "BIOS"},
 		{"bundle-mismatch", fakeState{VM: "stopped"}, KindVersionMismatch, "pulllab down --delete"},
-		{"", fakeState{}, KindPullSecretMissing, "--pull-secret"},
+		{"", fakeState{}, KindPullSecretMissing, "crc.pullSecretFile"},
 		{"daemon", fakeState{SetupDone: false}, KindDaemonUnreachable, "crc setup"},
-		{"memory-config", fakeState{Config: map[string]string{"memory": "8000"}}, KindMemory, "--memory"},
+		{"memory-config", fakeState{Config: map[string]string{"memory": "8000"}}, KindMemory, "crc.memory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.failure, func(t *testing.T) {

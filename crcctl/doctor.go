@@ -263,7 +263,7 @@ func cpuCheck(in DoctorInput, cfg map[string]string) Check {
 	case n < want:
 		c.Status = CheckWarn
 		c.Message = fmt.Sprintf("the VM is set to %d CPUs but this machine has %d", want, n)
-		c.Fix = fmt.Sprintf("lower --cpus to %d or less (at least %d)", n, min)
+		c.Fix = fmt.Sprintf("lower crc.cpus to %d or less (at least %d)", n, min)
 	default:
 		c.Status, c.Message = CheckOK, fmt.Sprintf("%d CPUs; the VM gets %d (preset %s needs %d)", n, want, string(p), min)
 	}
@@ -571,7 +571,7 @@ func pullSecretCheck(in DoctorInput, cfg map[string]string, vmExists bool) Check
 // microshift preset, and MicroShiftFix what works there instead.
 const (
 	MicroShiftNote = "preset microshift has no ImageStreams, builds or internal registry, so `pulllab up` cannot build the lab's images there"
-	MicroShiftFix  = "run the lab on the plain-Kubernetes path with a registry instead: `pulllab verify --registry HOST:PORT --base-image IMAGE` against MicroShift's kubeconfig; or use --preset openshift (or okd) for `pulllab up`"
+	MicroShiftFix  = "run the lab on the plain-Kubernetes path with a registry instead: `pulllab verify` against MicroShift's kubeconfig, with lab.registry HOST:PORT and lab.baseImage IMAGE; or set crc.preset to openshift (or okd) for `pulllab up`"
 )
 
 func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
@@ -599,7 +599,7 @@ func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
 	case st != nil && st.Preset != "" && st.Preset != want:
 		c.Status = CheckFail
 		c.Message = fmt.Sprintf("the CRC VM runs preset %s; pulllab is set to %s", string(st.Preset), string(want))
-		c.Fix = fmt.Sprintf("`pulllab down --delete --yes`, then `pulllab up --preset %s`; or keep the VM with --preset %s", string(want), string(st.Preset))
+		c.Fix = fmt.Sprintf("`pulllab down --delete --yes`, then `pulllab up` with crc.preset %s; or keep the VM with crc.preset %s", string(want), string(st.Preset))
 	case configured != string(want):
 		c.Status = CheckWarn
 		c.Message = fmt.Sprintf("crc is configured for preset %s; pulllab is set to %s", configured, string(want))
@@ -622,7 +622,7 @@ func BaseImageCheck(p preset.Preset, image, note string) Check {
 	case p == preset.OKD && strings.HasPrefix(image, RedHatRegistry+"/"):
 		c.Status = CheckWarn
 		c.Message = fmt.Sprintf("preset okd: %s needs your registry.redhat.io credentials, and an okd cluster has none (crc gives it a placeholder pull secret)", image)
-		c.Fix = "leave --base-image unset to build on the public WildFly S2I image, or give the cluster your registry.redhat.io credentials"
+		c.Fix = "leave lab.baseImage unset to build on the public WildFly S2I image, or give the cluster your registry.redhat.io credentials"
 	default:
 		c.Status, c.Message = CheckOK, image
 	}

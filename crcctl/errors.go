@@ -101,9 +101,6 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// ExitCode is 2: pulllab could not do what was asked.
-func (e *Error) ExitCode() int { return 2 }
-
 // KindOf returns the Kind of the first *Error in err's chain, or KindOther.
 func KindOf(err error) Kind {
 	var e *Error
@@ -132,8 +129,8 @@ type rule struct {
 const (
 	hintDeleteAndRestart = "delete the old VM and start again: `pulllab down --delete --yes`, then `pulllab up`"
 	hintSetup            = "run `crc setup` (pulllab up runs it when needed), then try again"
-	hintPullSecret       = "download your pull secret from https://console.redhat.com/openshift/create/local and pass it with --pull-secret FILE (or crc.pullSecretFile in pulllab.yaml, or PULLLAB_PULL_SECRET)"
-	hintMemory           = "OpenShift Local needs at least 10752 MiB for the VM and about 11 GB of RAM on the host; free memory or use a bigger machine (pulllab: --memory MiB)"
+	hintPullSecret       = "download your pull secret from https://console.redhat.com/openshift/create/local and give its path with crc.pullSecretFile"
+	hintMemory           = "OpenShift Local needs at least 10752 MiB for the VM and about 11 GB of RAM on the host; free memory or use a bigger machine (crc.memory, in MiB)"
 	hintVirt             = "run `pulllab doctor` for the details of this host's virtualization"
 )
 
@@ -146,7 +143,7 @@ var rules = []rule{
 	{"Is 'crc daemon' running", KindDaemonUnreachable, "the crc daemon is not running: run `crc setup` again, which reinstalls and starts it"},
 	{"doesn't match the daemon version", KindVersionMismatch, "a daemon from an older crc is still running: run `crc cleanup`, then `crc setup`"},
 	{"was requested, but the existing VM is using", KindVersionMismatch, hintDeleteAndRestart},
-	{"bundle is provided for", KindVersionMismatch, "the cached bundle is for another preset: run `crc setup` for the preset pulllab is set to (--preset), or `pulllab up`, which does"},
+	{"bundle is provided for", KindVersionMismatch, "the cached bundle is for another preset: run `crc setup` for the preset pulllab is set to (crc.preset), or `pulllab up`, which does"},
 	{"Failed to renew TLS certificates", KindVersionMismatch, "this crc's bundle has expired certificates: install a newer crc (pulllab up --install-crc), then `pulllab down --delete --yes` and `pulllab up`"},
 	{"is invalid or missing, run 'crc setup'", KindSetupNeeded, hintSetup},
 	{"Preflight checks failed", KindSetupNeeded, hintSetup},
@@ -154,12 +151,12 @@ var rules = []rule{
 	{"unable to load pull secret", KindPullSecretMissing, hintPullSecret},
 	{"empty pull secret", KindPullSecretInvalid, hintPullSecret},
 	{"invalid pull secret", KindPullSecretInvalid, "the file is not a pull secret; download it again from https://console.redhat.com/openshift/create/local (the JSON must look like {\"auths\":{...}})"},
-	{"requires memory in MiB", KindMemory, "set the VM memory to at least 10752 MiB, 4096 for microshift (pulllab: --memory, crc.memory)"},
+	{"requires memory in MiB", KindMemory, "set the VM memory to at least 10752 MiB, 4096 for microshift (crc.memory)"},
 	{"of memory found", KindMemory, hintMemory},
 	{"crc requires at least", KindMemory, hintMemory},
-	{"to start the monitoring stack", KindMemory, "cluster monitoring needs 14336 MiB: `crc config set enable-cluster-monitoring false` or raise --memory"},
-	{"requires CPUs", KindCPU, "give the VM at least 4 CPUs, 2 for microshift (pulllab: --cpus, crc.cpus)"},
-	{"requires disk size in GiB", KindDisk, "give the VM at least 31 GiB of disk (pulllab: --disk-size, crc.diskSize)"},
+	{"to start the monitoring stack", KindMemory, "cluster monitoring needs 14336 MiB: `crc config set enable-cluster-monitoring false` or raise crc.memory"},
+	{"requires CPUs", KindCPU, "give the VM at least 4 CPUs, 2 for microshift (crc.cpus)"},
+	{"requires disk size in GiB", KindDisk, "give the VM at least 31 GiB of disk (crc.diskSize)"},
 	{"Virtualization is not available for your CPU", KindVirtualization, "this CPU has no hardware virtualization (VT-x/AMD-V); if this is a VM, enable nested virtualization in its hypervisor or use a physical machine"},
 	{"enable virtualization in BIOS", KindVirtualization, "turn on VT-x/AMD-V in the firmware (BIOS/UEFI) settings; in a VM, enable nested virtualization"},
 	{"kvm kernel module is not loaded", KindVirtualization, "load KVM: `sudo modprobe kvm_intel` (Intel) or `sudo modprobe kvm_amd` (AMD); in a VM, enable nested virtualization"},
@@ -174,7 +171,7 @@ var rules = []rule{
 	{"crcAdminHelper service is not running", KindVirtualization, "reinstall OpenShift Local with its MSI and reboot"},
 	{"vfkit executable is not cached", KindSetupNeeded, hintSetup},
 	{"unsupported on Apple M1 hardware", KindVirtualization, "install the universal macOS package of crc (crc-macos-installer.pkg), not an Intel-only build"},
-	{"is not supported on arm", KindOther, "use --preset openshift (crc.preset in pulllab.yaml): crc has no okd bundle for arm64"},
+	{"is not supported on arm", KindOther, "set crc.preset to openshift: crc has no okd bundle for arm64"},
 	{"should not be run as root", KindOther, "run pulllab (and crc) as your normal user, not with sudo"},
 	{"without administrator rights", KindOther, "run pulllab from a normal (not elevated) shell"},
 }

@@ -147,7 +147,7 @@ func (d *Downloader) Fetch(ctx context.Context, mirror, version, file, dir strin
 	}
 	want, err := SHA256For(sums, file)
 	if err != nil {
-		return "", downloadError(fmt.Sprintf("%s has no checksum for %s", sumsURL, file), "check --crc-version and --crc-mirror: the folder must be a crc release folder", err)
+		return "", downloadError(fmt.Sprintf("%s has no checksum for %s", sumsURL, file), "check crc.version and crc.mirror: the folder must be a crc release folder", err)
 	}
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -188,7 +188,7 @@ func (d *Downloader) Fetch(ctx context.Context, mirror, version, file, dir strin
 	}
 	got := hex.EncodeToString(h.Sum(nil))
 	if !strings.EqualFold(got, want) {
-		return "", downloadError(fmt.Sprintf("%s has SHA-256 %s, but sha256sum.txt says %s; the file was deleted", file, got, want), "run the command again; if it keeps failing, the mirror is serving a broken or tampered file — try another --crc-mirror", nil)
+		return "", downloadError(fmt.Sprintf("%s has SHA-256 %s, but sha256sum.txt says %s; the file was deleted", file, got, want), "run the command again; if it keeps failing, the mirror is serving a broken or tampered file — try another crc.mirror", nil)
 	}
 	if err := os.Rename(part.Name(), dest); err != nil {
 		return "", fmt.Errorf("moving download into place: %w", err)
@@ -202,7 +202,7 @@ func (d *Downloader) wrapNet(ctx context.Context, what string, err error) error 
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", what, ctx.Err())
 	}
-	return downloadError(fmt.Sprintf("%s: %v", what, err), "check the network connection and --crc-mirror / --crc-version", err)
+	return downloadError(fmt.Sprintf("%s: %v", what, err), "check the network connection and crc.mirror / crc.version", err)
 }
 
 // SHA256For finds file's checksum in a sha256sum.txt ("<hex>  <name>" or

@@ -49,7 +49,7 @@ func MinimumFor(p preset.Preset) Minimum {
 // pkg/crc/config/validations.go, validatePreset).
 func PresetSupported(p preset.Preset, goarch string) error {
 	if p == preset.OKD && (goarch == "arm64" || goarch == "arm") {
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("crc does not support preset okd on %s", goarch), Hint: "use --preset openshift (crc.preset in pulllab.yaml), which runs on Apple silicon and other arm64 hosts"}
+		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("crc does not support preset okd on %s", goarch), Hint: "set crc.preset to openshift, which runs on Apple silicon and other arm64 hosts"}
 	}
 	return nil
 }
@@ -84,28 +84,21 @@ func minimums(p preset.Preset) (cpus, memMiB int) {
 	return MinCPUs, MinMemoryMiB
 }
 
-// Validate refuses values crc would refuse, with crc's own wording, so
-// nothing is touched before the user fixes them.
+// Validate refuses values crc would refuse for the preset (its minimums,
+// with crc's own wording, and a pull secret path it would store as given),
+// so nothing is touched before the user fixes them. The shape of each value
+// (a known preset, yes or no, positive numbers) is pulllab's settings'
+// business: internal/config validates it once, naming where it came from.
 func (s Settings) Validate() error {
-	switch s.Preset {
-	case preset.OpenShift, preset.OKD, preset.Microshift:
-	default:
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("preset %q is not one of openshift, okd, microshift", string(s.Preset)), Hint: "use --preset openshift, okd or microshift (crc.preset in pulllab.yaml)"}
-	}
 	minCPU, minMem := minimums(s.Preset)
 	if s.CPUs != 0 && s.CPUs < minCPU {
-		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d for preset %s", s.CPUs, minCPU, string(s.Preset)), Hint: fmt.Sprintf("use --cpus %d or more (crc.cpus in pulllab.yaml)", minCPU)}
+		return &Error{Kind: KindCPU, Op: "crc config", Msg: fmt.Sprintf("cpus %d: requires CPUs >= %d for preset %s", s.CPUs, minCPU, string(s.Preset)), Hint: fmt.Sprintf("set crc.cpus to %d or more", minCPU)}
 	}
 	if s.MemoryMiB != 0 && s.MemoryMiB < minMem {
-		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d for preset %s", s.MemoryMiB, minMem, string(s.Preset)), Hint: fmt.Sprintf("use --memory %d or more (crc.memory in pulllab.yaml)", minMem)}
+		return &Error{Kind: KindMemory, Op: "crc config", Msg: fmt.Sprintf("memory %d: requires memory in MiB >= %d for preset %s", s.MemoryMiB, minMem, string(s.Preset)), Hint: fmt.Sprintf("set crc.memory to %d or more", minMem)}
 	}
 	if s.DiskGiB != 0 && s.DiskGiB < MinDiskGiB {
-		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("use --disk-size %d or more (crc.diskSize in pulllab.yaml)", MinDiskGiB)}
-	}
-	switch s.ConsentTelemetry {
-	case "", "yes", "no":
-	default:
-		return &Error{Kind: KindOther, Op: "crc config", Msg: fmt.Sprintf("consent-telemetry %q must be yes or no", s.ConsentTelemetry), Hint: "set crc.consentTelemetry to yes or no"}
+		return &Error{Kind: KindDisk, Op: "crc config", Msg: fmt.Sprintf("disk-size %d: requires disk size in GiB >= %d", s.DiskGiB, MinDiskGiB), Hint: fmt.Sprintf("set crc.diskSize to %d or more", MinDiskGiB)}
 	}
 	if s.PullSecretFile != "" && !isAbs(s.PullSecretFile) {
 		return &Error{Kind: KindPullSecretMissing, Op: "crc config", Msg: fmt.Sprintf("pull secret path %q is not absolute", s.PullSecretFile), Hint: "crc stores the path as given; pass an absolute path"}

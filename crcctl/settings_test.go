@@ -22,8 +22,6 @@ func TestSettingsValidate(t *testing.T) {
 		{"memory", func(s *Settings) { s.MemoryMiB = 10751 }, KindMemory, "requires memory in MiB >= 10752"},
 		{"disk", func(s *Settings) { s.DiskGiB = 30 }, KindDisk, "requires disk size in GiB >= 31"},
 		{"microshift minimums", func(s *Settings) { s.Preset = preset.Microshift; s.CPUs = 2; s.MemoryMiB = 4096 }, KindOther, ""},
-		{"preset", func(s *Settings) { s.Preset = "podman" }, KindOther, `preset "podman"`},
-		{"telemetry", func(s *Settings) { s.ConsentTelemetry = "maybe" }, KindOther, "yes or no"},
 		{"relative pull secret", func(s *Settings) { s.PullSecretFile = "ps.json" }, KindPullSecretMissing, "not absolute"},
 	}
 	for _, tt := range tests {

@@ -254,7 +254,7 @@ func checkPreset(st *Status, changes []ConfigChange) error {
 
 // presetMismatch is the error for an existing VM of another preset.
 func presetMismatch(vm, want preset.Preset) error {
-	return &Error{Kind: KindVersionMismatch, Op: "crc config", Msg: fmt.Sprintf("the existing CRC VM uses preset %s; pulllab is set to %s", string(vm), string(want)), Hint: fmt.Sprintf("%s; or keep this VM with --preset %s", hintDeleteAndRestart, string(vm))}
+	return &Error{Kind: KindVersionMismatch, Op: "crc config", Msg: fmt.Sprintf("the existing CRC VM uses preset %s; pulllab is set to %s", string(vm), string(want)), Hint: fmt.Sprintf("%s; or keep this VM with crc.preset %s", hintDeleteAndRestart, string(vm))}
 }
 
 // checkPullSecret makes sure crc will find a pull secret when it creates
@@ -335,7 +335,7 @@ func timeoutOr(parent context.Context, err error, d time.Duration, what string) 
 			Kind: KindStartTimeout,
 			Op:   what,
 			Msg:  fmt.Sprintf("OpenShift Local was not running after %s", d),
-			Hint: "look at ~/.crc/crc.log for what crc was waiting on; `crc status` shows the state, and `pulllab up` again continues (raise --start-timeout on slow machines)",
+			Hint: "look at ~/.crc/crc.log for what crc was waiting on; `crc status` shows the state, and `pulllab up` again continues (raise crc.startTimeout on slow machines)",
 			Err:  err,
 		}
 	}

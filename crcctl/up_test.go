@@ -247,8 +247,8 @@ func TestUpStartFailureKinds(t *testing.T) {
 				t.Fatalf("Up = %v (kind %v), want %v", err, KindOf(err), tt.want)
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.Hint == "" || e.ExitCode() != 2 {
-				t.Errorf("error %#v lacks a hint or exit code 2", err)
+			if !errors.As(err, &e) || e.Hint == "" {
+				t.Errorf("error %#v lacks a hint", err)
 			}
 			if !strings.Contains(err.Error(), "\nFix: ") {
 				t.Errorf("Error() has no Fix line: %q", err.Error())

@@ -285,7 +285,7 @@ func SelectCases(sel string, extended bool) ([]Case, error) {
 		}
 		for id := a; id <= b; id++ {
 			if _, ok := CaseByID(id); !ok {
-				return nil, fmt.Errorf("there is no case %d: cases are numbered 1 to %d (see 'pulllab cases --extended')", id, len(matrix))
+				return nil, fmt.Errorf("there is no case %d: cases are numbered 1 to %d", id, len(matrix))
 			}
 			seen[id] = true
 		}

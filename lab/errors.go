@@ -17,11 +17,3 @@ func (e *MismatchError) Error() string {
 	}
 	return fmt.Sprintf("%d of %d cases did not match their expectation; see the report", s.Failed, s.Total)
 }
-
-// ExitCode is 2 when a case could not be evaluated, else 1.
-func (e *MismatchError) ExitCode() int {
-	if e.Summary.Errors > 0 {
-		return 2
-	}
-	return 1
-}

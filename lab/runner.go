@@ -640,10 +640,10 @@ func (x *run) credentialState(ctx context.Context, cred []Case) (verdict Verdict
 		return VerdictError, fmt.Sprintf("could not find out whether the registry serves the app without credentials: %v", err), false
 	}
 	if anon {
-		return VerdictSkipped, fmt.Sprintf("the registry serves the app's repository without credentials, so a namespace without credentials can pull it anyway and %s cannot show whether the kubelet lends a privately pulled image; use a registry that requires credentials (--registry-auth FILE)", which), false
+		return VerdictSkipped, fmt.Sprintf("the registry serves the app's repository without credentials, so a namespace without credentials can pull it anyway and %s cannot show whether the kubelet lends a privately pulled image; use a registry that requires credentials (lab.registryAuth FILE)", which), false
 	}
 	if !cl.HasPullSecret() {
-		return VerdictSkipped, fmt.Sprintf("no credentials for the registry were found (--registry-auth FILE or the docker config), so the lab's pods have no pull secret and the kubelet cannot pull the image with one, which %s need", which), false
+		return VerdictSkipped, fmt.Sprintf("no credentials for the registry were found (lab.registryAuth FILE or the docker config), so the lab's pods have no pull secret and the kubelet cannot pull the image with one, which %s need", which), false
 	}
 	kic := x.res.Environment.KubeletImageCredentials
 	v, known := kic.Verifies()

@@ -18,6 +18,7 @@ import (
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/ui"
 	"github.com/pulllab/pulllab/internal/version"
+	"github.com/pulllab/pulllab/lab"
 )
 
 // streams are the process's standard streams; tests substitute buffers.
@@ -33,13 +34,8 @@ func newStreams() streams { return streams{in: os.Stdin, out: os.Stdout, err: os
 // can fake it).
 type globals struct {
 	streams
-	logLevel   string
-	verbose    bool
-	quiet      bool
-	noColor    bool
-	kubeconfig string
-	context    string
-	configFile string
+	// globalOptions are the global flags (readGlobals).
+	globalOptions
 	// self is how hints name pulllab (selfCommand).
 	self string
 
@@ -81,11 +77,14 @@ func newGlobals(s streams) *globals {
 	}
 }
 
-// usageError is bad input: exit code 2, with a message that says what to do.
+// usageError is bad input on the command line or in the settings, found
+// before anything ran: exit code 2, with a message that says what to do.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
-func (e *usageError) ExitCode() int { return 2 }
+
+// Is makes a usage error an input error like the libraries' (lab.ErrBadInput).
+func (e *usageError) Is(target error) bool { return target == lab.ErrBadInput }
 
 func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
@@ -110,10 +109,11 @@ func run(ctx context.Context, args []string, s streams) int {
 	return code
 }
 
-// exitCode maps an error to the process exit code, in one place:
-// 0 success; 1 the lab ran and some case did not match; 2 pulllab could not
-// do what was asked (usage, config, CRC, cluster, a precondition); 130
-// interrupted.
+// exitCode maps an error to the process exit code, in one place (the
+// libraries' errors carry kinds, not codes): 0 success; 1 the lab ran and
+// some case did not match (a *lab.MismatchError without errors); 2 a case
+// could not be evaluated, or pulllab could not do what was asked (usage,
+// settings, CRC, cluster, a precondition); 130 interrupted.
 func exitCode(ctx context.Context, err error) int {
 	if err == nil {
 		return 0
@@ -121,9 +121,9 @@ func exitCode(ctx context.Context, err error) int {
 	if errors.Is(err, context.Canceled) || (ctx != nil && errors.Is(ctx.Err(), context.Canceled)) {
 		return 130
 	}
-	var ec interface{ ExitCode() int }
-	if errors.As(err, &ec) && ec.ExitCode() != 0 {
-		return ec.ExitCode()
+	var mismatch *lab.MismatchError
+	if errors.As(err, &mismatch) && mismatch.Summary.Errors == 0 {
+		return 1
 	}
 	return 2
 }
@@ -134,14 +134,15 @@ func printError(g *globals, err error, code int) {
 		fmt.Fprintln(g.err, "Interrupted; cleaned up. Run the same command again to continue.")
 		return
 	}
-	msg := withSelf(err.Error(), g.self)
+	msg := withSelf(g.explain(err), g.self)
 	fmt.Fprintf(g.err, "ERROR: %s\n", msg)
 	var detail interface{ Detail() string }
 	if errors.As(err, &detail) && detail.Detail() != "" && g.log.IsLevelEnabled(logrus.DebugLevel) {
 		fmt.Fprintln(g.err, strings.TrimRight(detail.Detail(), "\n"))
 	}
-	var usage *usageError
-	if g.logFilePath != "" && !errors.As(err, &usage) {
+	// Bad input (a usage error, a setting or file the user gave) is said
+	// whole in the message; other failures point to the debug log.
+	if g.logFilePath != "" && !errors.Is(err, lab.ErrBadInput) {
 		fmt.Fprintf(g.err, "The full log is in %s\n", g.logFilePath)
 	}
 }
@@ -167,14 +168,13 @@ func newApp(g *globals) *cli.App {
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError:         onUsageError,
 		CommandNotFound:      commandNotFound(g),
-		Flags:                globalFlags(g),
+		Flags:                globalFlags(),
 		Before:               func(c *cli.Context) error { return g.setup(c) },
 		After:                func(c *cli.Context) error { g.teardown(); return nil },
 		Commands:             commands(g),
 	}
 	app.HideVersion = false
-	bindConfigFlags(g, app.Commands)
-	addCommandFlags(g, app.Commands)
+	addGlobalFlags(g, app.Commands)
 	setUsageHandlers(app.Commands)
 	return app
 }
@@ -197,36 +197,121 @@ func commands(g *globals) []*cli.Command {
 	}
 }
 
-func globalFlags(g *globals) []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr: debug, info, warn, error", Value: "warn", EnvVars: []string{"PULLLAB_LOG_LEVEL"}, Destination: &g.logLevel, Category: "Logging:"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Destination: &g.verbose, Category: "Logging:"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Destination: &g.quiet, Category: "Logging:"},
-		// PULLLAB_NO_COLOR is read in configureLogging like NO_COLOR (any
-		// non-empty value), not as a strict boolean.
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks (also NO_COLOR or PULLLAB_NO_COLOR, any non-empty value)", Destination: &g.noColor, Category: "Logging:"},
-		&cli.StringFlag{Name: "kubeconfig", TakesFile: true, Usage: "use this kubeconfig `FILE` only (default: " + kubeconfigDefaults + ")", Destination: &g.kubeconfig, Category: "Cluster:"},
-		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current one)", Destination: &g.context, Category: "Cluster:"},
-		&cli.StringFlag{Name: "config", TakesFile: true, Usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", EnvVars: []string{"PULLLAB_CONFIG"}, Destination: &g.configFile, Category: "Config:"},
-	}
+// globalFlag is one flag that every command takes, before or after its
+// name: `pulllab --quiet cases` and `pulllab cases --quiet` are the same.
+type globalFlag struct {
+	name    string
+	aliases []string
+	// usage is the help line; the word in backquotes is the placeholder.
+	usage string
+	// env is the variable urfave/cli reads into the app's copy of the flag.
+	env      string
+	value    string
+	isBool   bool
+	file     bool
+	category string
 }
 
-// setup configures logging once the flags are parsed: warnings and above
-// (or the chosen level) on stderr, everything at debug level into a log file
-// under the user's cache directory. Then it loads the config.
+// globalFlagTable is the one list of global flags; every declaration of
+// them is made from it (makeGlobalFlags).
+var globalFlagTable = []globalFlag{
+	{name: "log-level", usage: "log `LEVEL` on stderr: debug, info, warn, error", env: "PULLLAB_LOG_LEVEL", value: "warn", category: "Logging:"},
+	{name: "verbose", aliases: []string{"v"}, usage: "same as --log-level debug", isBool: true, category: "Logging:"},
+	{name: "quiet", aliases: []string{"q"}, usage: "print only results and errors", isBool: true, category: "Logging:"},
+	// PULLLAB_NO_COLOR is read in configureLogging like NO_COLOR (any
+	// non-empty value), not as a strict boolean.
+	{name: "no-color", usage: "no colour, spinner or Unicode marks (also NO_COLOR or PULLLAB_NO_COLOR, any non-empty value)", isBool: true, category: "Logging:"},
+	{name: "kubeconfig", usage: "use this kubeconfig `FILE` only (default: " + kubeconfigDefaults + ")", file: true, category: "Cluster:"},
+	{name: "context", usage: "kubeconfig `CONTEXT` to use (default: the current one)", category: "Cluster:"},
+	{name: "config", usage: "read settings from `FILE` (default: ./pulllab.yaml when present)", env: "PULLLAB_CONFIG", file: true, category: "Config:"},
+}
+
+// globalFlags are the global flags as the app declares them, before any
+// command name, with their environment variables.
+func globalFlags() []cli.Flag { return makeGlobalFlags(true) }
+
+// makeGlobalFlags builds one set of the global flags. The app's set (app)
+// carries the environment variables; a command's set does not, so that a
+// variable never hides a flag given before the command name, and it is
+// listed under "Global:" in the command's help. No flag has a Destination:
+// each is read from the context that parsed it (readGlobals).
+func makeGlobalFlags(app bool) []cli.Flag {
+	out := make([]cli.Flag, 0, len(globalFlagTable))
+	for _, gf := range globalFlagTable {
+		category, env := "Global:", []string(nil)
+		if app {
+			category = gf.category
+			if gf.env != "" {
+				env = []string{gf.env}
+			}
+		}
+		if gf.isBool {
+			out = append(out, &cli.BoolFlag{Name: gf.name, Aliases: gf.aliases, Usage: gf.usage, EnvVars: env, Category: category})
+			continue
+		}
+		out = append(out, &cli.StringFlag{Name: gf.name, Aliases: gf.aliases, Usage: gf.usage, EnvVars: env, Value: gf.value, TakesFile: gf.file, Category: category})
+	}
+	return out
+}
+
+// globalOptions are the values of the global flags.
+type globalOptions struct {
+	logLevel   string
+	verbose    bool
+	quiet      bool
+	noColor    bool
+	kubeconfig string
+	context    string
+	configFile string
+}
+
+// readGlobals reads the global flags from c's lineage: the innermost
+// context where the user gave a flag wins (in `pulllab -q verify
+// --log-level info` verify's --log-level and the app's -q), then the
+// app's environment variable (urfave/cli counts it as given at the app),
+// then the default.
+func readGlobals(c *cli.Context) globalOptions {
+	var o globalOptions
+	strs := map[string]*string{"log-level": &o.logLevel, "kubeconfig": &o.kubeconfig, "context": &o.context, "config": &o.configFile}
+	bools := map[string]*bool{"verbose": &o.verbose, "quiet": &o.quiet, "no-color": &o.noColor}
+	for _, gf := range globalFlagTable {
+		if p, ok := strs[gf.name]; ok {
+			*p = gf.value
+		}
+		given := func(n string) bool { return n == gf.name || slices.Contains(gf.aliases, n) }
+		for _, ctx := range commandLineage(c) {
+			if !slices.ContainsFunc(ctx.LocalFlagNames(), given) {
+				continue
+			}
+			if p, ok := bools[gf.name]; ok {
+				*p = ctx.Bool(gf.name)
+			} else if v := ctx.String(gf.name); v != "" {
+				*strs[gf.name] = v
+			} else {
+				// An empty value (PULLLAB_LOG_LEVEL=) counts as unset,
+				// as it does for every PULLLAB_* variable.
+				continue
+			}
+			break
+		}
+	}
+	return o
+}
+
+// setup runs before any command: it opens the debug log file and applies
+// the logging flags given before the command name, so that a bad
+// --log-level is reported even without a command. Each command that runs
+// then starts with begin.
 func (g *globals) setup(c *cli.Context) error {
 	if f, path := g.openLogFile(); f != nil {
 		g.logFile, g.logFilePath = f, path
 	}
-	if err := g.configureLogging(); err != nil {
-		return err
-	}
-	g.log.Debugf("%s: %s", version.String(), redactArgs(c.Args().Slice()))
-	return g.loadConfig(c)
+	g.globalOptions = readGlobals(c)
+	return g.configureLogging()
 }
 
-// configureLogging (re)applies the logging flags; a command calls it again
-// when the flags were given after the command's name.
+// configureLogging applies the logging flags: setup those given before the
+// command name, begin those of the whole command line.
 func (g *globals) configureLogging() error {
 	level := g.logLevel
 	if g.verbose {
@@ -238,12 +323,15 @@ func (g *globals) configureLogging() error {
 	}
 	smart := !g.noColor && !g.envSet("NO_COLOR") && !g.envSet("PULLLAB_NO_COLOR") && ui.IsSmartTerminal(g.err, g.goos, g.lookupEnv)
 	g.status = ui.NewStatus(g.err, smart, g.quiet)
+	// Libraries name settings by key path; say them as this run got them.
+	render := func(text string) string { return renderSettings(text, g.cfg) }
+	g.status.SetRewrite(render)
 
 	g.log.SetLevel(logrus.DebugLevel)
 	g.log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
 	g.log.SetOutput(io.Discard)
 	g.log.ReplaceHooks(make(logrus.LevelHooks))
-	g.log.AddHook(&levelWriterHook{w: g.status, min: lvl, fmt: &logrus.TextFormatter{DisableTimestamp: true, DisableColors: !smart, ForceColors: smart}})
+	g.log.AddHook(&levelWriterHook{w: g.status, min: lvl, fmt: &logrus.TextFormatter{DisableTimestamp: true, DisableColors: !smart, ForceColors: smart}, render: render})
 	if g.logFile != nil {
 		g.log.AddHook(&levelWriterHook{w: g.logFile, min: logrus.DebugLevel, fmt: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
 	}
@@ -257,42 +345,33 @@ func (g *globals) envSet(name string) bool {
 	return ok && v != ""
 }
 
-// clusterCommands are the commands that also take the cluster flags after
-// their name (`pulllab verify --kubeconfig K`); every command takes the
-// logging flags there. urfave/cli only parses app-level flags before the
-// command.
-var clusterCommands = []string{"up", "verify", "down", "status", "doctor", "env"}
+// commandLineage is c and its parents that parsed a command line, innermost
+// first: the app's own context is last (urfave/cli's outermost context,
+// which holds only the Go context, is left out).
+func commandLineage(c *cli.Context) []*cli.Context {
+	var out []*cli.Context
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil {
+			out = append(out, ctx)
+		}
+	}
+	return out
+}
 
-// addCommandFlags gives every command (and subcommand) its own copies of the
-// logging flags, and the cluster commands of the cluster flags too. The
-// copies have no destinations (a flag with a destination would reset the
-// app-level value it shares); Before copies what the user gave after the
-// command into g and reconfigures logging.
-func addCommandFlags(g *globals, cmds []*cli.Command) {
+// addGlobalFlags gives every command, at any depth, the global flags after
+// its name, and makes every command that runs (one without subcommands)
+// start with begin, the one place that reads the global flags.
+func addGlobalFlags(g *globals, cmds []*cli.Command) {
 	for _, cmd := range cmds {
-		addCommandFlags(g, cmd.Subcommands)
-		cmd.Flags = append(cmd.Flags, commandFlags(slices.Contains(clusterCommands, cmd.Name))...)
+		addGlobalFlags(g, cmd.Subcommands)
+		cmd.Flags = append(cmd.Flags, makeGlobalFlags(false)...)
+		if len(cmd.Subcommands) > 0 {
+			continue
+		}
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
-			strs := map[string]*string{"log-level": &g.logLevel, "kubeconfig": &g.kubeconfig, "context": &g.context}
-			bools := map[string]*bool{"verbose": &g.verbose, "quiet": &g.quiet, "no-color": &g.noColor}
-			relog := false
-			for name, dst := range strs {
-				if c.IsSet(name) && hasFlag(c, name) && c.String(name) != *dst {
-					*dst = c.String(name)
-					relog = relog || name == "log-level"
-				}
-			}
-			for name, dst := range bools {
-				if c.IsSet(name) && c.Bool(name) != *dst {
-					*dst = c.Bool(name)
-					relog = true
-				}
-			}
-			if relog {
-				if err := g.configureLogging(); err != nil {
-					return err
-				}
+			if err := g.begin(c); err != nil {
+				return err
 			}
 			if before != nil {
 				return before(c)
@@ -302,30 +381,20 @@ func addCommandFlags(g *globals, cmds []*cli.Command) {
 	}
 }
 
-// commandFlags are the logging flags, and with cluster the cluster flags, as
-// a command takes them after its name.
-func commandFlags(cluster bool) []cli.Flag {
-	var out []cli.Flag
-	if cluster {
-		out = append(out,
-			&cli.StringFlag{Name: "kubeconfig", Usage: "use this kubeconfig `FILE` only (as the global flag)", TakesFile: true, Category: "Global:"},
-			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (as the global flag)", Category: "Global:"},
-		)
+// begin prepares a command to run: the global flags from the whole command
+// line, logging, then the settings (loadConfig) with the command's own
+// setting flags applied and validated (applyConfigFlags).
+func (g *globals) begin(c *cli.Context) error {
+	g.globalOptions = readGlobals(c)
+	if err := g.configureLogging(); err != nil {
+		return err
 	}
-	return append(out,
-		&cli.StringFlag{Name: "log-level", Usage: "log `LEVEL` on stderr (as the global flag)", Category: "Global:"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "same as --log-level debug", Category: "Global:"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only results and errors", Category: "Global:"},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour, spinner or Unicode marks", Category: "Global:"},
-	)
-}
-
-// hasFlag reports whether the command of c declares the flag name.
-func hasFlag(c *cli.Context, name string) bool {
-	if c.Command == nil {
-		return false
+	lineage := commandLineage(c)
+	g.log.Debugf("%s: %s", version.String(), redactArgs(lineage[len(lineage)-1].Args().Slice()))
+	if err := g.loadConfig(c); err != nil {
+		return err
 	}
-	return slices.Contains(flagNames(c.Command.Flags), name)
+	return g.applyConfigFlags(c)
 }
 
 func (g *globals) openLogFile() (*os.File, string) {
@@ -355,11 +424,13 @@ func (g *globals) teardown() {
 	}
 }
 
-// levelWriterHook writes entries at or above min to w with its own formatter.
+// levelWriterHook writes entries at or above min to w with its own
+// formatter, the message passed through render when that is set.
 type levelWriterHook struct {
-	w   io.Writer
-	min logrus.Level
-	fmt logrus.Formatter
+	w      io.Writer
+	min    logrus.Level
+	fmt    logrus.Formatter
+	render func(string) string
 }
 
 func (h *levelWriterHook) Levels() []logrus.Level { return logrus.AllLevels }
@@ -367,6 +438,11 @@ func (h *levelWriterHook) Levels() []logrus.Level { return logrus.AllLevels }
 func (h *levelWriterHook) Fire(e *logrus.Entry) error {
 	if e.Level > h.min {
 		return nil
+	}
+	if h.render != nil {
+		rendered := *e
+		rendered.Message = h.render(e.Message)
+		e = &rendered
 	}
 	b, err := h.fmt.Format(e)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,9 +13,14 @@ import (
 	"github.com/pulllab/pulllab/lab"
 )
 
+// casesOptions are the flags of `pulllab cases`.
+type casesOptions struct {
+	extended bool
+	output   string
+}
+
 func newCasesCommand(g *globals) *cli.Command {
-	var extended bool
-	var output string
+	o := &casesOptions{}
 	return &cli.Command{
 		Name:  "cases",
 		Usage: "print the case matrix with the expected outcomes",
@@ -22,16 +28,26 @@ func newCasesCommand(g *globals) *cli.Command {
 			"under the app's reference, how the Deployment names the image, and what the kubelet should do.\n" +
 			"Cases 1-6 are the article's; 7-10 run with --extended.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "extended", Usage: "include cases 7-10 (Never, digest references, :latest)", Destination: &extended, DisableDefaultText: true},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `FORMAT`: text, json or yaml", Value: "text", Destination: &output},
+			&cli.BoolFlag{Name: "extended", Usage: "include cases 7-10 (Never, digest references, :latest)", Destination: &o.extended, DisableDefaultText: true},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `FORMAT`: text, json or yaml", Value: "text", Destination: &o.output},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("cases takes no arguments, got %q", c.Args().First())
-			}
-			return writeCases(g.out, lab.Matrix(extended), output, extended)
-		},
+		Action: commandAction(g, o),
 	}
+}
+
+func (o *casesOptions) validate(args cli.Args) error {
+	if err := noArgs("cases", args, ""); err != nil {
+		return err
+	}
+	switch o.output {
+	case "text", "", "json", "yaml":
+		return nil
+	}
+	return usagef("-o %q is not an output format; use text, json or yaml", o.output)
+}
+
+func (o *casesOptions) run(_ context.Context, e env) error {
+	return writeCases(e.out, lab.Matrix(o.extended), o.output, o.extended)
 }
 
 // writeCases prints the cases as an aligned table, JSON or YAML.

@@ -86,7 +86,7 @@ func TestCompletionBash(t *testing.T) {
 		{[]string{"config", ""}, "view help h"},
 		{[]string{"config", "view", "--o"}, "--output"},
 		{[]string{"completion", "p"}, "powershell"},
-		{[]string{"init", "--"}, "--force --path --log-level --verbose --quiet --no-color --help"},
+		{[]string{"init", "--"}, "--force --path --log-level --verbose --quiet --no-color --kubeconfig --context --config --help"},
 		{[]string{"--con"}, "--context --config"},
 		// After "--" the script must not run pulllab at all (it would run
 		// the command instead of completing it).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,18 +27,19 @@ var configOptionalCommands = map[string]bool{"": true, "init": true, "version": 
 func (g *globals) loadConfig(c *cli.Context) error {
 	l := config.Loader{LookupEnv: g.lookupEnv, HomeDir: g.homeDir}
 	path := g.configPath()
+	cmd := topCommand(c)
 	eff, err := l.Load(path, path != "")
 	if err != nil {
-		if !configOptionalCommands[c.Args().First()] {
+		if !configOptionalCommands[cmd] {
 			return &usageError{msg: err.Error()}
 		}
-		g.log.Debugf("not using the config for %q: %v", c.Args().First(), err)
+		g.log.Debugf("not using the config for %q: %v", cmd, err)
 		if eff, err = l.Env(); err != nil {
 			g.log.Debugf("not using the environment either: %v", err)
 			eff = config.Defaults()
 		}
 	}
-	if err := checkSettings(eff); err != nil && !configOptionalCommands[c.Args().First()] {
+	if err := checkSettings(eff); err != nil && !configOptionalCommands[cmd] {
 		return &usageError{msg: err.Error()}
 	}
 	if eff.File != "" {
@@ -45,6 +47,16 @@ func (g *globals) loadConfig(c *cli.Context) error {
 	}
 	g.cfg = eff
 	return nil
+}
+
+// topCommand is the name of the command right under the app in c's lineage
+// ("config" for `pulllab config view`), or "" for the app itself.
+func topCommand(c *cli.Context) string {
+	lineage := commandLineage(c)
+	if len(lineage) < 2 {
+		return ""
+	}
+	return lineage[len(lineage)-2].Command.Name
 }
 
 // checkSettings runs the checks whose rules live outside internal/config,
@@ -79,8 +91,8 @@ func (g *globals) configPath() string {
 // "lab.namespace"), named, described and defaulted from the settings table.
 // A command adds them to its Flags and reads g.cfg.Config in its Action:
 // when the user gives one of these flags, its value is applied to g.cfg
-// (source "flag --name", above file and environment) and validated before
-// the command's own Before and Action run. The environment variable is not
+// (source "flag --name", above file and environment) and validated by
+// begin, before the command's own Before and Action run. The environment variable is not
 // bound to the flag: the config loader reads it, so that config view can
 // tell the two apart.
 func (g *globals) configFlags(paths ...string) []cli.Flag {
@@ -105,33 +117,6 @@ func (g *globals) configFlags(paths ...string) []cli.Flag {
 		flags = append(flags, f)
 	}
 	return flags
-}
-
-// bindConfigFlags makes every command that carries flags from configFlags
-// apply them to g.cfg before its own Before runs.
-func bindConfigFlags(g *globals, cmds []*cli.Command) {
-	for _, cmd := range cmds {
-		bindConfigFlags(g, cmd.Subcommands)
-		has := false
-		for _, f := range cmd.Flags {
-			if _, ok := g.cfgFlags[f]; ok {
-				has = true
-			}
-		}
-		if !has {
-			continue
-		}
-		before := cmd.Before
-		cmd.Before = func(c *cli.Context) error {
-			if err := g.applyConfigFlags(c); err != nil {
-				return err
-			}
-			if before != nil {
-				return before(c)
-			}
-			return nil
-		}
-	}
 }
 
 // applyConfigFlags copies the config flags the user gave to g.cfg and
@@ -193,13 +178,19 @@ func newConfigViewCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text, json or yaml", Value: "text", Destination: &o.output},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("config view takes no arguments, got %q; put flags such as -o before any argument", c.Args().First())
-			}
-			return o.run(g)
-		},
+		Action: commandAction(g, o),
 	}
+}
+
+func (o *configViewOptions) validate(args cli.Args) error {
+	if err := noArgs("config view", args, "put flags such as -o before any argument"); err != nil {
+		return err
+	}
+	switch o.output {
+	case "text", "", "json", "yaml":
+		return nil
+	}
+	return usagef("--output %q is not a format; use text, json or yaml", o.output)
 }
 
 // configSettingJSON is one line of `config view -o json`.
@@ -218,16 +209,16 @@ type configViewJSON struct {
 	Settings []configSettingJSON `json:"settings"`
 }
 
-func (o *configViewOptions) run(g *globals) error {
-	eff := g.cfg
+func (o *configViewOptions) run(_ context.Context, e env) error {
+	eff, out := e.cfg, e.out
 	switch o.output {
 	case "text", "":
 		file := eff.File
 		if file == "" {
 			file = "none (no " + config.DefaultFile + " here, and no --config)"
 		}
-		fmt.Fprintf(g.out, "Config file: %s\n\n", file)
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(out, "Config file: %s\n\n", file)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
 		for _, s := range eff.Settings() {
 			v := s.Text
@@ -250,14 +241,14 @@ func (o *configViewOptions) run(g *globals) error {
 		if err != nil {
 			return fmt.Errorf("encoding settings: %w", err)
 		}
-		_, err = fmt.Fprintf(g.out, "%s\n", b)
+		_, err = fmt.Fprintf(out, "%s\n", b)
 		return err
 	case "yaml":
 		b, err := eff.YAML()
 		if err != nil {
 			return err
 		}
-		_, err = g.out.Write(b)
+		_, err = out.Write(b)
 		return err
 	default:
 		return usagef("--output %q is not a format; use text, json or yaml", o.output)

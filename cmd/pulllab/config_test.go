@@ -182,7 +182,7 @@ func probeCommand(got **config.Effective) func(*globals, *cli.App) {
 			Action: func(*cli.Context) error { *got = g.cfg; return nil },
 		}
 		app.Commands = append(app.Commands, cmd)
-		bindConfigFlags(g, []*cli.Command{cmd})
+		addGlobalFlags(g, []*cli.Command{cmd})
 	}
 }
 

@@ -9,8 +9,7 @@ import (
 // that each is written once: the exit codes, the kubeconfig order, and how
 // a hint names pulllab itself. Tests compare the README with them.
 
-// exitCodeMeanings says what each exit code of exitCode (and of
-// lab.MismatchError.ExitCode for a verify run) means, in order.
+// exitCodeMeanings says what each exit code of exitCode means, in order.
 // TestExitCodesMatchTheCode checks each line against the code.
 var exitCodeMeanings = []struct {
 	code    int

@@ -334,7 +334,7 @@ func TestCRCCommands(t *testing.T) {
 			{[]string{"up", "--preset", "ocp"}, `--preset: want one of openshift, okd, microshift, got "ocp"`},
 			{[]string{"doctor", "--preset", "ocp"}, `want one of openshift, okd, microshift`},
 			{[]string{"up", "--preset", "microshift"}, "preset microshift has no ImageStreams, builds or internal registry"},
-			{[]string{"up", "--preset", "microshift", "--pull-secret", "pull-secret.json"}, "pulllab verify --registry HOST:PORT"},
+			{[]string{"up", "--preset", "microshift", "--pull-secret", "pull-secret.json"}, "with --registry HOST:PORT and --base-image IMAGE"},
 			{[]string{"up", "--disk-size", "30"}, "requires disk size in GiB >= 31"},
 			{[]string{"up", "--until", "nope"}, `--until "nope" is not a step`},
 			{[]string{"up", "--consent-telemetry", "maybe"}, `want yes or no, got "maybe"`},
@@ -459,7 +459,7 @@ func TestCRCCommands(t *testing.T) {
 						t.Errorf("%s: text status lacks %q:\n%s", tt.preset, want, r.stdout)
 					}
 				}
-				if tt.preset == "microshift" && !strings.Contains(r.stdout, "pulllab verify --registry HOST:PORT") {
+				if tt.preset == "microshift" && !strings.Contains(r.stdout, "with --registry HOST:PORT and --base-image IMAGE") {
 					t.Errorf("microshift status does not say what works there:\n%s", r.stdout)
 				}
 			}
@@ -577,7 +577,7 @@ func TestCRCCommands(t *testing.T) {
 			// microshift: fails in one line that points to what works.
 			m = h.machine(t, p.with(map[string]any{"setupDone": true}), true)
 			r = m.run(t, "doctor", "--preset", "microshift")
-			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(crcctl.MicroShiftNote)+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "pulllab verify --registry HOST:PORT") ||
+			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(crcctl.MicroShiftNote)+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "with --registry HOST:PORT and --base-image IMAGE") ||
 				!regexp.MustCompile(`cluster version +MicroShift `+regexp.QuoteMeta(p.microshift+" (from crc "+p.crc+")")).MatchString(r.stdout) {
 				t.Errorf("doctor --preset microshift: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}

@@ -70,7 +70,8 @@ func (o *doctorOptions) run(ctx context.Context, g *globals) error {
 		if c.Status == crcctl.CheckFail {
 			failed++
 		}
-		checks[i].Fix = withSelf(c.Fix, g.self)
+		checks[i].Message = renderSettings(c.Message, g.cfg)
+		checks[i].Fix = withSelf(renderSettings(c.Fix, g.cfg), g.self)
 	}
 	if o.output == "json" {
 		enc := json.NewEncoder(g.out)
@@ -93,8 +94,6 @@ type doctorFailed struct{ n, total int }
 func (e *doctorFailed) Error() string {
 	return fmt.Sprintf("%d of %d checks failed; each has a fix line", e.n, e.total)
 }
-
-func (e *doctorFailed) ExitCode() int { return 2 }
 
 var checkMarks = map[crcctl.CheckStatus]string{
 	crcctl.CheckOK:   "ok",

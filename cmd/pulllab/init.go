@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,25 +30,24 @@ func newInitCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "overwrite the file if it exists", Destination: &o.force},
 			&cli.StringFlag{Name: "path", TakesFile: true, Usage: "write `FILE` (default: the --config file, else ./" + config.DefaultFile + ")", Destination: &o.path},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("init takes no arguments, got %q; write the file name with --path FILE, before any argument", c.Args().First())
-			}
-			return o.run(g)
-		},
+		Action: commandAction(g, o),
 	}
 }
 
-func (o *initOptions) run(g *globals) error {
+func (o *initOptions) validate(args cli.Args) error {
+	return noArgs("init", args, "write the file name with --path FILE, before any argument")
+}
+
+func (o *initOptions) run(_ context.Context, e env) error {
 	path := o.path
 	if path == "" {
-		path = g.configPath()
+		path = e.configPath
 	}
 	if path == "" {
 		path = config.DefaultFile
 	}
 	if path == "-" {
-		_, err := g.out.Write(config.Template())
+		_, err := e.out.Write(config.Template())
 		return err
 	}
 	if err := writeOutput(path, config.Template(), o.force, "--path"); err != nil {
@@ -56,9 +56,9 @@ func (o *initOptions) run(g *globals) error {
 		}
 		return err
 	}
-	fmt.Fprintf(g.out, "Wrote %s. For OpenShift Local set crc.pullSecretFile in it (or pass --pull-secret), then run: pulllab up\n", path)
-	if path != config.DefaultFile && g.configPath() != path {
-		fmt.Fprintf(g.out, "pulllab reads ./%s by itself; for this file pass --config %s or set PULLLAB_CONFIG.\n", config.DefaultFile, path)
+	fmt.Fprintf(e.out, "Wrote %s. For OpenShift Local set crc.pullSecretFile in it (or pass --pull-secret), then run: pulllab up\n", path)
+	if path != config.DefaultFile && e.configPath != path {
+		fmt.Fprintf(e.out, "pulllab reads ./%s by itself; for this file pass --config %s or set PULLLAB_CONFIG.\n", config.DefaultFile, path)
 	}
 	return nil
 }

@@ -2,9 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -12,9 +11,10 @@ import (
 	"github.com/pulllab/pulllab/lab/report"
 )
 
+// reportOptions are the flags of `pulllab report`; the language is the
+// lab.lang setting.
 type reportOptions struct {
 	from   string
-	lang   string
 	out    string
 	format string
 }
@@ -27,24 +27,18 @@ func newReportCommand(g *globals) *cli.Command {
 		Description: "report renders the Markdown report (or the JUnit XML, or the summary table) again from the\n" +
 			"results.json that verify wrote: for another language, or after upgrading pulllab.\n" +
 			"It prints to stdout unless --out names a file.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "read the results from `FILE` (a results.json from verify)", Required: true, TakesFile: true, Destination: &o.from},
-			&cli.StringFlag{Name: "lang", Usage: "report `LANGUAGE`: " + strings.Join(report.Languages, " or "), Value: "en", Destination: &o.lang},
 			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout (- is stdout; its directory must exist)", TakesFile: true, Destination: &o.out},
 			&cli.StringFlag{Name: "format", Usage: "`FORMAT`: markdown, junit or summary", Value: "markdown", Destination: &o.format},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("report takes no arguments, got %q; name the results with --from", c.Args().First())
-			}
-			return o.run(g)
-		},
+		}, g.configFlags("lab.lang")...),
+		Action: commandAction(g, o),
 	}
 }
 
-func (o *reportOptions) validate() error {
-	if !slices.Contains(report.Languages, o.lang) {
-		return usagef("--lang %q is not one of %s", o.lang, strings.Join(report.Languages, ", "))
+func (o *reportOptions) validate(args cli.Args) error {
+	if err := noArgs("report", args, "name the results with --from"); err != nil {
+		return err
 	}
 	switch o.format {
 	case "markdown", "junit", "summary":
@@ -54,10 +48,10 @@ func (o *reportOptions) validate() error {
 	return nil
 }
 
-func (o *reportOptions) run(g *globals) error {
-	if err := o.validate(); err != nil {
-		return err
-	}
+func (o *reportOptions) run(_ context.Context, e env) error {
+	// The language is a setting (lab.lang), validated with the others
+	// where its source is known.
+	lang := e.cfg.Config.Lab.Lang
 	res, err := lab.ReadResults(o.from)
 	if err != nil {
 		return usagef("%v; name the results.json that 'pulllab verify' wrote (in its --out directory)", err)
@@ -67,20 +61,20 @@ func (o *reportOptions) run(g *globals) error {
 	case "junit":
 		err = report.JUnit(&buf, res)
 	case "summary":
-		err = report.Summary(&buf, res, o.lang)
+		err = report.Summary(&buf, res, lang)
 	default:
-		err = report.Markdown(&buf, res, o.lang)
+		err = report.Markdown(&buf, res, lang)
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the report: %w", err)
 	}
 	if o.out == "" || o.out == "-" {
-		_, err = g.out.Write(buf.Bytes())
+		_, err = e.out.Write(buf.Bytes())
 		return err
 	}
 	if err := writeOutput(o.out, buf.Bytes(), true, "--out"); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.out, "Report: %s\n", o.out)
+	fmt.Fprintf(e.out, "Report: %s\n", o.out)
 	return nil
 }

@@ -118,6 +118,7 @@ func (o *statusOptions) run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
+	r.renderSettings(g.cfg)
 	switch o.output {
 	case "json":
 		enc := json.NewEncoder(g.out)

@@ -71,10 +71,6 @@ func TestLoggingFlagsAfterEveryCommand(t *testing.T) {
 			})
 		}
 	}
-	// the commands that take no cluster still refuse cluster flags
-	if code, _, stderr := runCmdForTest(t, "cases", "--context", "x"); code != 2 || !strings.Contains(stderr, "no flag --context") {
-		t.Errorf("cases --context: exit %d, %q", code, stderr)
-	}
 }
 
 // TestNoColorVariable: PULLLAB_NO_COLOR and NO_COLOR take any non-empty

@@ -89,7 +89,7 @@ func (o *verifyOptions) setLab(l config.Lab) {
 func (o *verifyOptions) validate() ([]lab.Case, error) {
 	cases, err := lab.SelectCases(o.cases, o.extended)
 	if err != nil {
-		return nil, usagef("--cases: %v", err)
+		return nil, usagef("--cases: %v ('pulllab cases --extended' lists every case)", err)
 	}
 	// the language, the node name and the registry address were validated
 	// with the rest of the settings, where their source is known

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -30,40 +31,53 @@ func currentVersion() versionInfo {
 	}
 }
 
+// versionOptions are the flags of `pulllab version`.
+type versionOptions struct {
+	output string
+}
+
 func newVersionCommand(g *globals) *cli.Command {
-	var output string
+	o := &versionOptions{}
 	return &cli.Command{
 		Name:      "version",
 		Usage:     "print pulllab's version, commit, Go version and platform",
 		UsageText: "pulllab version [-o text|json|yaml]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text, json or yaml", Value: "text", Destination: &output},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text, json or yaml", Value: "text", Destination: &o.output},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("version takes no arguments, got %q", c.Args().First())
-			}
-			switch output {
-			case "text", "":
-				_, err := fmt.Fprintln(g.out, version.String())
-				return err
-			case "json":
-				b, err := json.MarshalIndent(currentVersion(), "", "  ")
-				if err != nil {
-					return fmt.Errorf("encoding version: %w", err)
-				}
-				_, err = fmt.Fprintf(g.out, "%s\n", b)
-				return err
-			case "yaml":
-				b, err := yaml.Marshal(currentVersion())
-				if err != nil {
-					return fmt.Errorf("encoding version: %w", err)
-				}
-				_, err = g.out.Write(b)
-				return err
-			default:
-				return usagef("--output %q is not a format; use text, json or yaml", output)
-			}
-		},
+		Action: commandAction(g, o),
+	}
+}
+
+func (o *versionOptions) validate(args cli.Args) error {
+	if err := noArgs("version", args, ""); err != nil {
+		return err
+	}
+	switch o.output {
+	case "text", "", "json", "yaml":
+		return nil
+	}
+	return usagef("--output %q is not a format; use text, json or yaml", o.output)
+}
+
+func (o *versionOptions) run(_ context.Context, e env) error {
+	switch o.output {
+	case "json":
+		b, err := json.MarshalIndent(currentVersion(), "", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding version: %w", err)
+		}
+		_, err = fmt.Fprintf(e.out, "%s\n", b)
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(currentVersion())
+		if err != nil {
+			return fmt.Errorf("encoding version: %w", err)
+		}
+		_, err = e.out.Write(b)
+		return err
+	default:
+		_, err := fmt.Fprintln(e.out, version.String())
+		return err
 	}
 }

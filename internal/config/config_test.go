@@ -247,6 +247,26 @@ func TestLoad(t *testing.T) {
 			wantErr: []string{`pulllab.yaml:2: lab.namespace: "Pull_Lab" is not a namespace name`},
 		},
 		{
+			name:    "namespace too long for the namespaces made from it",
+			file:    "lab:\n  namespace: " + strings.Repeat("a", MaxNamespaceLen+1) + "\n",
+			wantErr: []string{`pulllab.yaml:2: lab.namespace: "` + strings.Repeat("a", MaxNamespaceLen+1) + `" is not a namespace name: up to 55`},
+		},
+		{
+			name:    "the cluster's own namespace",
+			file:    "lab:\n  namespace: openshift-config\n",
+			wantErr: []string{`pulllab.yaml:2: lab.namespace: "openshift-config" belongs to the cluster`},
+		},
+		{
+			name:    "default namespace",
+			file:    "lab:\n  namespace: default\n",
+			wantErr: []string{`"default" belongs to the cluster`},
+		},
+		{
+			name:    "kube- namespace",
+			file:    "lab:\n  namespace: kube-system\n",
+			wantErr: []string{`"kube-system" belongs to the cluster`},
+		},
+		{
 			name:    "registry with a scheme",
 			env:     map[string]string{"PULLLAB_REGISTRY": "http://127.0.0.1:5000/lab"},
 			wantErr: []string{`PULLLAB_REGISTRY: write HOST:PORT[/PREFIX] without a scheme, e.g. "127.0.0.1:5000/lab"`},
@@ -680,5 +700,29 @@ func TestChooseBaseImage(t *testing.T) {
 	}
 	if Default().CRC.Version != DefaultCRCVersion || DefaultCRCVersion != "2.65.0" {
 		t.Errorf("default crc version %q", Default().CRC.Version)
+	}
+}
+
+// TestMention: a setting is named as the user should change it, by where
+// its value came from (issue 11, item 3).
+func TestMention(t *testing.T) {
+	e := Defaults()
+	for _, tc := range []struct {
+		path, source, want string
+	}{
+		{"lab.registry", SourceDefault, "--registry"},
+		{"lab.registry", FlagSource("registry"), "--registry"},
+		{"lab.registry", "env PULLLAB_REGISTRY", "PULLLAB_REGISTRY"},
+		{"lab.registry", "file pulllab.yaml:3", "lab.registry (pulllab.yaml:3)"},
+		{"crc.pullSecretFile", SourceDefault, "--pull-secret"},
+		{"crc.pullSecretFile", "env PULLLAB_PULL_SECRET", "PULLLAB_PULL_SECRET"},
+		{"crc.diskSize", "file conf/lab.yaml:9", "crc.diskSize (conf/lab.yaml:9)"},
+		{"lab.namespace", FlagSource("n"), "--namespace"},
+		{"lab.nothing", SourceDefault, "lab.nothing"},
+	} {
+		e.Sources[tc.path] = tc.source
+		if got := e.Mention(tc.path); got != tc.want {
+			t.Errorf("Mention(%s) from %q = %q, want %q", tc.path, tc.source, got, tc.want)
+		}
 	}
 }

@@ -10,10 +10,22 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/pulllab/pulllab/lab/report"
 )
 
 // dnsLabel is a Kubernetes namespace name (RFC 1123 label).
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// LongestNamespaceSuffix is the longest suffix the backends add to the lab
+// namespace to name their other namespaces (lab/kube NoCredentialsSuffix;
+// the debug namespaces end in "-debug"). cmd/pulllab's tests check it
+// against the backends.
+const LongestNamespaceSuffix = "-nocreds"
+
+// MaxNamespaceLen is the longest lab namespace: every namespace made from
+// it must still be a DNS label of at most 63 characters.
+const MaxNamespaceLen = 63 - len(LongestNamespaceSuffix)
 
 // Validate checks every value for shape: names, enumerations, positive
 // numbers and durations. It does not check things that need the machine or
@@ -67,8 +79,11 @@ func (e *Effective) Validate() error {
 	}
 	positiveDuration("crc.startTimeout", c.CRC.StartTimeout)
 
-	if ns := c.Lab.Namespace; len(ns) > 63 || !dnsLabel.MatchString(ns) {
-		bad("lab.namespace", "%q is not a namespace name: up to 63 lower-case letters, digits and '-', starting and ending with a letter or digit", ns)
+	switch ns := c.Lab.Namespace; {
+	case len(ns) > MaxNamespaceLen || !dnsLabel.MatchString(ns):
+		bad("lab.namespace", "%q is not a namespace name: up to %d lower-case letters, digits and '-' (the lab adds %q to make its other namespaces), starting and ending with a letter or digit", ns, MaxNamespaceLen, LongestNamespaceSuffix)
+	case ns == "default" || ns == "openshift" || strings.HasPrefix(ns, "openshift-") || strings.HasPrefix(ns, "kube-"):
+		bad("lab.namespace", "%q belongs to the cluster (default, openshift, openshift-* and kube-* do); choose another name", ns)
 	}
 	if c.Lab.BaseImage == "" {
 		bad("lab.baseImage", "must not be empty")
@@ -84,8 +99,8 @@ func (e *Effective) Validate() error {
 			bad("lab.node", "%q is not a node name: %s", n, strings.Join(errs, "; "))
 		}
 	}
-	if l := c.Lab.Lang; l != "en" && l != "ja" {
-		bad("lab.lang", "want en or ja, got %q", l)
+	if l := c.Lab.Lang; !slices.Contains(report.Languages, l) {
+		bad("lab.lang", "want %s, got %q", strings.Join(report.Languages, " or "), l)
 	}
 	if c.Lab.Out == "" {
 		bad("lab.out", "must not be empty")
@@ -129,4 +144,26 @@ func (e *Effective) Check(path string, check func(value string) error) error {
 		return fmt.Errorf("%s: %w", e.where(k), err)
 	}
 	return nil
+}
+
+// Mention names the setting at path as the user should change it, by where
+// its value came from: the flag ("--registry") when it came from a flag or
+// is the default, the variable ("PULLLAB_REGISTRY") when it came from the
+// environment, the key and its line ("lab.registry (pulllab.yaml:3)") when
+// it came from the file. Libraries name settings by path; the command line
+// renders them with Mention. An unknown path is returned as it is.
+func (e *Effective) Mention(path string) string {
+	k, ok := LookupKey(path)
+	if !ok {
+		return path
+	}
+	src := e.Sources[k.Path]
+	switch {
+	case strings.HasPrefix(src, sourceEnv):
+		return strings.TrimPrefix(src, sourceEnv)
+	case strings.HasPrefix(src, sourceFile):
+		return k.Path + " (" + strings.TrimPrefix(src, sourceFile) + ")"
+	default:
+		return "--" + k.Flag
+	}
 }

@@ -43,6 +43,27 @@ type Status struct {
 	stop    chan struct{}
 	done    chan struct{}
 	now     func() time.Time
+	// rewrite, when set, rewrites every step, detail and warning text
+	// before it is printed (SetRewrite).
+	rewrite func(string) string
+}
+
+// SetRewrite makes s pass the text of every later Start, Infof and Warnf
+// through f, e.g. to name the settings a library mentions as the command
+// line does. A nil f prints the text as it is.
+func (s *Status) SetRewrite(f func(string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rewrite = f
+}
+
+// text formats a message and applies the rewrite; s.mu is held.
+func (s *Status) text(format string, args ...any) string {
+	t := fmt.Sprintf(format, args...)
+	if s.rewrite != nil {
+		t = s.rewrite(t)
+	}
+	return t
 }
 
 // NewStatus returns a Status writing to w. smart enables the spinner and
@@ -63,7 +84,7 @@ func (s *Status) Start(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endLocked(true)
-	s.msg = fmt.Sprintf(format, args...)
+	s.msg = s.text(format, args...)
 	s.started = s.now()
 	if s.quiet {
 		return
@@ -136,7 +157,7 @@ func (s *Status) Infof(format string, args ...any) {
 	if s.quiet {
 		return
 	}
-	line := fmt.Sprintf(format, args...)
+	line := s.text(format, args...)
 	if s.smart && s.stop != nil {
 		fmt.Fprint(s.w, "\r\033[K")
 	}
@@ -150,7 +171,7 @@ func (s *Status) Warnf(format string, args ...any) {
 	if s.smart && s.stop != nil {
 		fmt.Fprint(s.w, "\r\033[K")
 	}
-	fmt.Fprintf(s.w, " %s %s\n", s.glyphs.Warn, strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
+	fmt.Fprintf(s.w, " %s %s\n", s.glyphs.Warn, strings.TrimRight(s.text(format, args...), "\n"))
 }
 
 // Write lets the Status serve as a log writer: a log line first clears the

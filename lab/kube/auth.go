@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/pulllab/pulllab/internal/textpos"
+	"github.com/pulllab/pulllab/lab"
 )
 
 // dockerConfigHint shows the shape --registry-auth expects.
@@ -38,10 +39,10 @@ type AuthFileError struct {
 	Reason string
 }
 
-// Error renders "--registry-auth FILE: line L, column C: FIELD: REASON".
+// Error renders "lab.registryAuth FILE: line L, column C: FIELD: REASON".
 func (e *AuthFileError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--registry-auth %s: ", e.Path)
+	fmt.Fprintf(&b, "lab.registryAuth %s: ", e.Path)
 	if e.Line > 0 {
 		fmt.Fprintf(&b, "line %d, column %d: ", e.Line, e.Column)
 	}
@@ -52,8 +53,8 @@ func (e *AuthFileError) Error() string {
 	return b.String()
 }
 
-// ExitCode is 2: pulllab could not run because of its input.
-func (e *AuthFileError) ExitCode() int { return 2 }
+// Is makes an AuthFileError an input error (lab.ErrBadInput).
+func (e *AuthFileError) Is(target error) bool { return target == lab.ErrBadInput }
 
 // Credentials are registry credentials by registry host ("host:port"), as
 // read from a dockerconfigjson. Its String and GoString never show a
@@ -442,7 +443,7 @@ func pullSecretConfig(ctx context.Context, kc authn.Keychain, host string) ([]by
 		}
 	}
 	if user == "" || pass == "" {
-		return nil, fmt.Errorf("the credentials for %s are a token, not a user name and password; the kubelet needs a user name and password in a pull secret: give them with --registry-auth FILE", host)
+		return nil, fmt.Errorf("the credentials for %s are a token, not a user name and password; the kubelet needs a user name and password in a pull secret: give them with lab.registryAuth FILE", host)
 	}
 	entry := map[string]string{
 		"username": user,

@@ -92,8 +92,8 @@ func TestParseRegistryAuth(t *testing.T) {
 				t.Fatalf("error = %v, want *AuthFileError", err)
 			}
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "--registry-auth auth.json: ") || ae.ExitCode() != 2 {
-				t.Errorf("error %q does not name the file, or exit code %d", msg, ae.ExitCode())
+			if !strings.HasPrefix(msg, "lab.registryAuth auth.json: ") || !errors.Is(err, lab.ErrBadInput) {
+				t.Errorf("error %q does not name the setting and the file, or is not lab.ErrBadInput", msg)
 			}
 			if tc.line > 0 && ae.Line != tc.line {
 				t.Errorf("line = %d, want %d (%s)", ae.Line, tc.line, msg)
@@ -256,8 +256,8 @@ func TestAuthenticatedRegistry(t *testing.T) {
 			_, err = b.Build(ctx, lab.VariantNode, nodeWAR)
 			note(err)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "--registry-auth") {
-					t.Fatalf("Build = %v, want %q and a hint at --registry-auth", err, tc.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "lab.registryAuth") {
+					t.Fatalf("Build = %v, want %q and a hint at lab.registryAuth", err, tc.wantErr)
 				}
 			} else {
 				if err != nil {

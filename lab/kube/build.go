@@ -50,7 +50,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	}
 	b.mu.Unlock()
 	if b.baseRef == nil {
-		return lab.BaseImage{}, &OptionError{Flag: "--base-image", Reason: "is required on a Kubernetes cluster: give the image the variants are built on (an EAP or WildFly image, or any image that deploys /deployments/*.war)"}
+		return lab.BaseImage{}, &OptionError{Setting: "lab.baseImage", Reason: "is required on a Kubernetes cluster: give the image the variants are built on (an EAP or WildFly image, or any image that deploys /deployments/*.war)"}
 	}
 	plat, err := b.platform(ctx)
 	if err != nil {
@@ -64,7 +64,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	img, err := desc.Image()
 	if err != nil {
 		if desc.MediaType.IsIndex() {
-			return lab.BaseImage{}, fmt.Errorf("base image %s has no image for %s: %w; choose a base image built for the node's platform (--base-image)", b.baseRef, platformString(plat), err)
+			return lab.BaseImage{}, fmt.Errorf("base image %s has no image for %s: %w; choose a base image built for the node's platform (lab.baseImage)", b.baseRef, platformString(plat), err)
 		}
 		return lab.BaseImage{}, fmt.Errorf("base image %s: %w", b.baseRef, err)
 	}
@@ -73,7 +73,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 		return lab.BaseImage{}, baseError(err, b.baseRef, host)
 	}
 	if why := rootUser(cf.Config.User); why != "" {
-		return lab.BaseImage{}, &OptionError{Flag: "--base-image", Value: strings.TrimSpace(b.o.BaseImage), Reason: why +
+		return lab.BaseImage{}, &OptionError{Setting: "lab.baseImage", Value: strings.TrimSpace(b.o.BaseImage), Reason: why +
 			`; the lab's pods run with runAsNonRoot (Pod Security "restricted") and no runAsUser, so the kubelet would refuse to start them (CreateContainerConfigError):` +
 			` give a base image whose config declares a numeric non-root USER (EAP and WildFly images declare USER 185), or rebuild this one with e.g. USER 1001`}
 	}
@@ -113,10 +113,10 @@ func rootUser(user string) string {
 // baseError names the base image's registry and what to do.
 func baseError(err error, ref name.Reference, host string) error {
 	if isNotFound(err) {
-		return fmt.Errorf("base image %s does not exist in %s: check --base-image: %w", ref, host, err)
+		return fmt.Errorf("base image %s does not exist in %s: check lab.baseImage: %w", ref, host, err)
 	}
 	return describeRegistryError(err, host, "reading base image "+ref.String(),
-		"check the address and this machine's network, or copy the image into the lab registry and pass that reference as --base-image")
+		"check the address and this machine's network, or copy the image into the lab registry and set lab.baseImage to that reference")
 }
 
 // platform is linux and the node's architecture (amd64 when the node does

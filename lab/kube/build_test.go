@@ -301,10 +301,10 @@ func TestEnsureBaseErrors(t *testing.T) {
 		name, base string
 		want       []string
 	}{
-		{"missing", reg.host + "/base/none:1", []string{"does not exist in " + reg.host, "--base-image"}},
+		{"missing", reg.host + "/base/none:1", []string{"does not exist in " + reg.host, "lab.baseImage"}},
 		{"unauthorized", authHost + "/base/app:1", []string{"asks for credentials", "docker login " + authHost}},
-		{"unreachable", downHost + "/base/app:1", []string{"cannot reach the registry " + downHost, "--base-image"}},
-		{"not set", "", []string{"--base-image is required"}},
+		{"unreachable", downHost + "/base/app:1", []string{"cannot reach the registry " + downHost, "lab.baseImage"}},
+		{"not set", "", []string{"lab.baseImage is required"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -411,7 +411,7 @@ func TestEnsureBaseRefusesRootImages(t *testing.T) {
 			if !errors.As(err, &oe) {
 				t.Fatalf("EnsureBase = %v, want an *OptionError", err)
 			}
-			for _, w := range []string{tc.want, ref, "--base-image", "runAsNonRoot", "numeric non-root USER"} {
+			for _, w := range []string{tc.want, ref, "lab.baseImage", "runAsNonRoot", "numeric non-root USER"} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
+
+	"github.com/pulllab/pulllab/lab"
 )
 
 // Where a cluster announces its local registry (KEP-1755, "Communicating a
@@ -69,8 +71,9 @@ func parseAnnounced(field, v, help string) (RegistryAddress, error) {
 	return a, nil
 }
 
-// HostingError is an announcing ConfigMap that pulllab cannot use. The
-// command line maps it to exit code 2.
+// HostingError is an announcing ConfigMap that pulllab cannot use; the
+// user fixes it, or gives lab.registry instead (errors.Is(err,
+// lab.ErrBadInput) holds).
 type HostingError struct {
 	// Reason says what is wrong with the ConfigMap.
 	Reason string
@@ -80,15 +83,16 @@ type HostingError struct {
 
 // Error names the ConfigMap, the reason and what to do.
 func (e *HostingError) Error() string {
-	s := fmt.Sprintf("the ConfigMap %s/%s (key %s) that announces the cluster's local registry cannot be used: %s; fix it, or give --registry HOST:PORT[/prefix]", HostingNamespace, HostingConfigMap, HostingKey, e.Reason)
+	s := fmt.Sprintf("the ConfigMap %s/%s (key %s) that announces the cluster's local registry cannot be used: %s; fix it, or give lab.registry HOST:PORT[/prefix]", HostingNamespace, HostingConfigMap, HostingKey, e.Reason)
 	if e.Help != "" {
 		s += " (the cluster's registry set-up: " + e.Help + ")"
 	}
 	return s
 }
 
-// ExitCode is 2: bad input, nothing was changed.
-func (e *HostingError) ExitCode() int { return 2 }
+// Is makes a HostingError an input error: nothing was changed, and the
+// user can fix it (or name a registry).
+func (e *HostingError) Is(target error) bool { return target == lab.ErrBadInput }
 
 // ParseLocalRegistryHosting parses the value of the localRegistryHosting.v1
 // key. The document must be a YAML mapping; it must name a host. Errors are

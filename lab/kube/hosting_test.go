@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/pulllab/pulllab/lab"
 )
 
 func TestParseLocalRegistryHosting(t *testing.T) {
@@ -37,11 +39,11 @@ func TestParseLocalRegistryHosting(t *testing.T) {
 			h, err := ParseLocalRegistryHosting(tt.doc)
 			if tt.wantErr != "" {
 				var he *HostingError
-				if !errors.As(err, &he) || he.ExitCode() != 2 {
-					t.Fatalf("error = %v, want a *HostingError (exit 2)", err)
+				if !errors.As(err, &he) || !errors.Is(err, lab.ErrBadInput) {
+					t.Fatalf("error = %v, want a *HostingError (lab.ErrBadInput)", err)
 				}
-				if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "--registry") {
-					t.Fatalf("error %q does not contain %q and the --registry advice", err, tt.wantErr)
+				if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "lab.registry") {
+					t.Fatalf("error %q does not contain %q and the lab.registry advice", err, tt.wantErr)
 				}
 				return
 			}

@@ -35,7 +35,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
@@ -204,7 +203,9 @@ var (
 )
 
 // NewWithCluster returns a backend that reaches the cluster through c. It
-// validates the options; bad input is an *OptionError.
+// parses the registry and image references; bad input is an *OptionError.
+// The namespace is taken as given: internal/config validates it once (with
+// the debug and no-credentials namespaces made from it).
 func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 	if c == nil {
 		return nil, errors.New("kube backend: no cluster")
@@ -215,11 +216,6 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 	}
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
-	}
-	for _, ns := range []string{o.Namespace, o.Namespace + DebugSuffix, o.Namespace + NoCredentialsSuffix} {
-		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return nil, &OptionError{Flag: "--namespace", Value: o.Namespace, Reason: fmt.Sprintf("%q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))}
-		}
 	}
 	if o.Log == nil {
 		l := logrus.New()
@@ -253,26 +249,26 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 	b.appRepo = addr.String() + "/" + o.Namespace + "/" + lab.AppName
 	b.stashRepo = addr.String() + "/" + o.Namespace + "/" + lab.StashName
 	if b.app, err = name.NewRepository(b.appRepo, b.nameOpts(addr.Host)...); err != nil {
-		return nil, &OptionError{Flag: "--registry", Value: o.Registry, Reason: err.Error()}
+		return nil, &OptionError{Setting: "lab.registry", Value: o.Registry, Reason: err.Error()}
 	}
 	if b.stash, err = name.NewRepository(b.stashRepo, b.nameOpts(addr.Host)...); err != nil {
-		return nil, &OptionError{Flag: "--registry", Value: o.Registry, Reason: err.Error()}
+		return nil, &OptionError{Setting: "lab.registry", Value: o.Registry, Reason: err.Error()}
 	}
 	if strings.TrimSpace(o.BaseImage) != "" {
 		r, err := name.ParseReference(strings.TrimSpace(o.BaseImage))
 		if err != nil {
-			return nil, &OptionError{Flag: "--base-image", Value: o.BaseImage, Reason: "not an image reference (" + err.Error() + "); give e.g. registry.example.com/app/server:1.0"}
+			return nil, &OptionError{Setting: "lab.baseImage", Value: o.BaseImage, Reason: "not an image reference (" + err.Error() + "); give e.g. registry.example.com/app/server:1.0"}
 		}
 		// Parse again with the options of the base image's own registry.
 		if b.baseRef, err = name.ParseReference(strings.TrimSpace(o.BaseImage), b.nameOpts(r.Context().RegistryStr())...); err != nil {
-			return nil, &OptionError{Flag: "--base-image", Value: o.BaseImage, Reason: err.Error()}
+			return nil, &OptionError{Setting: "lab.baseImage", Value: o.BaseImage, Reason: err.Error()}
 		}
 	}
 	if o.DebugImage == "" {
 		b.o.DebugImage = DefaultDebugImage
 	} else {
 		if _, err := name.ParseReference(o.DebugImage); err != nil {
-			return nil, &OptionError{Flag: "--debug-image", Value: o.DebugImage, Reason: "not an image reference (" + err.Error() + ")"}
+			return nil, &OptionError{Setting: "lab.debugImage", Value: o.DebugImage, Reason: "not an image reference (" + err.Error() + ")"}
 		}
 	}
 	return b, nil

@@ -97,12 +97,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		flag string
 		want string
 	}{
-		{"no registry", Options{}, "--registry", "is required"},
-		{"bad registry", Options{Registry: "http://127.0.0.1:5000"}, "--registry", "drop the scheme"},
-		{"bad namespace", Options{Registry: "127.0.0.1:5000", Namespace: "Pull_Lab"}, "--namespace", "not a valid namespace name"},
-		{"namespace too long for the debug suffix", Options{Registry: "127.0.0.1:5000", Namespace: strings.Repeat("a", 60)}, "--namespace", strings.Repeat("a", 60) + "-debug"},
-		{"bad base image", Options{Registry: "127.0.0.1:5000", BaseImage: "Registry.example.com/UPPER:tag"}, "--base-image", "not an image reference"},
-		{"bad debug image", Options{Registry: "127.0.0.1:5000", DebugImage: "busybox:bad tag"}, "--debug-image", "not an image reference"},
+		{"no registry", Options{}, "lab.registry", "is required"},
+		{"bad registry", Options{Registry: "http://127.0.0.1:5000"}, "lab.registry", "drop the scheme"},
+		{"bad base image", Options{Registry: "127.0.0.1:5000", BaseImage: "Registry.example.com/UPPER:tag"}, "lab.baseImage", "not an image reference"},
+		{"bad debug image", Options{Registry: "127.0.0.1:5000", DebugImage: "busybox:bad tag"}, "lab.debugImage", "not an image reference"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,8 +109,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			if !errors.As(err, &oe) {
 				t.Fatalf("NewWithCluster error = %v, want *OptionError", err)
 			}
-			if oe.Flag != tc.flag || !strings.Contains(err.Error(), tc.want) || oe.ExitCode() != 2 {
-				t.Errorf("error = %q (flag %s), want flag %s and text %q", err, oe.Flag, tc.flag, tc.want)
+			if oe.Setting != tc.flag || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, lab.ErrBadInput) {
+				t.Errorf("error = %q (setting %s), want setting %s and text %q", err, oe.Setting, tc.flag, tc.want)
 			}
 		})
 	}

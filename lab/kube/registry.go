@@ -273,7 +273,7 @@ func isNotFound(err error) bool {
 // registryError wraps an error of the lab registry with what pulllab was
 // doing and what the user can do about it.
 func (b *Backend) registryError(err error, doing string) error {
-	return describeRegistryError(err, b.addr.Host, doing, "check --registry: the registry must be running and reachable from this machine (one that speaks plain http and is not on loopback needs --insecure)")
+	return describeRegistryError(err, b.addr.Host, doing, "check lab.registry: the registry must be running and reachable from this machine (pulllab speaks plain http only to a registry on loopback)")
 }
 
 // describeRegistryError turns a registry failure into a message that names
@@ -289,7 +289,7 @@ func describeRegistryError(err error, host, doing, unreachableHint string) error
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%s: the registry %s asks for credentials: log in with `docker login %s` (pulllab reads Docker's credentials, DOCKER_CONFIG) or give a dockerconfigjson with --registry-auth FILE: %w", doing, host, host, err)
+			return fmt.Errorf("%s: the registry %s asks for credentials: log in with `docker login %s` (pulllab reads Docker's credentials, DOCKER_CONFIG) or give a dockerconfigjson with lab.registryAuth FILE: %w", doing, host, host, err)
 		case http.StatusForbidden:
 			return fmt.Errorf("%s: the registry %s denied access: check that your login there may read and push this repository: %w", doing, host, err)
 		}

@@ -8,29 +8,14 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/pulllab/pulllab/lab"
 )
 
-// OptionError is bad input to New: a flag value the backend cannot use. The
-// command line maps it to exit code 2 (it has an ExitCode method).
-type OptionError struct {
-	// Flag is the command-line flag the value came from, e.g. "--registry".
-	Flag string
-	// Value is the rejected value.
-	Value string
-	// Reason says what is wrong and what to give instead.
-	Reason string
-}
-
-// Error renders the flag, the value and the reason.
-func (e *OptionError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("%s %s", e.Flag, e.Reason)
-	}
-	return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Reason)
-}
-
-// ExitCode is 2: pulllab could not run the lab because of its input.
-func (e *OptionError) ExitCode() int { return 2 }
+// OptionError is bad input to New: a setting's value the backend cannot
+// use, named by its setting (lab.SettingError; errors.Is(err,
+// lab.ErrBadInput) holds).
+type OptionError = lab.SettingError
 
 // RegistryAddress is a parsed --registry value: HOST[:PORT][/PREFIX].
 type RegistryAddress struct {
@@ -65,11 +50,11 @@ const registryHint = "give HOST:PORT[/PREFIX] of a registry that this machine ca
 // scheme, tag or digest is rejected. Errors are *OptionError.
 func ParseRegistry(s string) (RegistryAddress, error) {
 	bad := func(reason string) (RegistryAddress, error) {
-		return RegistryAddress{}, &OptionError{Flag: "--registry", Value: s, Reason: reason}
+		return RegistryAddress{}, &OptionError{Setting: "lab.registry", Value: s, Reason: reason}
 	}
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return RegistryAddress{}, &OptionError{Flag: "--registry", Reason: "is required on a Kubernetes cluster that is not OpenShift: " + registryHint}
+		return RegistryAddress{}, &OptionError{Setting: "lab.registry", Reason: "is required on a Kubernetes cluster that is not OpenShift: " + registryHint}
 	}
 	if i := strings.Index(v, "://"); i >= 0 {
 		return bad("drop the scheme " + v[:i+3] + ": " + registryHint + " (loopback registries are reached over plain http)")

@@ -75,8 +75,8 @@ func TestParseRegistry(t *testing.T) {
 				t.Fatalf("ParseRegistry(%q) succeeded, want an error containing %q", tc.in, tc.want)
 			}
 			var oe *OptionError
-			if !errors.As(err, &oe) || oe.Flag != "--registry" || oe.ExitCode() != 2 {
-				t.Fatalf("ParseRegistry(%q) error %T %v, want *OptionError for --registry with exit code 2", tc.in, err, err)
+			if !errors.As(err, &oe) || oe.Setting != "lab.registry" || !errors.Is(err, lab.ErrBadInput) {
+				t.Fatalf("ParseRegistry(%q) error %T %v, want *OptionError for lab.registry (lab.ErrBadInput)", tc.in, err, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("ParseRegistry(%q) = %q, want it to contain %q", tc.in, err, tc.want)

@@ -149,7 +149,7 @@ func TestRegistryUnreachable(t *testing.T) {
 	reg.srv.Close()
 	b := newTestBackend(t, newFakeCluster("amd64"), Options{Registry: host})
 	_, err := b.AppDigest(context.Background(), "v1")
-	if err == nil || !strings.Contains(err.Error(), "cannot reach the registry "+host) || !strings.Contains(err.Error(), "check --registry") {
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the registry "+host) || !strings.Contains(err.Error(), "check lab.registry") {
 		t.Errorf("AppDigest on a stopped registry = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

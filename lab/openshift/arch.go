@@ -92,8 +92,8 @@ func (b *Backend) checkArch(ctx context.Context, img *imagev1.Image) error {
 	if want != "arm64" {
 		suggest = "an image built for " + want
 	}
-	return &OptionError{Flag: "--base-image", Value: b.base.Ref, Reason: fmt.Sprintf(
-		"the image is built for %s but node %s is %s, so its builds and pods would fail (exec format error); pass --base-image with an image published for %s, e.g. %s",
+	return &OptionError{Setting: "lab.baseImage", Value: b.base.Ref, Reason: fmt.Sprintf(
+		"the image is built for %s but node %s is %s, so its builds and pods would fail (exec format error); set lab.baseImage to an image published for %s, e.g. %s",
 		strings.Join(have, ", "), node.Name, want, want, suggest)}
 }
 

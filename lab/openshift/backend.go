@@ -203,22 +203,16 @@ type Backend struct {
 
 var _ lab.Backend = (*Backend)(nil)
 
-// OptionError is bad input in Options: the CLI maps it to exit code 2.
-type OptionError struct {
-	Flag, Value, Reason string
-}
-
-// Error says which option is wrong and why.
-func (e *OptionError) Error() string {
-	return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Reason)
-}
-
-// ExitCode is 2: pulllab could not run with this input.
-func (e *OptionError) ExitCode() int { return 2 }
+// OptionError is bad input in Options: a setting's value the backend
+// cannot use, named by its setting (lab.SettingError; errors.Is(err,
+// lab.ErrBadInput) holds).
+type OptionError = lab.SettingError
 
 // NewWithClients returns a backend that uses the given clients. Kube, Image,
 // Build, Project, Config, BuildREST, Workload, NodeCache, PickNode and Facts
-// must all be set. Bad options are an *OptionError.
+// must all be set. Bad image references are an *OptionError. The namespace
+// is taken as given: internal/config validates it once (also against the
+// cluster's own projects).
 func NewWithClients(c Clients, o Options) (*Backend, error) {
 	var missing []string
 	for name, nilness := range map[string]bool{
@@ -237,32 +231,24 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
 	}
-	for _, ns := range []string{o.Namespace, o.Namespace + DebugSuffix} {
-		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return nil, &OptionError{Flag: "--namespace", Value: o.Namespace, Reason: fmt.Sprintf("%q is not a valid project name: %s", ns, strings.Join(errs, "; "))}
-		}
-	}
-	if ns := o.Namespace; ns == "default" || ns == "openshift" || strings.HasPrefix(ns, "openshift-") || strings.HasPrefix(ns, "kube-") {
-		return nil, &OptionError{Flag: "--namespace", Value: ns, Reason: "default, openshift, openshift-* and kube-* are the cluster's own projects; choose another name"}
-	}
 	baseDefaulted := o.BaseImage == "" || o.BaseImage == DefaultBaseImage
 	if o.BaseImage == "" {
 		o.BaseImage = DefaultBaseImage
 	}
 	base, err := parseBaseRef(o.BaseImage)
 	if err != nil {
-		return nil, &OptionError{Flag: "--base-image", Value: o.BaseImage, Reason: err.Error()}
+		return nil, &OptionError{Setting: "lab.baseImage", Value: o.BaseImage, Reason: err.Error()}
 	}
 	if o.DebugImage != "" {
 		if _, err := parseBaseRef(o.DebugImage); err != nil {
-			return nil, &OptionError{Flag: "--debug-image", Value: o.DebugImage, Reason: err.Error()}
+			return nil, &OptionError{Setting: "lab.debugImage", Value: o.DebugImage, Reason: err.Error()}
 		}
 	}
 	if o.LabID == "" {
 		o.LabID = o.Namespace
 	}
 	if errs := validation.IsValidLabelValue(o.LabID); len(errs) > 0 {
-		return nil, &OptionError{Flag: "lab ID", Value: o.LabID, Reason: strings.Join(errs, "; ")}
+		return nil, fmt.Errorf("openshift backend: lab ID %q is not a label value: %s", o.LabID, strings.Join(errs, "; "))
 	}
 	if o.Profile.DeployLine == nil {
 		o.Profile = lab.ProfileFor(o.BaseImage)
@@ -385,7 +371,7 @@ func (b *Backend) ensureDebugNamespace(ctx context.Context, node string) error {
 	case err != nil:
 		return fmt.Errorf("reading namespace %q: %w", b.debugNS, err)
 	case ns.Labels[lab.LabelManagedBy] != lab.ManagedBy:
-		return fmt.Errorf("namespace %q exists but pulllab did not create it (it lacks the label %s=%s), so pulllab will not run a privileged pod there: choose another project name with --namespace",
+		return fmt.Errorf("namespace %q exists but pulllab did not create it (it lacks the label %s=%s), so pulllab will not run a privileged pod there: choose another project name with lab.namespace",
 			b.debugNS, lab.LabelManagedBy, lab.ManagedBy)
 	}
 	if err := b.c.Workload(b.debugNS, node).EnsureNamespace(ctx, true); err != nil {

@@ -159,7 +159,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	baseIST, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, b.base.IST(), metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return out, fmt.Errorf("the base image is not imported (no ImageStreamTag %s in project %s): run 'pulllab up'", b.base.IST(), b.o.Namespace)
+			return out, fmt.Errorf("the base image is not imported (no ImageStreamTag %s in project %s): %w", b.base.IST(), b.o.Namespace, lab.ErrNotPrepared)
 		}
 		return out, fmt.Errorf("reading the base ImageStreamTag %s: %w", b.base.IST(), err)
 	}

@@ -294,7 +294,7 @@ func TestBuildNeedsBase(t *testing.T) {
 	c := newCluster(t, ourProject(nil)...)
 	war, _ := wars.WAR("node")
 	_, err := c.backend(Options{}).Build(context.Background(), lab.VariantNode, war)
-	if err == nil || !strings.Contains(err.Error(), "base image is not imported") || !strings.Contains(err.Error(), "pulllab up") {
+	if err == nil || !strings.Contains(err.Error(), "base image is not imported") || !errors.Is(err, lab.ErrNotPrepared) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(c.requests) != 0 {

@@ -96,7 +96,7 @@ func TestNewNeedsConfig(t *testing.T) {
 	if _, err := New(nil, Options{}); err == nil {
 		t.Fatal("New(nil) succeeded")
 	}
-	if _, err := New(&rest.Config{Host: "https://api.crc.testing:6443"}, Options{Namespace: "Bad_Name"}); err == nil {
-		t.Fatal("New accepted a bad namespace")
+	if _, err := New(&rest.Config{Host: "https://api.crc.testing:6443"}, Options{DebugImage: "::"}); err == nil {
+		t.Fatal("New accepted a bad debug image")
 	}
 }

@@ -45,7 +45,7 @@ func IsOpenShift(d discovery.DiscoveryInterface) (bool, error) {
 
 // projectDescription marks a project as made by pulllab (the default project
 // template copies it into the namespace's openshift.io/description).
-const projectDescription = "pulllab: the imagePullPolicy lab (delete it with 'pulllab down')"
+const projectDescription = "pulllab: the imagePullPolicy lab (pulllab down deletes it)"
 
 // annotationDescription is where OpenShift keeps a project's description.
 const annotationDescription = "openshift.io/description"
@@ -63,7 +63,7 @@ func (b *Backend) Connect(ctx context.Context) error {
 		return fmt.Errorf("reaching the cluster: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("the cluster is not OpenShift: it serves no %s API; for plain Kubernetes run pulllab with --registry", strings.Join(openShiftGroups, " or "))
+		return fmt.Errorf("the cluster is not OpenShift: it serves no %s API; for plain Kubernetes give lab.registry, an OCI registry", strings.Join(openShiftGroups, " or "))
 	}
 	if v, err := b.OpenShiftVersion(ctx); err == nil && v != "" {
 		b.status.Infof("OpenShift %s", v)
@@ -120,12 +120,9 @@ func (e *AccessError) Error() string {
 	if e.User != "" {
 		who = fmt.Sprintf("you (%s)", e.User)
 	}
-	return fmt.Sprintf("%s may not do everything the lab needs:\n  - %s\nthe lab runs a privileged pod on the node, so it needs cluster-admin: on OpenShift Local use the kubeadmin user (--context crc-admin, or 'oc login -u kubeadmin' with the password from 'crc console --credentials')",
+	return fmt.Sprintf("%s may not do everything the lab needs:\n  - %s\nthe lab runs a privileged pod on the node, so it needs cluster-admin: on OpenShift Local use the kubeadmin user (the kubeconfig context crc-admin, or 'oc login -u kubeadmin' with the password from 'crc console --credentials')",
 		who, strings.Join(e.Missing, "\n  - "))
 }
-
-// ExitCode is 2: the lab could not run.
-func (e *AccessError) ExitCode() int { return 2 }
 
 // CheckAccess asks the API server, with SelfSubjectAccessReviews, whether the
 // user may do everything the lab needs, and returns an *AccessError listing
@@ -213,7 +210,7 @@ func (b *Backend) ensureProject(ctx context.Context) error {
 	}
 	ours := ns.Labels[lab.LabelManagedBy] == lab.ManagedBy
 	if !ours && ns.Annotations[annotationDescription] != projectDescription {
-		return fmt.Errorf("project %q exists but pulllab did not create it (it lacks the label %s=%s), so pulllab will not use it: choose another project with --namespace, or delete it with 'oc delete project %s' if you no longer need it",
+		return fmt.Errorf("project %q exists but pulllab did not create it (it lacks the label %s=%s), so pulllab will not use it: choose another project with lab.namespace, or delete it with 'oc delete project %s' if you no longer need it",
 			name, lab.LabelManagedBy, lab.ManagedBy, name)
 	}
 	if !ours || ns.Labels[lab.LabelLabID] == "" {

@@ -233,10 +233,10 @@ func importError(ref string, st metav1.Status) error {
 	msg := strings.TrimSpace(st.Message)
 	switch st.Reason {
 	case metav1.StatusReasonUnauthorized, metav1.StatusReasonForbidden:
-		return fmt.Errorf("the registry refused the cluster access to %s (%s: %s): the cluster pulls with its global pull secret (openshift-config/pull-secret, on OpenShift Local the pull secret you gave crc), which must hold credentials for this registry; run 'pulllab doctor' to check it",
+		return fmt.Errorf("the registry refused the cluster access to %s (%s: %s): the cluster pulls with its global pull secret (openshift-config/pull-secret, on OpenShift Local the pull secret you gave crc), which must hold credentials for this registry (the doctor command checks it)",
 			ref, st.Reason, msg)
 	case metav1.StatusReasonNotFound:
-		return fmt.Errorf("the image %s does not exist (%s): check the reference, or choose another base image with --base-image", ref, msg)
+		return fmt.Errorf("the image %s does not exist (%s): check the reference, or choose another base image with lab.baseImage", ref, msg)
 	}
 	reason := string(st.Reason)
 	if reason == "" {
@@ -327,7 +327,7 @@ func (b *Backend) debugImage(ctx context.Context, node string) (string, error) {
 	default:
 		b.log.WithError(err).Warnf("could not read the ImageStream openshift/tools; the debug pod uses %s", FallbackDebugImage)
 	}
-	b.status.Warnf("No system pod on node %s shows an image with sh and chroot that the debug pod could reuse; it uses %s instead, which the node may not hold: its first pull is large (several hundred MB) and needs the network; waiting up to %s for it (or pass --debug-image with an image the node holds)",
+	b.status.Warnf("No system pod on node %s shows an image with sh and chroot that the debug pod could reuse; it uses %s instead, which the node may not hold: its first pull is large (several hundred MB) and needs the network; waiting up to %s for it (or set lab.debugImage to an image the node holds)",
 		node, img, b.debugStartTimeout())
 	return img, nil
 }

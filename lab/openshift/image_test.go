@@ -113,12 +113,12 @@ func TestEnsureBaseFailures(t *testing.T) {
 		{
 			name:  "unauthorized",
 			outc:  importOutcome{reason: metav1.StatusReasonUnauthorized, message: `you may not have access to the container image "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-rhel8:7.4.21-2.1743444175"`},
-			wants: []string{"refused", "pull secret", "pulllab doctor", "Unauthorized", DefaultBaseImage},
+			wants: []string{"refused", "pull secret", "doctor command", "Unauthorized", DefaultBaseImage},
 		},
 		{
 			name:  "not found",
 			outc:  importOutcome{reason: metav1.StatusReasonNotFound, message: "manifest unknown"},
-			wants: []string{"does not exist", DefaultBaseImage, "--base-image"},
+			wants: []string{"does not exist", DefaultBaseImage, "lab.baseImage"},
 		},
 		{
 			name:  "other",

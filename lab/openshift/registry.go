@@ -140,7 +140,7 @@ func (b *Backend) variantDigest(ctx context.Context, v lab.Variant) (string, err
 	}
 	ist, err := b.c.Image.ImageStreamTags(b.o.Namespace).Get(ctx, stashTag(v), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("the %s variant is not built (no ImageStreamTag %s): run 'pulllab up'", v, stashTag(v))
+		return "", fmt.Errorf("the %s variant is not built (no ImageStreamTag %s): %w", v, stashTag(v), lab.ErrNotPrepared)
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading ImageStreamTag %s: %w", stashTag(v), err)

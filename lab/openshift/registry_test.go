@@ -2,6 +2,7 @@ package openshift
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -125,7 +126,7 @@ func TestPointAppAndRemoveApp(t *testing.T) {
 func TestPointAppWithoutVariant(t *testing.T) {
 	c := newCluster(t, ourProject(nil)...)
 	err := c.backend(Options{}).PointApp(context.Background(), "v1", lab.VariantNode)
-	if err == nil || !strings.Contains(err.Error(), "not built") || !strings.Contains(err.Error(), "pulllab up") {
+	if err == nil || !strings.Contains(err.Error(), "not built") || !errors.Is(err, lab.ErrNotPrepared) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -179,7 +179,7 @@ func (b *Backend) statusNodeImages(ctx context.Context) ([]lab.NodeImage, string
 	}
 	ns, err := b.c.Kube.CoreV1().Namespaces().Get(ctx, b.debugNS, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Sprintf("the debug namespace %s does not exist yet ('pulllab verify' makes it)", b.debugNS)
+		return nil, fmt.Sprintf("the debug namespace %s does not exist yet (a verify run makes it)", b.debugNS)
 	}
 	if err != nil {
 		return nil, fmt.Sprintf("could not read namespace %s: %v", b.debugNS, err)

@@ -60,7 +60,7 @@ func PickNode(ctx context.Context, cs kubernetes.Interface, name string) (*corev
 		}
 		return n, nil
 	}
-	return nil, fmt.Errorf("no node is Ready and schedulable: %s; pin the lab to a node with --node", strings.Join(why, ", "))
+	return nil, fmt.Errorf("no node is Ready and schedulable: %s; pin the lab to a node with lab.node", strings.Join(why, ", "))
 }
 
 // unsuitable says why the picker skips a node, or "".

@@ -110,7 +110,7 @@ func (c *Client) owns(l map[string]string) bool {
 
 func (c *Client) foreignSecret() error {
 	ns := c.o.Namespace
-	return fmt.Errorf("the Secret %s/%s exists but is not the lab's (it lacks the labels %s): pulllab will not overwrite it; delete or rename it, or run the lab in another namespace (--namespace)", ns, PullSecretName, c.labSelector())
+	return fmt.Errorf("the Secret %s/%s exists but is not the lab's (it lacks the labels %s): pulllab will not overwrite it; delete or rename it, or run the lab in another namespace (lab.namespace)", ns, PullSecretName, c.labSelector())
 }
 
 // removePullSecret takes the lab's pull secret off the default
