@@ -1,4 +1,4 @@
-package lab
+package lab_test
 
 import (
 	"os"
@@ -8,17 +8,18 @@ import (
 	"testing"
 
 	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/lab"
 )
 
 func TestS2IBuildEnv(t *testing.T) {
-	wildfly := []BuildEnvVar{
-		{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: WildFlyS2IFeaturePacks},
-		{Name: "GALLEON_PROVISION_LAYERS", Value: WildFlyS2ILayers},
+	wildfly := []lab.BuildEnvVar{
+		{Name: "GALLEON_PROVISION_FEATURE_PACKS", Value: lab.WildFlyS2IFeaturePacks},
+		{Name: "GALLEON_PROVISION_LAYERS", Value: lab.WildFlyS2ILayers},
 		{Name: "S2I_ENABLE_INCREMENTAL_BUILDS", Value: "false"},
 	}
 	tests := []struct {
 		ref  string
-		want []BuildEnvVar
+		want []lab.BuildEnvVar
 	}{
 		{config.WildFlyS2IImage, wildfly},
 		{"quay.io/wildfly/wildfly-s2i:latest", wildfly},
@@ -40,11 +41,11 @@ func TestS2IBuildEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
-			if got := S2IBuildEnv(tt.ref); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("S2IBuildEnv(%q) = %v, want %v", tt.ref, got, tt.want)
+			if got := lab.S2IBuildEnv(tt.ref); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("lab.S2IBuildEnv(%q) = %v, want %v", tt.ref, got, tt.want)
 			}
-			if got := IsWildFlyS2IBuilder(tt.ref); got != (tt.want != nil) {
-				t.Errorf("IsWildFlyS2IBuilder(%q) = %v", tt.ref, got)
+			if got := lab.IsWildFlyS2IBuilder(tt.ref); got != (tt.want != nil) {
+				t.Errorf("lab.IsWildFlyS2IBuilder(%q) = %v", tt.ref, got)
 			}
 		})
 	}
@@ -54,19 +55,19 @@ func TestS2IBuildEnv(t *testing.T) {
 // it with the WildFly profile, also with the colour codes of its console
 // handler in front.
 func TestWildFlyS2IProfile(t *testing.T) {
-	if p := ProfileFor(config.WildFlyS2IImage); p.Name != ProfileWildFly.Name {
+	if p := lab.ProfileFor(config.WildFlyS2IImage); p.Name != lab.ProfileWildFly.Name {
 		t.Fatalf("profile of %s = %s, want wildfly", config.WildFlyS2IImage, p.Name)
 	}
 	for _, line := range []string{
-		ProfileWildFly.Example,
+		lab.ProfileWildFly.Example,
 		"\x1b[0m\x1b[0m09:41:07,512 INFO  [org.jboss.as.server.deployment] (MSC service thread 1-1) WFLYSRV0027: Starting deployment of \"registry.war\" (runtime-name: \"registry.war\")",
 	} {
-		war, format := FindDeployedWAR(ProfileFor(config.WildFlyS2IImage), line)
-		if war == "" || format != ProfileWildFly.Name {
+		war, format := lab.FindDeployedWAR(lab.ProfileFor(config.WildFlyS2IImage), line)
+		if war == "" || format != lab.ProfileWildFly.Name {
 			t.Errorf("%q: WAR %q in format %q", line, war, format)
 		}
 	}
-	if !ServerStarted("\x1b[0m09:41:09,003 INFO  [org.jboss.as] (Controller Boot Thread) WFLYSRV0025: WildFly 41.0.0.Final (WildFly Core 33.0.0.Final) started in 4102ms - Started 281 of 376 services (134 services are lazy, passive or on-demand)") {
+	if !lab.ServerStarted("\x1b[0m09:41:09,003 INFO  [org.jboss.as] (Controller Boot Thread) WFLYSRV0025: WildFly 41.0.0.Final (WildFly Core 33.0.0.Final) started in 4102ms - Started 281 of 376 services (134 services are lazy, passive or on-demand)") {
 		t.Error("WFLYSRV0025 not recognised")
 	}
 }
@@ -79,12 +80,12 @@ func TestUserGuideNamesWildFlyS2IProvisioning(t *testing.T) {
 		t.Fatal(err)
 	}
 	guide := strings.Join(strings.Fields(string(doc)), " ")
-	for _, e := range S2IBuildEnv(config.WildFlyS2IImage) {
+	for _, e := range lab.S2IBuildEnv(config.WildFlyS2IImage) {
 		if w := "`" + e.Name + "=" + e.Value + "`"; !strings.Contains(guide, w) {
 			t.Errorf("docs/user-guide.md does not say %s", w)
 		}
 	}
-	for _, w := range []string{"`" + config.WildFlyS2IImage + "`", "`" + WildFlyS2IDeploymentsDir + "`"} {
+	for _, w := range []string{"`" + config.WildFlyS2IImage + "`", "`" + lab.WildFlyS2IDeploymentsDir + "`"} {
 		if !strings.Contains(guide, w) {
 			t.Errorf("docs/user-guide.md does not say %s", w)
 		}
