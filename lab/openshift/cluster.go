@@ -36,6 +36,18 @@ const (
 	MicroShift Distribution = "microshift"
 )
 
+// Name is the distribution's name in a sentence: "OpenShift",
+// "MicroShift" or "plain Kubernetes".
+func (d Distribution) Name() string {
+	switch d {
+	case Full:
+		return "OpenShift"
+	case MicroShift:
+		return "MicroShift"
+	}
+	return "plain Kubernetes"
+}
+
 // openShiftGroups are the API groups whose presence makes a cluster
 // OpenShift for pulllab: it imports and builds through them.
 var openShiftGroups = []string{"image.openshift.io", "build.openshift.io"}

@@ -375,20 +375,23 @@ func (t *Target) Verify(ctx context.Context, cases []lab.Case, o VerifyOptions) 
 // cached on the node stay.
 func (t *Target) Teardown(ctx context.Context) error { return t.b.teardown(ctx) }
 
-// Teardown removes the lab named by s.Namespace from cluster c when no
-// Target can be opened there: on a plain-Kubernetes or MicroShift cluster
-// without a registry (removing namespaces needs none). Elsewhere it opens
-// the target and calls its Teardown.
-func Teardown(ctx context.Context, c *Cluster, s Settings, o Options) error {
-	t, err := Open(c, s, o)
-	var rn *RegistryNeededError
-	if errors.As(err, &rn) {
-		return kube.RemoveLab(ctx, c.Client, kube.Options{Namespace: s.Namespace, Log: o.Log})
+// Teardown removes the lab whose namespace is namespace from cluster c
+// without the rest of its settings (removing namespaces needs no registry
+// or images): the OpenShift backend's Teardown on OpenShift, the
+// plain-Kubernetes backend's anywhere else.
+func Teardown(ctx context.Context, c *Cluster, namespace string, o Options) error {
+	if c == nil || c.Config == nil || c.Client == nil {
+		return errors.New("removing the lab: no cluster")
 	}
-	if err != nil {
-		return err
+	o = o.withDefaults()
+	if c.Flavor == OpenShift {
+		b, err := openshift.New(c.Config, openshift.Options{Namespace: namespace, Log: o.Log, Status: o.Status})
+		if err != nil {
+			return err
+		}
+		return b.Teardown(ctx)
 	}
-	return t.Teardown(ctx)
+	return kube.RemoveLab(ctx, c.Client, kube.Options{Namespace: namespace, Log: o.Log})
 }
 
 // VariantWARs packs both variants' web archives.
