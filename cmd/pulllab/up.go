@@ -55,7 +55,7 @@ type upOptions struct {
 
 func newUpCommand(g *globals) *cli.Command {
 	o := &upOptions{}
-	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.baseImage")...),
+	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...),
 		&cli.BoolFlag{Name: "install-crc", Usage: "download, verify and install crc when it is missing (from --crc-mirror, version --crc-version)", Destination: &o.installCRC},
 		&cli.StringFlag{Name: "until", Usage: "stop after `STEP`: " + strings.Join(upStepNames, ", "), Destination: &o.until},
 	)
@@ -70,7 +70,8 @@ func newUpCommand(g *globals) *cli.Command {
 			"(--registry, or the one the cluster announces) and is prepared there the same way.\n\n" +
 			"--preset okd needs no Red Hat pull secret; its cluster cannot pull the EAP image, so the lab\n" +
 			"builds on the public WildFly S2I image unless --base-image is given. --preset microshift is\n" +
-			"refused: it has no ImageStreams, builds or registry (use `pulllab verify --registry HOST:PORT`).",
+			"refused: it has no ImageStreams, builds or registry (on a MicroShift host, run `pulllab up` with its\n" +
+			"kubeconfig and --registry HOST:PORT).",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if err := o.complete(g); err != nil {
