@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -43,6 +44,10 @@ func (g *globals) clientConfig(kubeconfig, kubecontext string) (clientcmd.Client
 		if p, ok := crcKubeconfig(g, kubecontext); ok {
 			rules.ExplicitPath = p
 			from = p + " (OpenShift Local)"
+		} else if home, err := g.homeDir(); err == nil {
+			// the home directory as pulllab (and status) sees it, not as
+			// client-go saw it when the process started
+			rules.Precedence = []string{filepath.Join(home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
 		}
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubecontext}

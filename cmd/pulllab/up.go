@@ -164,12 +164,14 @@ func (o *upOptions) crcStep(ctx context.Context, g *globals, st *upState) error 
 	}
 	path, err := findCRC(g, paths)
 	if crcctl.KindOf(err) == crcctl.KindNotInstalled {
-		if !o.installCRC {
+		if !o.installCRC && g.kubeconfig == "" && !envSet(g, "KUBECONFIG") {
 			if c, why := o.defaultCluster(ctx, g); c != nil {
 				g.status.Infof("skipping the crc step: %s", why)
 				st.Context, st.Cluster = g.context, c
 				return nil
 			}
+		}
+		if !o.installCRC {
 			var e *crcctl.Error
 			if errors.As(err, &e) {
 				e.Hint = crcctl.ManualInstall(g.goos, goarch(), o.crc.Version, o.crc.Mirror) + "; then get a pull secret at https://console.redhat.com/openshift/create/local"
