@@ -146,7 +146,7 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 		return nil, err
 	}
 	r := &statusReport{self: g.self}
-	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g, paths)
+	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g)
 	path, err := findCRC(g, paths)
 	if err != nil {
 		if crcctl.KindOf(err) != crcctl.KindNotInstalled {
@@ -229,9 +229,9 @@ func (r *statusReport) readCRC(ctx context.Context, client *crcctl.Client, path 
 }
 
 // kubeconfigInUse is the kubeconfig the lab connects with, in the order
-// clientConfig uses (kubeconfigOrder), naming only files that exist; with
+// clientConfig uses, naming only files that exist; with
 // none, the note says why and what to do.
-func kubeconfigInUse(g *globals, paths crcctl.Paths) (path, note string) {
+func kubeconfigInUse(g *globals) (path, note string) {
 	exists := func(p string) bool {
 		fi, err := os.Stat(p)
 		return err == nil && !fi.IsDir()
@@ -254,8 +254,8 @@ func kubeconfigInUse(g *globals, paths crcctl.Paths) (path, note string) {
 		}
 		return strings.Join(found, string(filepath.ListSeparator)), ""
 	}
-	if exists(paths.Kubeconfig) {
-		return paths.Kubeconfig, ""
+	if p, ok := crcKubeconfig(g, g.context); ok {
+		return p, ""
 	}
 	if home, err := g.homeDir(); err == nil {
 		if p := filepath.Join(home, ".kube", "config"); exists(p) {
