@@ -353,6 +353,11 @@ func (h *harness) up(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("pulllab up: exit %d\nstderr:\n%s", r.Code, tail(r.Stderr, 30))
 	}
+	for _, l := range strings.Split(r.Stderr, "\n") {
+		if strings.Contains(l, ".war: sha256:") {
+			t.Logf("up: %s", strings.TrimSpace(l))
+		}
+	}
 	if !strings.Contains(r.Stderr, "skipping the crc step") {
 		t.Errorf("up did not say that it skips the crc step:\n%s", tail(r.Stderr, 30))
 	}
