@@ -7,13 +7,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/pulllab/pulllab/lab/target"
 )
 
 // fakeAPIServer serves just enough discovery for connect: /version and the
 // API group list, with or without OpenShift's image.openshift.io.
 func fakeAPIServer(t *testing.T, openshift bool) *httptest.Server {
 	t.Helper()
+	if openshift {
+		return fakeAPIServerWith(t, nil, "apps", "image.openshift.io", "build.openshift.io")
+	}
+	return fakeAPIServerWith(t, nil, "apps")
+}
+
+// fakeAPIServerWith serves /version and these API groups; every other
+// request is answered 404 and, when it changes something (not GET, HEAD
+// or LIST), recorded in *changes.
+func fakeAPIServerWith(t *testing.T, changes *[]string, groups ...string) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
@@ -22,14 +37,19 @@ func fakeAPIServer(t *testing.T, openshift bool) *httptest.Server {
 		case "/api":
 			fmt.Fprint(w, `{"kind":"APIVersions","versions":["v1"]}`)
 		case "/apis":
-			groups := `{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}`
-			if openshift {
-				groups += `,{"name":"image.openshift.io","versions":[{"groupVersion":"image.openshift.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"image.openshift.io/v1","version":"v1"}}`
-				groups += `,{"name":"build.openshift.io","versions":[{"groupVersion":"build.openshift.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"build.openshift.io/v1","version":"v1"}}`
+			var list []string
+			for _, g := range groups {
+				list = append(list, fmt.Sprintf(`{"name":%q,"versions":[{"groupVersion":"%s/v1","version":"v1"}],"preferredVersion":{"groupVersion":"%s/v1","version":"v1"}}`, g, g, g))
 			}
-			fmt.Fprintf(w, `{"kind":"APIGroupList","apiVersion":"v1","groups":[%s]}`, groups)
+			fmt.Fprintf(w, `{"kind":"APIGroupList","apiVersion":"v1","groups":[%s]}`, strings.Join(list, ","))
 		default:
-			http.NotFound(w, r)
+			if changes != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+				mu.Lock()
+				*changes = append(*changes, r.Method+" "+r.URL.Path)
+				mu.Unlock()
+			}
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`)
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -74,21 +94,85 @@ func TestVerifyPicksTheBackend(t *testing.T) {
 	}
 }
 
-func TestConnectDetectsOpenShift(t *testing.T) {
-	for _, openshift := range []bool{false, true} {
-		t.Run(fmt.Sprint("openshift=", openshift), func(t *testing.T) {
+func TestConnectDetectsTheTarget(t *testing.T) {
+	for _, tc := range []struct {
+		groups []string
+		want   target.Flavor
+	}{
+		{[]string{"apps"}, target.Kubernetes},
+		{[]string{"apps", "image.openshift.io", "build.openshift.io", "route.openshift.io"}, target.OpenShift},
+		{[]string{"apps", "route.openshift.io", "security.openshift.io"}, target.MicroShift},
+	} {
+		t.Run(string(tc.want), func(t *testing.T) {
 			g := newGlobals(streams{})
-			g.kubeconfig = writeKubeconfig(t, fakeAPIServer(t, openshift).URL)
+			g.kubeconfig = writeKubeconfig(t, fakeAPIServerWith(t, nil, tc.groups...).URL)
 			c, err := g.connect(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.openshift != openshift {
-				t.Errorf("openshift = %v, want %v", c.openshift, openshift)
+			if c.Flavor != tc.want {
+				t.Errorf("flavor = %q, want %q", c.Flavor, tc.want)
 			}
-			if !strings.Contains(c.cfg.UserAgent, "pulllab/") {
-				t.Errorf("user agent %q", c.cfg.UserAgent)
+			if !strings.Contains(c.Config.UserAgent, "pulllab/") {
+				t.Errorf("user agent %q", c.Config.UserAgent)
 			}
 		})
+	}
+}
+
+// TestMicroShiftNeedsARegistry: on MicroShift (and plain Kubernetes)
+// without a registry, verify and up stop with what to give (exit 2)
+// before they change anything on the cluster; up says in one line that
+// it skips the crc step for a kubeconfig that is not CRC's.
+func TestMicroShiftNeedsARegistry(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		groups []string
+		args   []string
+		want   []string
+	}{
+		{"verify on MicroShift", []string{"apps", "route.openshift.io", "security.openshift.io"}, []string{"verify"},
+			[]string{"is MicroShift", "give --registry HOST:PORT", "--base-image and --debug-image", "nothing was changed"}},
+		{"up on MicroShift", []string{"apps", "route.openshift.io"}, []string{"up"},
+			[]string{"skipping the crc step: --kubeconfig", "is MicroShift", "give --registry HOST:PORT"}},
+		{"up on plain Kubernetes", []string{"apps"}, []string{"up"},
+			[]string{"skipping the crc step: --kubeconfig", "is plain Kubernetes, not OpenShift, and announces no local registry"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var changes []string
+			kc := writeKubeconfig(t, fakeAPIServerWith(t, &changes, tc.groups...).URL)
+			code, stdout, stderr := runCmdForTest(t, append(tc.args, "--kubeconfig", kc)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stderr, "Ensuring OpenShift Local") || stdout != "" {
+				t.Errorf("ran the crc step or printed on stdout %q:\n%s", stdout, stderr)
+			}
+			if len(changes) > 0 {
+				t.Errorf("changed the cluster before refusing: %q", changes)
+			}
+		})
+	}
+}
+
+// TestDownOnPlainKubernetes: down needs no registry to remove the lab,
+// and a lab that is not there is removed without error (idempotent).
+func TestDownOnPlainKubernetes(t *testing.T) {
+	var changes []string
+	kc := writeKubeconfig(t, fakeAPIServerWith(t, &changes, "apps").URL)
+	code, _, stderr := runCmdForTest(t, "down", "--kubeconfig", kc)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "Removing the lab pulllab from") {
+		t.Errorf("stderr lacks the step line:\n%s", stderr)
+	}
+	if len(changes) > 0 {
+		t.Errorf("down changed %q although no lab namespace exists", changes)
 	}
 }

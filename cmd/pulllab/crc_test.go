@@ -739,10 +739,10 @@ func TestVerifyBaseImage(t *testing.T) {
 			if tt.kubeconfig {
 				g.kubeconfig = filepath.Join(m.dir, "kubeconfig")
 			}
-			if quiet := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, false); quiet.Image != tt.want || errb.Len() > 0 {
+			if quiet := clusterBaseImage(t.Context(), g, tt.openshift, g.cfg.Config.Lab.BaseImage, false); quiet.Image != tt.want || errb.Len() > 0 {
 				t.Errorf("status's choice %s (said %q), want %s silently", quiet, errb.String(), tt.want)
 			}
-			got := clusterBaseImage(t.Context(), g, &cluster{openshift: tt.openshift}, g.cfg.Config.Lab.BaseImage, true)
+			got := clusterBaseImage(t.Context(), g, tt.openshift, g.cfg.Config.Lab.BaseImage, true)
 			if got.Image != tt.want {
 				t.Errorf("base image %s, want %s", got.Image, tt.want)
 			}

@@ -165,12 +165,12 @@ func labBaseImage(g *globals, configured string, p string) config.BaseImageChoic
 	return config.ChooseBaseImage(configured, g.cfg.Source("lab.baseImage") != config.SourceDefault, p)
 }
 
-// clusterBaseImage is the base image the lab builds on in cluster c: on
-// an OpenShift Local cluster of the okd preset, the public WildFly S2I
+// clusterBaseImage is the base image the lab builds on in a cluster
+// (openshift: an OpenShift one): on an OpenShift Local cluster of the okd preset, the public WildFly S2I
 // image unless the user chose one; otherwise the configured image. With
 // say, the choice on okd is told in one line (verify); status is silent.
-func clusterBaseImage(ctx context.Context, g *globals, c *cluster, configured string, say bool) config.BaseImageChoice {
-	if !c.openshift {
+func clusterBaseImage(ctx context.Context, g *globals, openshift bool, configured string, say bool) config.BaseImageChoice {
+	if !openshift {
 		return config.BaseImageChoice{Image: configured}
 	}
 	p := preset.Preset(crcPresetInUse(ctx, g))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/ui"
+	"github.com/pulllab/pulllab/lab/target"
 )
 
 type downOptions struct {
@@ -157,4 +158,23 @@ func confirm(g *globals, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// removeLab removes the lab from the cluster with the target's Teardown:
+// its namespaces, each only when pulllab made it. Images stay in the
+// registry; the node's cached lab images go with the kubelet's garbage
+// collection or the VM.
+func removeLab(ctx context.Context, g *globals) error {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	ns := g.cfg.Config.Lab.Namespace
+	g.status.Start("Removing the lab %s from %s", ns, c.Host())
+	defer g.status.End(false)
+	if err := target.Teardown(ctx, c.Cluster, ns, target.Options{Log: g.log, Status: g.status}); err != nil {
+		return fmt.Errorf("removing the lab: %w", err)
+	}
+	g.status.End(true)
+	return nil
 }

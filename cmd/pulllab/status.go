@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pulllab/pulllab/crcctl"
+	"github.com/pulllab/pulllab/lab/target"
 )
 
 // statusReport is what `pulllab status` prints; -o json|yaml print it as is.
@@ -29,8 +30,8 @@ type statusReport struct {
 	KubeconfigNote string `json:"kubeconfigNote,omitempty" yaml:"kubeconfigNote,omitempty"`
 	// Lab is what the lab holds on the cluster (labStatus); LabProblem
 	// says why it could not be read.
-	Lab        any    `json:"lab,omitempty" yaml:"lab,omitempty"`
-	LabProblem string `json:"labProblem,omitempty" yaml:"labProblem,omitempty"`
+	Lab        *target.Status `json:"lab,omitempty" yaml:"lab,omitempty"`
+	LabProblem string         `json:"labProblem,omitempty" yaml:"labProblem,omitempty"`
 
 	// self names pulllab in the text's hints (withSelf).
 	self string
@@ -146,7 +147,7 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 		return nil, err
 	}
 	r := &statusReport{self: g.self}
-	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g, paths)
+	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g)
 	path, err := findCRC(g, paths)
 	if err != nil {
 		if crcctl.KindOf(err) != crcctl.KindNotInstalled {
@@ -170,8 +171,6 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 		r.LabProblem = fmt.Sprintf("the cluster gave no answer within %s (%s)", statusLabTimeout, firstLine(err))
 	case err != nil:
 		r.LabProblem = firstLine(err)
-	case lab == nil:
-		r.LabProblem = "the cluster's lab backend has no status to show"
 	}
 	r.Lab = lab
 	return r, nil
@@ -231,9 +230,9 @@ func (r *statusReport) readCRC(ctx context.Context, client *crcctl.Client, path 
 }
 
 // kubeconfigInUse is the kubeconfig the lab connects with, in the order
-// clientConfig uses (kubeconfigOrder), naming only files that exist; with
+// clientConfig uses, naming only files that exist; with
 // none, the note says why and what to do.
-func kubeconfigInUse(g *globals, paths crcctl.Paths) (path, note string) {
+func kubeconfigInUse(g *globals) (path, note string) {
 	exists := func(p string) bool {
 		fi, err := os.Stat(p)
 		return err == nil && !fi.IsDir()
@@ -256,8 +255,8 @@ func kubeconfigInUse(g *globals, paths crcctl.Paths) (path, note string) {
 		}
 		return strings.Join(found, string(filepath.ListSeparator)), ""
 	}
-	if exists(paths.Kubeconfig) {
-		return paths.Kubeconfig, ""
+	if p, ok := crcKubeconfig(g, g.context); ok {
+		return p, ""
 	}
 	if home, err := g.homeDir(); err == nil {
 		if p := filepath.Join(home, ".kube", "config"); exists(p) {
@@ -333,7 +332,7 @@ func (r *statusReport) writeText(w io.Writer) error {
 		}
 	}
 	if r.Lab != nil {
-		b, err := yaml.Marshal(map[string]any{"Lab": r.Lab})
+		b, err := yaml.Marshal(map[string]*target.Status{"Lab": r.Lab})
 		if err != nil {
 			return fmt.Errorf("rendering the lab status: %w", err)
 		}
@@ -342,4 +341,33 @@ func (r *statusReport) writeText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// labStatus is the lab part of `pulllab status`: what the lab has built,
+// what the app tags point at and what the node caches. A plain-Kubernetes
+// cluster without a known registry gets a note instead.
+func labStatus(ctx context.Context, g *globals) (*target.Status, error) {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return nil, err // status says why the lab could not be read
+	}
+	s := labSettings(g.cfg.Config.Lab)
+	s = withBase(s, clusterBaseImage(ctx, g, c.Flavor == target.OpenShift, s.BaseImage, false))
+	if c.Flavor != target.OpenShift {
+		if s, err = withAnnouncedRegistry(ctx, g, c, s); err != nil {
+			return nil, err
+		}
+		if s.Registry == "" {
+			return &target.Status{Flavor: c.Flavor, Note: fmt.Sprintf("%s: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds", c.Flavor.Name())}, nil
+		}
+	}
+	t, err := openLab(ctx, g, c, s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := t.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
 }

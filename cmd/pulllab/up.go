@@ -14,6 +14,7 @@ import (
 	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
+	"github.com/pulllab/pulllab/lab/target"
 )
 
 // Step is one named phase of `pulllab up`. Run prints its own step lines
@@ -37,6 +38,10 @@ type upState struct {
 	// BaseImage is the image the lab builds on for the crc step's preset
 	// (see labBaseImage); "" means the configured one.
 	BaseImage string
+	// Cluster is the connection the crc step made when it found that the
+	// lab's cluster is not OpenShift Local; nil means connect to
+	// Kubeconfig and Context.
+	Cluster *cluster
 }
 
 type upOptions struct {
@@ -50,18 +55,23 @@ type upOptions struct {
 
 func newUpCommand(g *globals) *cli.Command {
 	o := &upOptions{}
-	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.baseImage")...),
+	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...),
 		&cli.BoolFlag{Name: "install-crc", Usage: "download, verify and install crc when it is missing (from --crc-mirror, version --crc-version)", Destination: &o.installCRC},
 		&cli.StringFlag{Name: "until", Usage: "stop after `STEP`: " + strings.Join(upStepNames, ", "), Destination: &o.until},
 	)
 	return &cli.Command{
 		Name:  "up",
-		Usage: "get OpenShift Local running and the lab's images built",
+		Usage: "get the cluster (OpenShift Local by default) running and the lab's images built",
 		Description: "Runs the steps crc (find or install crc, configure, crc setup, crc start, wait for OpenShift),\n" +
 			"cluster, image and build, in order. Running it again skips what is already done.\n\n" +
+			"The crc step is skipped, with a line that says why, when the lab's cluster is not OpenShift\n" +
+			"Local: --kubeconfig, $KUBECONFIG or --context names another one, or crc is not installed and\n" +
+			"~/.kube/config reaches a cluster. On plain Kubernetes and MicroShift the lab needs a registry\n" +
+			"(--registry, or the one the cluster announces) and is prepared there the same way.\n\n" +
 			"--preset okd needs no Red Hat pull secret; its cluster cannot pull the EAP image, so the lab\n" +
 			"builds on the public WildFly S2I image unless --base-image is given. --preset microshift is\n" +
-			"refused: it has no ImageStreams, builds or registry (use `pulllab verify --registry HOST:PORT`).",
+			"refused: it has no ImageStreams, builds or registry (on a MicroShift host, run `pulllab up` with its\n" +
+			"kubeconfig and --registry HOST:PORT).",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if err := o.complete(g); err != nil {
@@ -112,7 +122,7 @@ func (o *upOptions) validate() error {
 func (o *upOptions) run(ctx context.Context, g *globals) error {
 	st := &upState{}
 	steps := []Step{{Name: "crc", Run: func(ctx context.Context) error { return o.crcStep(ctx, g, st) }}}
-	steps = append(steps, openshiftUpSteps(g, st)...)
+	steps = append(steps, labUpSteps(g, st)...)
 	return runSteps(ctx, g, steps, o.until)
 }
 
@@ -147,8 +157,20 @@ func (o *upOptions) crcStep(ctx context.Context, g *globals, st *upState) error 
 	if err != nil {
 		return err
 	}
+	if why := o.otherKubeconfig(g, paths); why != "" {
+		g.status.Infof("skipping the crc step: %s", why)
+		st.Kubeconfig, st.Context = g.kubeconfig, g.context
+		return nil
+	}
 	path, err := findCRC(g, paths)
 	if crcctl.KindOf(err) == crcctl.KindNotInstalled {
+		if !o.installCRC && g.kubeconfig == "" && !envSet(g, "KUBECONFIG") {
+			if c, why := o.defaultCluster(ctx, g); c != nil {
+				g.status.Infof("skipping the crc step: %s", why)
+				st.Context, st.Cluster = g.context, c
+				return nil
+			}
+		}
 		if !o.installCRC {
 			var e *crcctl.Error
 			if errors.As(err, &e) {
@@ -187,6 +209,120 @@ func (o *upOptions) crcStep(ctx context.Context, g *globals, st *upState) error 
 	g.status.Infof("oc is in %s; `pulllab env` prints the line that puts it on PATH", paths.OcDir)
 	st.BaseImage = o.baseImageLine(g, res)
 	return nil
+}
+
+// otherKubeconfig says why the lab's cluster is not OpenShift Local
+// when the user named another one: --kubeconfig or $KUBECONFIG other than
+// crc's kubeconfig, or a --context that crc's kubeconfig does not have;
+// "" when the user named none (or crc's own).
+func (o *upOptions) otherKubeconfig(g *globals, paths crcctl.Paths) string {
+	switch {
+	case g.kubeconfig != "":
+		if !samePath(g.kubeconfig, paths.Kubeconfig) {
+			return fmt.Sprintf("--kubeconfig %s is not OpenShift Local's kubeconfig", g.kubeconfig)
+		}
+	case envSet(g, "KUBECONFIG"):
+		v, _ := g.lookupEnv("KUBECONFIG")
+		if !samePath(v, paths.Kubeconfig) {
+			return fmt.Sprintf("$KUBECONFIG (%s) is not OpenShift Local's kubeconfig", v)
+		}
+	case g.context != "":
+		if _, ok := crcKubeconfig(g, g.context); !ok {
+			return fmt.Sprintf("--context %s is not a context of OpenShift Local's kubeconfig", g.context)
+		}
+	}
+	return ""
+}
+
+// defaultCluster connects, when crc is not installed, to the cluster of
+// the default kubeconfig (~/.kube/config); nil when there is none or it
+// does not answer (then crc's not-installed error stands).
+func (o *upOptions) defaultCluster(ctx context.Context, g *globals) (*cluster, string) {
+	c, err := g.connectTo(ctx, "", g.context)
+	if err != nil {
+		g.log.Debugf("up: crc is not installed and the default kubeconfig reaches no cluster: %v", err)
+		return nil, ""
+	}
+	return c, fmt.Sprintf("crc is not installed and %s reaches the cluster at %s", c.from, c.Host())
+}
+
+// samePath reports whether a and b name the same file: the same file on
+// disk, or the same absolute path.
+func samePath(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	aa, errA := filepath.Abs(a)
+	ab, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && aa == ab
+}
+
+// labUpSteps are the steps of `pulllab up` after crc, on any target:
+// connect and prepare the lab namespace, make the base image available,
+// build both variants. Each step prints its own status lines.
+func labUpSteps(g *globals, st *upState) []Step {
+	var t *target.Target
+	open := func(ctx context.Context) (*target.Target, error) {
+		if t != nil {
+			return t, nil
+		}
+		c := st.Cluster
+		if c == nil {
+			var err error
+			if c, err = g.connectTo(ctx, st.Kubeconfig, st.Context); err != nil {
+				return nil, err
+			}
+		}
+		s := labSettings(g.cfg.Config.Lab)
+		if st.BaseImage != "" && st.BaseImage != s.BaseImage {
+			// chosen for crc's preset by the crc step
+			s = withBase(s, config.BaseImageChoice{Image: st.BaseImage, Why: "preset"})
+		}
+		lt, err := openLab(ctx, g, c, s)
+		if err != nil {
+			return nil, err
+		}
+		t = lt
+		return t, nil
+	}
+	return []Step{
+		{Name: "cluster", Run: func(ctx context.Context) error {
+			t, err := open(ctx)
+			if err != nil {
+				return err
+			}
+			return t.Prepare(ctx)
+		}},
+		{Name: "image", Run: func(ctx context.Context) error {
+			t, err := open(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = t.EnsureBase(ctx)
+			return err
+		}},
+		{Name: "build", Run: func(ctx context.Context) error {
+			t, err := open(ctx)
+			if err != nil {
+				return err
+			}
+			builds, err := t.BuildVariants(ctx)
+			if err != nil {
+				return err
+			}
+			for _, bd := range builds {
+				state := "reused"
+				if bd.Built {
+					state = "built"
+				}
+				g.status.Infof("%s: %s (%s)", bd.Variant.WAR(), bd.Digest, state)
+			}
+			fmt.Fprintf(g.out, "The lab is ready. Run 'pulllab verify' to run every case.\n")
+			return nil
+		}},
+	}
 }
 
 // baseImageLine chooses the base image for the preset crc now runs and,

@@ -15,9 +15,8 @@ import (
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/kube"
-	"github.com/pulllab/pulllab/lab/openshift"
 	"github.com/pulllab/pulllab/lab/report"
-	"github.com/pulllab/pulllab/wars"
+	"github.com/pulllab/pulllab/lab/target"
 )
 
 // verifyOptions are the verify command's settings. The cluster is chosen by
@@ -124,32 +123,20 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		return lab.NewPlanFor(cases, lab.State{}, model).Format(g.out)
 	}
 
-	backend, err := newBackend(ctx, g, o)
+	t, err := labTarget(ctx, g, target.Settings{Namespace: o.namespace, Node: o.node, Registry: o.registry, RegistryAuth: o.registryAuth, BaseImage: o.baseImage, DebugImage: o.debugImage}, true)
 	if err != nil {
 		return err
 	}
-	if err := checkAccess(ctx, backend); err != nil {
-		return err
-	}
-	archives, err := variantWARs()
-	if err != nil {
-		return err
-	}
-	runner := &lab.Runner{
-		Backend:     backend,
-		WARs:        archives,
-		Status:      g.status,
-		Log:         g.log,
+	res, runErr := t.Verify(ctx, cases, target.VerifyOptions{
 		CaseTimeout: o.caseTimeout,
 		Keep:        o.keep,
 		Tool:        lab.Tool{Name: "pulllab", Version: version.Version()},
-	}
-	res, runErr := runner.Run(ctx, cases)
+	})
 	if res == nil || len(res.Cases) == 0 {
 		return runErr
 	}
 	res.Performance.PeakRSSBytes = peakRSS()
-	if backend.Kind() == openshift.KindName && res.Environment.CRCVersion == "" {
+	if t.Flavor() == target.OpenShift && res.Environment.CRCVersion == "" {
 		res.Environment.CRCVersion = crcVersion(context.WithoutCancel(ctx), g)
 	}
 	if err := writeReports(g.out, o, res); err != nil {
@@ -160,36 +147,6 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		return err
 	}
 	return runErr
-}
-
-// accessChecker is a backend that can ask the cluster, before changing
-// anything, whether the user may do all the lab needs.
-type accessChecker interface {
-	CheckAccess(ctx context.Context) error
-}
-
-// checkAccess runs the backend's up-front permission check (as 'up' does),
-// so a user without the rights gets one list of what is missing (exit 2)
-// instead of the first raw Forbidden error half-way through.
-func checkAccess(ctx context.Context, b lab.Backend) error {
-	ac, ok := b.(accessChecker)
-	if !ok {
-		return nil
-	}
-	return ac.CheckAccess(ctx)
-}
-
-// variantWARs packs both variants' web archives.
-func variantWARs() (map[lab.Variant][]byte, error) {
-	out := make(map[lab.Variant][]byte, len(lab.Variants))
-	for _, v := range lab.Variants {
-		b, err := wars.WAR(string(v))
-		if err != nil {
-			return nil, fmt.Errorf("packing %s: %w", v.WAR(), err)
-		}
-		out[v] = b
-	}
-	return out, nil
 }
 
 // writeReports writes results.json, report.md (English), report.ja.md (when

@@ -31,6 +31,23 @@ func New(cfg *rest.Config, cs kubernetes.Interface, o Options) (*Backend, error)
 	return b, nil
 }
 
+// RemoveLab is Teardown for a lab whose registry is not known (removing
+// namespaces needs none): it deletes the same namespaces of the lab named
+// by o.Namespace (default DefaultNamespace), with the same check that
+// pulllab made each one.
+func RemoveLab(ctx context.Context, cs kubernetes.Interface, o Options) error {
+	if cs == nil {
+		return errors.New("kube backend: no Kubernetes client")
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.LabID == "" {
+		o.LabID = o.Namespace
+	}
+	return teardown(ctx, &cluster{cs: cs, o: o}, o.Namespace)
+}
+
 // cluster is Cluster on lab/workload and lab/node.
 type cluster struct {
 	cs   kubernetes.Interface

@@ -305,41 +305,17 @@ func (b *Backend) StashRepository() string { return b.stashRepo }
 // pull secret (cases 11 and 12).
 func (b *Backend) NoCredentialsNamespace() string { return b.nocredsNS }
 
-// Prepare picks the node, makes the lab namespace and the privileged debug
-// namespace, each with the pull secret (all idempotent), starts the node
-// debug pod, and returns the lab namespace's workload on the node and the
-// node's image cache. The pull secret holds only the credentials for the
-// registry's host (as the node pulls from it), from --registry-auth or the
-// docker config; without any, the lab's pods pull anonymously and no secret
-// is left.
+// Prepare picks the node, makes the lab namespaces (PrepareNamespaces),
+// starts the node debug pod, and returns the lab namespace's workload on the
+// node and the node's image cache.
 func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	node, err := b.Node(ctx)
 	if err != nil {
 		return lab.Site{}, err
 	}
 	wl := b.cluster.Workload(b.o.Namespace, node.Name)
-	if err := wl.EnsureNamespace(ctx, false); err != nil {
-		return lab.Site{}, fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
-	}
-	cfg, err := pullSecretConfig(ctx, b.keychain, b.addr.Host)
-	if err != nil {
-		return lab.Site{}, fmt.Errorf("preparing the pull secret for %s: %w", b.addr.Host, err)
-	}
-	if err := b.cluster.EnsurePullSecret(ctx, b.o.Namespace, cfg); err != nil {
-		return lab.Site{}, fmt.Errorf("preparing the pull secret in %q: %w", b.o.Namespace, err)
-	}
-	b.mu.Lock()
-	b.pullSecret = cfg != nil
-	b.mu.Unlock()
-	if cfg == nil {
-		b.log.WithField("registry", b.addr.Host).Debug("no credentials for the registry: the lab's pods pull anonymously")
-	}
-	if err := b.cluster.Workload(b.debugNS, node.Name).EnsureNamespace(ctx, true); err != nil {
-		return lab.Site{}, fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
-	}
-	// The debug image may live in the lab registry too.
-	if err := b.cluster.EnsurePullSecret(ctx, b.debugNS, cfg); err != nil {
-		return lab.Site{}, fmt.Errorf("preparing the pull secret in %q: %w", b.debugNS, err)
+	if err := b.PrepareNamespaces(ctx); err != nil {
+		return lab.Site{}, err
 	}
 	nc := b.nodeCache(node.Name)
 	if err := nc.Start(ctx); err != nil {
@@ -350,6 +326,39 @@ func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	b.mu.Unlock()
 	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "registry": b.addr.String()}).Debug("kubernetes backend prepared")
 	return lab.Site{Workload: wl, NodeCache: nc}, nil
+}
+
+// PrepareNamespaces makes the lab namespace and the privileged debug
+// namespace, each with the pull secret (all idempotent); it starts no pod
+// (`pulllab up`). The pull secret holds only the credentials for the
+// registry's host (as the node pulls from it), from the registry auth file
+// or the docker config; without any, the lab's pods pull anonymously and
+// no secret is left.
+func (b *Backend) PrepareNamespaces(ctx context.Context) error {
+	if err := b.cluster.Workload(b.o.Namespace, "").EnsureNamespace(ctx, false); err != nil {
+		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
+	}
+	cfg, err := pullSecretConfig(ctx, b.keychain, b.addr.Host)
+	if err != nil {
+		return fmt.Errorf("preparing the pull secret for %s: %w", b.addr.Host, err)
+	}
+	if err := b.cluster.EnsurePullSecret(ctx, b.o.Namespace, cfg); err != nil {
+		return fmt.Errorf("preparing the pull secret in %q: %w", b.o.Namespace, err)
+	}
+	b.mu.Lock()
+	b.pullSecret = cfg != nil
+	b.mu.Unlock()
+	if cfg == nil {
+		b.log.WithField("registry", b.addr.Host).Debug("no credentials for the registry: the lab's pods pull anonymously")
+	}
+	if err := b.cluster.Workload(b.debugNS, "").EnsureNamespace(ctx, true); err != nil {
+		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
+	}
+	// The debug image may live in the lab registry too.
+	if err := b.cluster.EnsurePullSecret(ctx, b.debugNS, cfg); err != nil {
+		return fmt.Errorf("preparing the pull secret in %q: %w", b.debugNS, err)
+	}
+	return nil
 }
 
 // Node returns the lab's node, asking the cluster once.
@@ -475,17 +484,27 @@ func (b *Backend) AnonymousPull(ctx context.Context) (bool, error) {
 // remove them. Images cached on the node stay too (the kubelet's image
 // garbage collection owns them).
 func (b *Backend) Teardown(ctx context.Context) error {
-	var errs []error
-	for _, ns := range []string{b.o.Namespace, b.nocredsNS, b.debugNS} {
-		if err := b.cluster.Workload(ns, "").DeleteNamespace(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("deleting namespace %q: %w", ns, err))
-		}
-	}
+	err := teardown(ctx, b.cluster, b.o.Namespace)
 	b.mu.Lock()
 	// The debug pod went with its namespace.
 	b.cache = nil
 	b.pullSecret, b.nocreds = false, false
 	b.mu.Unlock()
+	return err
+}
+
+// teardown deletes the lab namespace ns, its second namespace and its
+// debug namespace, each only when pulllab made it; absent ones are fine.
+func teardown(ctx context.Context, c Cluster, ns string) error {
+	var errs []error
+	for _, name := range []string{ns, ns + NoCredentialsSuffix, ns + DebugSuffix} {
+		if err := c.Workload(name, "").DeleteNamespace(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("deleting namespace %q: %w", name, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 

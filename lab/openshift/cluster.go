@@ -19,28 +19,71 @@ import (
 	"github.com/pulllab/pulllab/lab"
 )
 
+// Distribution is what kind of cluster discovery found.
+type Distribution string
+
+// The distributions Detect tells apart.
+const (
+	// NotOpenShift is any cluster without OpenShift's APIs (kind,
+	// minikube, k3d, a kubeadm cluster, …).
+	NotOpenShift Distribution = "kubernetes"
+	// Full is OpenShift (or OKD) with its image and build APIs: the
+	// OpenShift backend runs there.
+	Full Distribution = "openshift"
+	// MicroShift serves some OpenShift APIs (route.openshift.io,
+	// security.openshift.io) but no ImageStreams, builds or internal
+	// registry, so the OpenShift backend cannot run there.
+	MicroShift Distribution = "microshift"
+)
+
+// Name is the distribution's name in a sentence: "OpenShift",
+// "MicroShift" or "plain Kubernetes".
+func (d Distribution) Name() string {
+	switch d {
+	case Full:
+		return "OpenShift"
+	case MicroShift:
+		return "MicroShift"
+	}
+	return "plain Kubernetes"
+}
+
 // openShiftGroups are the API groups whose presence makes a cluster
 // OpenShift for pulllab: it imports and builds through them.
 var openShiftGroups = []string{"image.openshift.io", "build.openshift.io"}
 
-// IsOpenShift reports whether the cluster serves the OpenShift image and
-// build APIs (image.openshift.io and build.openshift.io). An error means
-// discovery itself failed, e.g. the cluster is unreachable.
-func IsOpenShift(d discovery.DiscoveryInterface) (bool, error) {
+// microShiftGroups are the OpenShift API groups MicroShift serves
+// (openshift/microshift docs/enable_apis.md: Route and
+// SecurityContextConstraints); either one without openShiftGroups is
+// MicroShift.
+var microShiftGroups = []string{"route.openshift.io", "security.openshift.io"}
+
+// Detect asks discovery which API groups the cluster serves: both
+// openShiftGroups make it OpenShift; an OpenShift group MicroShift serves
+// without them makes it MicroShift; anything else is plain Kubernetes. An
+// error means discovery itself failed, e.g. the cluster is unreachable.
+func Detect(d discovery.DiscoveryInterface) (Distribution, error) {
 	groups, err := d.ServerGroups()
 	if err != nil {
-		return false, fmt.Errorf("discovering the cluster's API groups: %w", err)
+		return "", fmt.Errorf("discovering the cluster's API groups: %w", err)
 	}
 	have := map[string]bool{}
 	for _, g := range groups.Groups {
 		have[g.Name] = true
 	}
+	all := true
 	for _, g := range openShiftGroups {
-		if !have[g] {
-			return false, nil
+		all = all && have[g]
+	}
+	if all {
+		return Full, nil
+	}
+	for _, g := range microShiftGroups {
+		if have[g] {
+			return MicroShift, nil
 		}
 	}
-	return true, nil
+	return NotOpenShift, nil
 }
 
 // projectDescription marks a project as made by pulllab (the default project
@@ -58,11 +101,11 @@ const annotationDescription = "openshift.io/description"
 func (b *Backend) Connect(ctx context.Context) error {
 	b.status.Start("Connecting to the OpenShift cluster")
 	defer b.status.End(false)
-	ok, err := IsOpenShift(b.c.Kube.Discovery())
+	d, err := Detect(b.c.Kube.Discovery())
 	if err != nil {
 		return fmt.Errorf("reaching the cluster: %w", err)
 	}
-	if !ok {
+	if d != Full {
 		return fmt.Errorf("the cluster is not OpenShift: it serves no %s API; for plain Kubernetes give lab.registry, an OCI registry", strings.Join(openShiftGroups, " or "))
 	}
 	if v, err := b.OpenShiftVersion(ctx); err == nil && v != "" {

@@ -16,18 +16,23 @@ import (
 	"github.com/pulllab/pulllab/lab"
 )
 
-func TestIsOpenShift(t *testing.T) {
+func TestDetect(t *testing.T) {
 	tests := []struct {
 		name    string
 		groups  []string
 		fail    bool
-		want    bool
+		want    Distribution
 		wantErr bool
 	}{
-		{name: "openshift", groups: []string{"v1", "apps/v1", "image.openshift.io/v1", "build.openshift.io/v1"}, want: true},
-		{name: "image only", groups: []string{"v1", "image.openshift.io/v1"}},
-		{name: "build only", groups: []string{"v1", "build.openshift.io/v1"}},
-		{name: "kubernetes", groups: []string{"v1", "apps/v1"}},
+		{name: "openshift", groups: []string{"v1", "apps/v1", "image.openshift.io/v1", "build.openshift.io/v1", "route.openshift.io/v1", "security.openshift.io/v1", "project.openshift.io/v1"}, want: Full},
+		{name: "openshift without route", groups: []string{"v1", "image.openshift.io/v1", "build.openshift.io/v1"}, want: Full},
+		{name: "microshift", groups: []string{"v1", "apps/v1", "route.openshift.io/v1", "security.openshift.io/v1"}, want: MicroShift},
+		{name: "microshift, route only", groups: []string{"v1", "route.openshift.io/v1"}, want: MicroShift},
+		{name: "image without build is not OpenShift", groups: []string{"v1", "image.openshift.io/v1", "route.openshift.io/v1"}, want: MicroShift},
+		{name: "image only", groups: []string{"v1", "image.openshift.io/v1"}, want: NotOpenShift},
+		{name: "build only", groups: []string{"v1", "build.openshift.io/v1"}, want: NotOpenShift},
+		{name: "kubernetes", groups: []string{"v1", "apps/v1", "networking.k8s.io/v1"}, want: NotOpenShift},
+		{name: "a lookalike group", groups: []string{"v1", "routes.openshift.io.example.com/v1"}, want: NotOpenShift},
 		{name: "unreachable", fail: true, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -42,12 +47,15 @@ func TestIsOpenShift(t *testing.T) {
 			for _, g := range tt.groups {
 				d.Resources = append(d.Resources, &metav1.APIResourceList{GroupVersion: g})
 			}
-			got, err := IsOpenShift(d)
+			got, err := Detect(d)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
+			if tt.wantErr && !strings.Contains(err.Error(), "connection refused") {
+				t.Errorf("error %q does not carry the cause", err)
+			}
 			if got != tt.want {
-				t.Errorf("IsOpenShift = %v, want %v", got, tt.want)
+				t.Errorf("Detect = %q, want %q", got, tt.want)
 			}
 		})
 	}

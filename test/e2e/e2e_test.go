@@ -222,6 +222,7 @@ func TestE2E(t *testing.T) {
 		t.Fatal("setup failed; the other steps need the bystander")
 	}
 	t.Run("registry-auth-flag", h.registryAuthFlag)
+	t.Run("up", h.up)
 	t.Run("verify-clean", h.verifyClean)
 	t.Run("pod-security", h.podSecurity)
 	t.Run("kep2535", h.kep2535)
@@ -330,6 +331,43 @@ func (h *harness) verifyArgsNoAuth(out string) []string {
 		"--namespace", labNamespace,
 		"--out", out,
 	}
+}
+
+// up runs `pulllab up` with verify's flags, as a user runs `pulllab up &&
+// pulllab verify` on any cluster: it skips the crc step (the kubeconfig is
+// not OpenShift Local's), prepares the lab namespace and leaves both
+// variants stashed in the registry; verify-clean then reuses them.
+func (h *harness) up(t *testing.T) {
+	var args []string
+	for i, verify := 0, h.verifyArgs(""); i < len(verify); i++ {
+		switch verify[i] {
+		case "verify":
+			args = append(args, "up")
+		case "--out":
+			i++
+		default:
+			args = append(args, verify[i])
+		}
+	}
+	r := h.run(t, "up", args, nil)
+	if r.Code != 0 {
+		t.Fatalf("pulllab up: exit %d\nstderr:\n%s", r.Code, tail(r.Stderr, 30))
+	}
+	for _, l := range strings.Split(r.Stderr, "\n") {
+		if strings.Contains(l, ".war: sha256:") {
+			t.Logf("up: %s", strings.TrimSpace(l))
+		}
+	}
+	if !strings.Contains(r.Stderr, "skipping the crc step") {
+		t.Errorf("up did not say that it skips the crc step:\n%s", tail(r.Stderr, 30))
+	}
+	if got := h.stashedVariants(t); !contains(got, string(lab.Variants[0])) || !contains(got, string(lab.Variants[1])) {
+		t.Errorf("after up the registry stashes %v, want both variants", got)
+	}
+	if _, err := h.cs.CoreV1().Namespaces().Get(context.Background(), labNamespace, metav1.GetOptions{}); err != nil {
+		t.Errorf("after up the lab namespace: %v", err)
+	}
+	h.requireNoLabPods(t)
 }
 
 // verifyClean is the first run on the lab: every case passes and, when the
