@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pulllab/pulllab/lab"
 )
 
 // fakeFS serves files from a map; a missing name is fs.ErrNotExist.
@@ -680,5 +682,65 @@ func TestChooseBaseImage(t *testing.T) {
 	}
 	if Default().CRC.Version != DefaultCRCVersion || DefaultCRCVersion != "2.65.0" {
 		t.Errorf("default crc version %q", Default().CRC.Version)
+	}
+}
+
+func TestChooseKubernetesImages(t *testing.T) {
+	tests := []struct {
+		name         string
+		base         string
+		explicit     bool
+		debug        string
+		wantBase     string
+		wantReason   lab.BaseImageReason
+		wantDebug    string
+		wantWhyParts []string
+	}{
+		{"nothing chosen: WildFly and busybox", EAPBaseImage, false, "", KubernetesBaseImage, lab.BaseReasonKubernetes, KubernetesDebugImage, []string{"plain Kubernetes", KubernetesBaseImage, "--base-image"}},
+		{"the user's base and debug images", "127.0.0.1:5000/e2e/appserver:1", true, "127.0.0.1:5000/e2e/debug:1", "127.0.0.1:5000/e2e/appserver:1", "", "127.0.0.1:5000/e2e/debug:1", nil},
+		{"EAP chosen on purpose stays", EAPBaseImage, true, "", EAPBaseImage, "", KubernetesDebugImage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ChooseKubernetesImages(tt.base, tt.explicit, tt.debug)
+			if got.Base.Image != tt.wantBase || got.Base.Reason != tt.wantReason || got.Debug != tt.wantDebug {
+				t.Errorf("ChooseKubernetesImages = %+v, want base %s (%q), debug %s", got, tt.wantBase, tt.wantReason, tt.wantDebug)
+			}
+			for _, w := range tt.wantWhyParts {
+				if !strings.Contains(got.Base.Why, w) {
+					t.Errorf("why %q lacks %q", got.Base.Why, w)
+				}
+			}
+			if tt.wantWhyParts == nil && got.Base.Why != "" {
+				t.Errorf("why = %q for the user's own choice", got.Base.Why)
+			}
+		})
+	}
+	if got := ChooseBaseImage(EAPBaseImage, false, PresetOKD); got.Reason != lab.BaseReasonOKD {
+		t.Errorf("okd choice reason = %q", got.Reason)
+	}
+}
+
+func TestValidateDeploymentsDir(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"/opt/jboss/wildfly/standalone/deployments", ""},
+		{"deployments", `--deployments-dir: want an absolute directory in the base image`},
+		{"/", `--deployments-dir: the WAR cannot go into the image's root directory`},
+		{"/my dir", `--deployments-dir: "/my dir" contains white space`},
+	} {
+		e := Defaults()
+		if err := e.Override("lab.deploymentsDir", tc.value, FlagSource("deployments-dir")); err != nil {
+			t.Fatal(err)
+		}
+		err := e.Validate()
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.value, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: Validate = %v, want %q", tc.value, err, tc.want)
+		}
 	}
 }
