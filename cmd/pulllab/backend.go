@@ -133,20 +133,21 @@ func (e *clusterError) ExitCode() int { return 2 }
 
 // labSettings is what every backend is built from.
 type labSettings struct {
-	namespace, node, registry, registryAuth, baseImage, debugImage string
-	// baseForPreset: pulllab chose baseImage for crc's preset (okd), not
-	// the user.
-	baseForPreset bool
+	namespace, node, registry, registryAuth, baseImage, debugImage, deploymentsDir string
+	// baseReason says why pulllab, not the user, chose baseImage: crc's
+	// okd preset, or plain Kubernetes; empty otherwise.
+	baseReason lab.BaseImageReason
 }
 
-// withBase sets the base image that config.ChooseBaseImage chose.
+// withBase sets the base image that config.ChooseBaseImage or
+// config.ChooseKubernetesBaseImage chose.
 func (s labSettings) withBase(c config.BaseImageChoice) labSettings {
-	s.baseImage, s.baseForPreset = c.Image, c.Why != ""
+	s.baseImage, s.baseReason = c.Image, c.Reason
 	return s
 }
 
 func labSettingsFrom(l config.Lab) labSettings {
-	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, registryAuth: l.RegistryAuth, baseImage: l.BaseImage, debugImage: l.DebugImage}
+	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, registryAuth: l.RegistryAuth, baseImage: l.BaseImage, debugImage: l.DebugImage, deploymentsDir: l.DeploymentsDir}
 }
 
 // newLabBackend returns the OpenShift backend for an OpenShift cluster and
@@ -167,7 +168,7 @@ func newLabBackend(ctx context.Context, g *globals, c *cluster, s labSettings) (
 			Log:        g.log,
 			Status:     g.status,
 		}
-		if s.baseForPreset {
+		if s.baseReason == lab.BaseReasonOKD {
 			o.BaseImageReason = lab.BaseReasonOKD
 		}
 		b, err := openshift.New(c.cfg, o)
@@ -183,10 +184,6 @@ func newLabBackend(ctx context.Context, g *globals, c *cluster, s labSettings) (
 	if s.registry == "" {
 		return nil, usagef("the cluster at %s is plain Kubernetes, not OpenShift, and announces no local registry (no ConfigMap %s/%s with the key %s): create a registry the way your cluster tool documents (kind, minikube and k3d: docs/user-guide.md), or give the OCI registry the lab pushes its images to with --registry HOST:PORT[/prefix], and a --base-image and --debug-image that registry serves", c.cfg.Host, kube.HostingNamespace, kube.HostingConfigMap, kube.HostingKey)
 	}
-	base := s.baseImage
-	if base == config.Default().Lab.BaseImage {
-		g.log.Debugf("plain Kubernetes with the default base image %s: the registry must be able to serve it", base)
-	}
 	var creds *kube.Credentials
 	if s.registryAuth != "" {
 		var err error
@@ -195,13 +192,15 @@ func newLabBackend(ctx context.Context, g *globals, c *cluster, s labSettings) (
 		}
 	}
 	b, err := kube.New(c.cfg, c.cs, kube.Options{
-		Namespace:   s.namespace,
-		Node:        s.node,
-		Registry:    s.registry,
-		Credentials: creds,
-		BaseImage:   base,
-		DebugImage:  s.debugImage,
-		Log:         g.log,
+		Namespace:       s.namespace,
+		Node:            s.node,
+		Registry:        s.registry,
+		Credentials:     creds,
+		BaseImage:       s.baseImage,
+		BaseImageReason: s.baseReason,
+		DeploymentsDir:  s.deploymentsDir,
+		DebugImage:      s.debugImage,
+		Log:             g.log,
 	})
 	if err != nil {
 		return nil, err
@@ -216,7 +215,7 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryAuth: o.registryAuth, debugImage: o.debugImage}
+	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryAuth: o.registryAuth, debugImage: o.debugImage, deploymentsDir: o.deploymentsDir}
 	return newLabBackend(ctx, g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
 }
 
@@ -268,7 +267,7 @@ func openshiftUpSteps(g *globals, st *upState) []Step {
 		s := labSettingsFrom(g.cfg.Config.Lab)
 		if st.BaseImage != "" && st.BaseImage != s.baseImage {
 			// chosen for crc's preset by the crc step
-			s = s.withBase(config.BaseImageChoice{Image: st.BaseImage, Why: "preset"})
+			s = s.withBase(config.BaseImageChoice{Image: st.BaseImage, Why: "preset", Reason: lab.BaseReasonOKD})
 		}
 		lb, err := newLabBackend(ctx, g, c, s)
 		if err != nil {

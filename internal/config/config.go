@@ -176,31 +176,19 @@ func ChooseBaseImage(configured string, explicit bool, preset string) BaseImageC
 	}
 }
 
-// KubernetesImages are the base and debug images on plain Kubernetes
-// (kind, minikube, k3d, MicroShift, any cluster that is not OpenShift).
-type KubernetesImages struct {
-	// Base is the base image and why.
-	Base BaseImageChoice
-	// Debug is the node debug pod's image.
-	Debug string
-}
-
-// ChooseKubernetesImages picks the images on plain Kubernetes. An image the
-// user set (baseExplicit, or a non-empty debug) is always used. Otherwise
-// the public WildFly image replaces the EAP default, which needs Red Hat
-// credentials and OpenShift's S2I build, and busybox replaces the OpenShift
-// tools image, which a plain cluster does not have.
-func ChooseKubernetesImages(base string, baseExplicit bool, debug string) KubernetesImages {
-	out := KubernetesImages{Base: BaseImageChoice{Image: base}, Debug: debug}
-	if !baseExplicit || base == "" {
-		out.Base = BaseImageChoice{
-			Image:  KubernetesBaseImage,
-			Reason: lab.BaseReasonKubernetes,
-			Why:    "plain Kubernetes: the lab builds on the public WildFly image " + KubernetesBaseImage + " (the EAP image needs Red Hat credentials); choose another with --base-image",
-		}
+// ChooseKubernetesBaseImage picks the base image on plain Kubernetes (kind,
+// minikube, k3d, MicroShift, any cluster that is not OpenShift). An image
+// the user set (explicit) is always used. Otherwise the public WildFly
+// image replaces the EAP default, which needs Red Hat credentials. (The
+// debug image's default there, KubernetesDebugImage, is applied by the
+// plain-Kubernetes backend itself.)
+func ChooseKubernetesBaseImage(configured string, explicit bool) BaseImageChoice {
+	if explicit && configured != "" {
+		return BaseImageChoice{Image: configured}
 	}
-	if out.Debug == "" {
-		out.Debug = KubernetesDebugImage
+	return BaseImageChoice{
+		Image:  KubernetesBaseImage,
+		Reason: lab.BaseReasonKubernetes,
+		Why:    "plain Kubernetes: the lab builds on the public WildFly image " + KubernetesBaseImage + " (the default EAP image needs Red Hat credentials); choose another with --base-image",
 	}
-	return out
 }

@@ -685,34 +685,29 @@ func TestChooseBaseImage(t *testing.T) {
 	}
 }
 
-func TestChooseKubernetesImages(t *testing.T) {
+func TestChooseKubernetesBaseImage(t *testing.T) {
 	tests := []struct {
-		name         string
-		base         string
-		explicit     bool
-		debug        string
-		wantBase     string
-		wantReason   lab.BaseImageReason
-		wantDebug    string
-		wantWhyParts []string
+		name       string
+		configured string
+		explicit   bool
+		want       string
+		reason     lab.BaseImageReason
 	}{
-		{"nothing chosen: WildFly and busybox", EAPBaseImage, false, "", KubernetesBaseImage, lab.BaseReasonKubernetes, KubernetesDebugImage, []string{"plain Kubernetes", KubernetesBaseImage, "--base-image"}},
-		{"the user's base and debug images", "127.0.0.1:5000/e2e/appserver:1", true, "127.0.0.1:5000/e2e/debug:1", "127.0.0.1:5000/e2e/appserver:1", "", "127.0.0.1:5000/e2e/debug:1", nil},
-		{"EAP chosen on purpose stays", EAPBaseImage, true, "", EAPBaseImage, "", KubernetesDebugImage, nil},
+		{"nothing chosen: WildFly", EAPBaseImage, false, KubernetesBaseImage, lab.BaseReasonKubernetes},
+		{"the user's image", "127.0.0.1:5000/pulllab-e2e/appserver:1", true, "127.0.0.1:5000/pulllab-e2e/appserver:1", ""},
+		{"EAP chosen on purpose stays", EAPBaseImage, true, EAPBaseImage, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ChooseKubernetesImages(tt.base, tt.explicit, tt.debug)
-			if got.Base.Image != tt.wantBase || got.Base.Reason != tt.wantReason || got.Debug != tt.wantDebug {
-				t.Errorf("ChooseKubernetesImages = %+v, want base %s (%q), debug %s", got, tt.wantBase, tt.wantReason, tt.wantDebug)
+			got := ChooseKubernetesBaseImage(tt.configured, tt.explicit)
+			if got.Image != tt.want || got.Reason != tt.reason {
+				t.Errorf("ChooseKubernetesBaseImage = %+v, want %s (%q)", got, tt.want, tt.reason)
 			}
-			for _, w := range tt.wantWhyParts {
-				if !strings.Contains(got.Base.Why, w) {
-					t.Errorf("why %q lacks %q", got.Base.Why, w)
-				}
+			if (got.Why != "") != (tt.reason != "") || strings.Contains(got.Why, "\n") {
+				t.Errorf("why = %q", got.Why)
 			}
-			if tt.wantWhyParts == nil && got.Base.Why != "" {
-				t.Errorf("why = %q for the user's own choice", got.Base.Why)
+			if got.Why != "" && (!strings.Contains(got.Why, KubernetesBaseImage) || !strings.Contains(got.Why, "--base-image")) {
+				t.Errorf("why %q does not name the image and the flag", got.Why)
 			}
 		})
 	}
