@@ -3,7 +3,8 @@
 // OpenShift.
 //
 // Images are built on this machine with go-containerregistry: the base
-// image plus one layer holding /deployments/<variant>.war, pushed to the
+// image plus one layer holding <dir>/<variant>.war, where dir is where the
+// base image's server looks (ChooseDeploymentsDir), pushed to the
 // stash repository <registry>/<namespace>/pulllab-variants under the tags
 // "node" and "registry". The app repository
 // <registry>/<namespace>/custom-image-java is what the cases deploy; its
