@@ -574,6 +574,19 @@ func TestPreflight(t *testing.T) {
 			}
 		})
 	}
+	t.Run("each attempt of the ping is bounded", func(t *testing.T) {
+		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+		t.Cleanup(hang.Close)
+		host := strings.TrimPrefix(hang.URL, "http://")
+		defer func(d time.Duration) { pingTimeout = d }(pingTimeout)
+		pingTimeout = 200 * time.Millisecond
+		b := newTestBackend(t, newFakeCluster("amd64"), Options{Registry: host, Transport: http.DefaultTransport, BaseImage: "127.0.0.1:5000/x:1"})
+		err := b.pingRegistry(context.Background())
+		var oe *OptionError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "GET http://"+host+"/v2/: no answer within 200ms") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("pingRegistry = %v, want the plain-http attempt timed out, on one line", err)
+		}
+	})
 	t.Run("the ping is bounded and cancellable", func(t *testing.T) {
 		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 		t.Cleanup(hang.Close)

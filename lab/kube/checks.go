@@ -2,19 +2,24 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sirupsen/logrus"
 
 	"github.com/pulllab/pulllab/internal/version"
 )
 
-// PingTimeout bounds the reachability check of the lab registry.
+// PingTimeout bounds each attempt of the reachability check of the lab
+// registry.
 const PingTimeout = 10 * time.Second
+
+// pingTimeout is PingTimeout; tests shorten it.
+var pingTimeout = PingTimeout
 
 // Preflight checks, before the lab changes anything, what would otherwise
 // fail half-way: the base image has a build for the node's architecture,
@@ -32,10 +37,8 @@ func (b *Backend) Preflight(ctx context.Context) error {
 
 // pingRegistry asks the lab registry's /v2/ endpoint for its API version,
 // over https, and over plain http too when the registry may use it
-// (loopback or --insecure), within PingTimeout.
+// (loopback or --insecure); each attempt is bounded by PingTimeout.
 func (b *Backend) pingRegistry(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
-	defer cancel()
 	rt := b.o.Transport
 	if rt == nil {
 		rt = remote.DefaultTransport
@@ -45,25 +48,28 @@ func (b *Backend) pingRegistry(ctx context.Context) error {
 	if b.insecure {
 		schemes = append(schemes, "http")
 	}
-	var errs []error
+	var errs []string
 	for _, scheme := range schemes {
 		url := scheme + "://" + b.addr.Host + "/v2/"
-		code, err := ping(ctx, client, url)
+		actx, cancel := context.WithTimeout(ctx, pingTimeout)
+		code, err := ping(actx, client, url)
+		timedOut := actx.Err() != nil
+		cancel()
 		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("checking the lab registry %s: %w", b.addr.Host, ctx.Err())
 		case err == nil && (code == http.StatusOK || code == http.StatusUnauthorized):
-			b.log.WithField("url", url).WithField("status", code).Debug("the lab registry answers")
+			b.log.WithFields(logrus.Fields{"url": url, "status": code}).Debug("the lab registry answers")
 			return nil
 		case err == nil:
-			return b.unreachable(fmt.Sprintf("GET %s answered %d %s, which is not a registry's API (OCI distribution wants 200 or 401)", url, code, http.StatusText(code)))
-		case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled):
-			return fmt.Errorf("checking the lab registry %s: %w", b.addr.Host, ctx.Err())
-		case ctx.Err() != nil:
-			errs = append(errs, fmt.Errorf("GET %s: no answer within %s", url, PingTimeout))
-			return b.unreachable(errors.Join(errs...).Error())
+			return b.unreachable(fmt.Sprintf("GET %s answered %d %s, which is not a registry's API (OCI distribution answers 200 or 401)", url, code, http.StatusText(code)))
+		case timedOut:
+			errs = append(errs, fmt.Sprintf("GET %s: no answer within %s", url, pingTimeout))
+		default:
+			errs = append(errs, fmt.Sprintf("GET %s: %v", url, err))
 		}
-		errs = append(errs, fmt.Errorf("GET %s: %w", url, err))
 	}
-	return b.unreachable(errors.Join(errs...).Error())
+	return b.unreachable(strings.Join(errs, "; "))
 }
 
 // unreachable is the lab registry failing its check.
