@@ -345,6 +345,26 @@ func TestResolveUser(t *testing.T) {
 	})
 }
 
+func TestWritableBy(t *testing.T) {
+	jboss := imageUser{UID: 1000, GID: 1000}
+	s2i := imageUser{UID: 185}
+	for _, tc := range []struct {
+		e    fsEntry
+		u    imageUser
+		want bool
+	}{
+		{fsEntry{UID: 1000, GID: 0, Mode: 0o775}, jboss, true}, // WildFly: jboss:0, g+rw
+		{fsEntry{UID: 0, GID: 0, Mode: 0o775}, s2i, true},      // S2I: group root writable
+		{fsEntry{UID: 0, GID: 0, Mode: 0o755}, jboss, false},
+		{fsEntry{UID: 0, GID: 0, Mode: 0o777}, jboss, true},
+		{fsEntry{UID: 1000, Mode: 0o555}, jboss, false},
+	} {
+		if got := writableBy(tc.e, tc.u); got != tc.want {
+			t.Errorf("writableBy(%+v, %+v) = %v, want %v", tc.e, tc.u, got, tc.want)
+		}
+	}
+}
+
 func TestParsePasswd(t *testing.T) {
 	got := parsePasswd([]byte("root:x:0:0:root:/root:/bin/bash\r\n\n#x:x:1:1\nbin:x:1:1\nbin:x:2:2\n:x:3:3\nshort:x:4\nneg:x:-1:0\nbig:x:4294967296:0\njboss:x:1000:1000::/opt/jboss:/sbin/nologin"))
 	want := []passwdEntry{{"root", 0, 0}, {"bin", 1, 1}, {"jboss", 1000, 1000}}

@@ -135,11 +135,24 @@ func (b *Backend) inspectBase(img v1.Image, cfg v1.Config) (WARLayout, error) {
 	case ok && !e.IsDir():
 		return WARLayout{}, b.baseOptionError(fmt.Sprintf("%s (from %s) is not a directory in the image: give the directory its server scans with --deployments-dir DIR", choice.Dir, choice.From))
 	case ok:
+		if !writableBy(e, user) {
+			b.log.WithFields(logrus.Fields{"dir": real, "owner": fmt.Sprintf("%d:%d", e.UID, e.GID), "mode": fmt.Sprintf("%o", e.Mode), "user": user.Config}).
+				Warn("the base image's deployments directory is not writable by its user: the server may not write its deployment markers there")
+		}
 		return WARLayout{Dir: real, User: user.Config, UID: user.UID, GID: user.GID}, nil
 	case given:
 		return WARLayout{Dir: choice.Dir, CreateDir: true, User: user.Config, UID: user.UID, GID: user.GID}, nil
 	}
 	return WARLayout{}, b.baseOptionError(fmt.Sprintf("%s (from %s) does not exist in the image, so its server would not find the WAR there: give the directory it scans with --deployments-dir DIR", choice.Dir, choice.From))
+}
+
+// writableBy reports whether the image's user may write into directory e
+// by its owner, group or other bits (the group as the image declares it;
+// a runtime may add supplementary groups).
+func writableBy(e fsEntry, u imageUser) bool {
+	return e.Mode&0o002 != 0 ||
+		(e.UID == u.UID && e.Mode&0o200 != 0) ||
+		(e.GID == u.GID && e.Mode&0o020 != 0)
 }
 
 // archError says that an index has no image for the node's platform and
