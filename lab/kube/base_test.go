@@ -248,7 +248,7 @@ func TestBaseFS(t *testing.T) {
 	}
 	fs := newBaseFS(layers, "/etc/passwd")
 	for _, tc := range []struct {
-		path, real string
+		path, resolved string
 		dir, ok    bool
 	}{
 		{"/deployments", "/deployments", true, true},
@@ -263,13 +263,13 @@ func TestBaseFS(t *testing.T) {
 		{"/opt/jboss", "", false, false},
 		{"/etc/passwd/x", "", false, false},
 	} {
-		real, e, ok, err := fs.resolve(tc.path)
+		got, e, ok, err := fs.resolve(tc.path)
 		if err != nil {
 			t.Errorf("resolve(%s): %v", tc.path, err)
 			continue
 		}
-		if ok != tc.ok || real != tc.real || (ok && e.IsDir() != tc.dir) {
-			t.Errorf("resolve(%s) = %q dir=%v ok=%v, want %q dir=%v ok=%v", tc.path, real, e.IsDir(), ok, tc.real, tc.dir, tc.ok)
+		if ok != tc.ok || got != tc.resolved || (ok && e.IsDir() != tc.dir) {
+			t.Errorf("resolve(%s) = %q dir=%v ok=%v, want %q dir=%v ok=%v", tc.path, got, e.IsDir(), ok, tc.resolved, tc.dir, tc.ok)
 		}
 	}
 	if _, _, _, err := fs.resolve("/loop/x"); err == nil || !strings.Contains(err.Error(), "symbolic links") {
@@ -474,9 +474,9 @@ func TestEnsureBaseLayouts(t *testing.T) {
 			// The variant's own view: the WAR is where the server looks,
 			// under a directory its user owns.
 			fs := newBaseFS(layers)
-			real, e, ok, err := fs.resolve(tc.want.Dir)
+			dir, e, ok, err := fs.resolve(tc.want.Dir)
 			if err != nil || !ok || !e.IsDir() || !writableBy(e, imageUser{UID: tc.want.UID, GID: tc.want.GID}) {
-				t.Errorf("variant's %s = %s %+v ok=%v err=%v, want a directory its user %d may write", tc.want.Dir, real, e, ok, err, tc.want.UID)
+				t.Errorf("variant's %s = %s %+v ok=%v err=%v, want a directory its user %d may write", tc.want.Dir, dir, e, ok, err, tc.want.UID)
 			}
 			if _, _, ok, _ := fs.resolve(tc.want.Dir + "/node.war"); !ok {
 				t.Errorf("the variant has no %s/node.war", tc.want.Dir)

@@ -109,8 +109,8 @@ func (b *Backend) inspectBase(img v1.Image, cfg v1.Config) (WARLayout, error) {
 	if err != nil {
 		return WARLayout{}, err
 	}
-	fs := newBaseFS(layers, "/etc/passwd")
-	user, err := resolveUser(cfg.User, func() ([]byte, bool, error) { return fs.readFile("/etc/passwd") })
+	rootfs := newBaseFS(layers, "/etc/passwd")
+	user, err := resolveUser(cfg.User, func() ([]byte, bool, error) { return rootfs.readFile("/etc/passwd") })
 	if ue := (*userError)(nil); errors.As(err, &ue) {
 		return WARLayout{}, b.baseOptionError(ue.why + `; the lab's pods run with runAsNonRoot (Pod Security "restricted") and no runAsUser, so the kubelet would refuse to start them (CreateContainerConfigError):` +
 			` give a base image whose config declares a non-root USER (EAP and WildFly S2I images declare USER 185, the WildFly image USER jboss), or rebuild this one with e.g. USER 1001`)
@@ -128,7 +128,7 @@ func (b *Backend) inspectBase(img v1.Image, cfg v1.Config) (WARLayout, error) {
 			return WARLayout{}, b.baseOptionError("its config does not say where its server looks for WARs (no " + LabelJBossDeploymentsDir + " label, DEPLOYMENTS_DIR or JBOSS_HOME variable, S2I label or WORKDIR named deployments): give the directory with --deployments-dir DIR")
 		}
 	}
-	real, e, ok, err := fs.resolve(choice.Dir)
+	dir, e, ok, err := rootfs.resolve(choice.Dir)
 	switch {
 	case err != nil:
 		return WARLayout{}, fmt.Errorf("looking for %s in the image: %w", choice.Dir, err)
@@ -136,10 +136,10 @@ func (b *Backend) inspectBase(img v1.Image, cfg v1.Config) (WARLayout, error) {
 		return WARLayout{}, b.baseOptionError(fmt.Sprintf("%s (from %s) is not a directory in the image: give the directory its server scans with --deployments-dir DIR", choice.Dir, choice.From))
 	case ok:
 		if !writableBy(e, user) {
-			b.log.WithFields(logrus.Fields{"dir": real, "owner": fmt.Sprintf("%d:%d", e.UID, e.GID), "mode": fmt.Sprintf("%o", e.Mode), "user": user.Config}).
+			b.log.WithFields(logrus.Fields{"dir": dir, "owner": fmt.Sprintf("%d:%d", e.UID, e.GID), "mode": fmt.Sprintf("%o", e.Mode), "user": user.Config}).
 				Warn("the base image's deployments directory is not writable by its user: the server may not write its deployment markers there")
 		}
-		return WARLayout{Dir: real, User: user.Config, UID: user.UID, GID: user.GID}, nil
+		return WARLayout{Dir: dir, User: user.Config, UID: user.UID, GID: user.GID}, nil
 	case given:
 		return WARLayout{Dir: choice.Dir, CreateDir: true, User: user.Config, UID: user.UID, GID: user.GID}, nil
 	}
