@@ -4,12 +4,15 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"reflect"
 	"strings"
 	"testing"
@@ -21,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/pulllab/pulllab/lab"
 )
@@ -249,7 +253,7 @@ func TestBaseFS(t *testing.T) {
 	fs := newBaseFS(layers, "/etc/passwd")
 	for _, tc := range []struct {
 		path, resolved string
-		dir, ok    bool
+		dir, ok        bool
 	}{
 		{"/deployments", "/deployments", true, true},
 		{"/opt/gone", "", false, false},
@@ -637,4 +641,64 @@ func (s splitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return s.lab.RoundTrip(r)
 	}
 	return s.base.RoundTrip(r)
+}
+
+// FuzzBaseFS: a layer is another tool's tar; whatever its bytes, reading
+// it and resolving paths through it end without a panic, and a path that
+// resolves is absolute and clean.
+func FuzzBaseFS(f *testing.F) {
+	seed := func(entries ...tarEntry) []byte {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, e := range entries {
+			h := &tar.Header{Name: e.Name, Mode: 0o755, Typeflag: tar.TypeReg, Size: int64(len(e.Data))}
+			switch {
+			case e.Dir:
+				h.Typeflag, h.Size = tar.TypeDir, 0
+			case e.Link != "":
+				h.Typeflag, h.Linkname, h.Size = tar.TypeSymlink, e.Link, 0
+			}
+			_ = tw.WriteHeader(h)
+			_, _ = io.WriteString(tw, e.Data)
+		}
+		_ = tw.Close()
+		return buf.Bytes()
+	}
+	f.Add(seed(tarEntry{Name: "etc/passwd", Data: "jboss:x:1000:1000::/:/bin/sh\n"}, tarEntry{Name: "opt/d", Link: "../opt/d"}))
+	f.Add(seed(tarEntry{Name: "a/", Dir: true}, tarEntry{Name: "a/.wh..wh..opq"}, tarEntry{Name: "b", Link: "/a/../a/./"}, tarEntry{Name: "deployments", Link: "b/c"}))
+	f.Add([]byte("not a tar"))
+	f.Fuzz(func(t *testing.T, layer []byte) {
+		fs := newBaseFS([]v1.Layer{rawLayer(layer)}, "/etc/passwd")
+		if _, _, err := fs.readFile("/etc/passwd"); err != nil {
+			return
+		}
+		for _, p := range []string{"/deployments", "/opt/d/x", "/b/c/../d", "/a"} {
+			got, _, ok, err := fs.resolve(p)
+			if err == nil && ok && (!strings.HasPrefix(got, "/") || path.Clean(got) != got) {
+				t.Fatalf("resolve(%q) = %q: not absolute and clean", p, got)
+			}
+		}
+	})
+}
+
+// rawLayer is an uncompressed layer of exactly these bytes, with nothing of
+// go-containerregistry's in between (for fuzzing baseFS alone).
+type rawLayer []byte
+
+func (l rawLayer) hash() v1.Hash {
+	sum := sha256.Sum256(l)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+}
+
+func (l rawLayer) Digest() (v1.Hash, error) { return l.hash(), nil }
+func (l rawLayer) DiffID() (v1.Hash, error) { return l.hash(), nil }
+func (l rawLayer) Compressed() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(l)), nil
+}
+func (l rawLayer) Uncompressed() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(l)), nil
+}
+func (l rawLayer) Size() (int64, error) { return int64(len(l)), nil }
+func (l rawLayer) MediaType() (types.MediaType, error) {
+	return types.OCIUncompressedLayer, nil
 }
