@@ -274,4 +274,7 @@ const (
 	// BaseReasonOKD: crc's okd preset has no registry.redhat.io
 	// credentials, so the public WildFly S2I image was used.
 	BaseReasonOKD BaseImageReason = "okd"
+	// BaseReasonKubernetes: on plain Kubernetes with no base image chosen,
+	// the public WildFly image was used instead of the EAP image.
+	BaseReasonKubernetes BaseImageReason = "kubernetes"
 )

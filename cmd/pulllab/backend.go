@@ -13,7 +13,6 @@ import (
 
 	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
-	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/kube"
 	"github.com/pulllab/pulllab/lab/target"
 )
@@ -119,16 +118,13 @@ func (e *clusterError) Error() string { return e.msg }
 // labSettings are the lab's settings in effect (defaults ← pulllab.yaml ←
 // PULLLAB_* ← flags).
 func labSettings(l config.Lab) target.Settings {
-	return target.Settings{Namespace: l.Namespace, Node: l.Node, Registry: l.Registry, RegistryAuth: l.RegistryAuth, BaseImage: l.BaseImage, DebugImage: l.DebugImage}
+	return target.Settings{Namespace: l.Namespace, Node: l.Node, Registry: l.Registry, RegistryAuth: l.RegistryAuth, BaseImage: l.BaseImage, DebugImage: l.DebugImage, DeploymentsDir: l.DeploymentsDir}
 }
 
-// withBase sets the base image that config.ChooseBaseImage chose (for
-// crc's okd preset when it says why).
+// withBase sets the base image that config.ChooseBaseImage or
+// config.ChooseKubernetesBaseImage chose, and why.
 func withBase(s target.Settings, c config.BaseImageChoice) target.Settings {
-	s.BaseImage, s.BaseImageReason = c.Image, ""
-	if c.Why != "" {
-		s.BaseImageReason = lab.BaseReasonOKD
-	}
+	s.BaseImage, s.BaseImageReason = c.Image, c.Reason
 	return s
 }
 

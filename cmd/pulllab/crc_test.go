@@ -704,7 +704,8 @@ func TestVerifyBaseImage(t *testing.T) {
 		want       string
 		line       string
 	}{
-		{"plain Kubernetes keeps the setting", false, "okd", "okd", "", false, config.EAPBaseImage, ""},
+		{"plain Kubernetes without a choice: WildFly", false, "okd", "okd", "", false, config.KubernetesBaseImage, "plain Kubernetes: the lab builds on the public WildFly image"},
+		{"plain Kubernetes keeps the user's image", false, "", "", custom, false, custom, ""},
 		{"okd setting: WildFly", true, "", "okd", "", false, config.WildFlyS2IImage, "preset okd: the cluster has no registry.redhat.io credentials"},
 		{"okd setting with EAP chosen: warned", true, "", "okd", config.EAPBaseImage, false, config.EAPBaseImage, "needs your registry.redhat.io credentials"},
 		{"okd setting with another image", true, "", "okd", custom, false, custom, custom},

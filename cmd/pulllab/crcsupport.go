@@ -167,11 +167,17 @@ func labBaseImage(g *globals, configured string, p string) config.BaseImageChoic
 
 // clusterBaseImage is the base image the lab builds on in a cluster
 // (openshift: an OpenShift one): on an OpenShift Local cluster of the okd preset, the public WildFly S2I
+// image unless the user chose one; on plain Kubernetes, the public WildFly
 // image unless the user chose one; otherwise the configured image. With
-// say, the choice on okd is told in one line (verify); status is silent.
+// say, a choice pulllab made is told in one line (verify); status is
+// silent.
 func clusterBaseImage(ctx context.Context, g *globals, openshift bool, configured string, say bool) config.BaseImageChoice {
 	if !openshift {
-		return config.BaseImageChoice{Image: configured}
+		choice := config.ChooseKubernetesBaseImage(configured, g.cfg.Source("lab.baseImage") != config.SourceDefault)
+		if say && choice.Why != "" {
+			g.status.Infof("%s", choice.Why)
+		}
+		return choice
 	}
 	p := preset.Preset(crcPresetInUse(ctx, g))
 	choice := labBaseImage(g, configured, string(p))

@@ -14,6 +14,7 @@ import (
 	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
+	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/target"
 )
 
@@ -55,7 +56,7 @@ type upOptions struct {
 
 func newUpCommand(g *globals) *cli.Command {
 	o := &upOptions{}
-	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...),
+	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...),
 		&cli.BoolFlag{Name: "install-crc", Usage: "download, verify and install crc when it is missing (from --crc-mirror, version --crc-version)", Destination: &o.installCRC},
 		&cli.StringFlag{Name: "until", Usage: "stop after `STEP`: " + strings.Join(upStepNames, ", "), Destination: &o.until},
 	)
@@ -276,9 +277,14 @@ func labUpSteps(g *globals, st *upState) []Step {
 			}
 		}
 		s := labSettings(g.cfg.Config.Lab)
-		if st.BaseImage != "" && st.BaseImage != s.BaseImage {
+		switch {
+		case st.BaseImage != "" && st.BaseImage != s.BaseImage:
 			// chosen for crc's preset by the crc step
-			s = withBase(s, config.BaseImageChoice{Image: st.BaseImage, Why: "preset"})
+			s = withBase(s, config.BaseImageChoice{Image: st.BaseImage, Why: "preset", Reason: lab.BaseReasonOKD})
+		case c.Flavor != target.OpenShift:
+			// plain Kubernetes or MicroShift: the public WildFly image
+			// unless the user chose one
+			s = withBase(s, clusterBaseImage(ctx, g, false, s.BaseImage, true))
 		}
 		lt, err := openLab(ctx, g, c, s)
 		if err != nil {

@@ -34,7 +34,10 @@ type verifyOptions struct {
 	registryAuth string
 	baseImage    string
 	debugImage   string
-	caseTimeout  time.Duration
+	// deploymentsDir is where the WAR goes in the base image (plain
+	// Kubernetes); empty lets the base image's config decide.
+	deploymentsDir string
+	caseTimeout    time.Duration
 }
 
 func newVerifyCommand(g *globals) *cli.Command {
@@ -47,7 +50,7 @@ func newVerifyCommand(g *globals) *cli.Command {
 	// The lab settings come from pulllab.yaml, PULLLAB_* and these flags
 	// (g.cfg); --lang ja writes report.ja.md beside the English report.md.
 	flags = append(flags, g.configFlags("lab.extended", "lab.out", "lab.lang", "lab.caseTimeout",
-		"lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...)
+		"lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...)
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "run every case for real and write the report",
@@ -80,6 +83,7 @@ func (o *verifyOptions) setLab(l config.Lab) {
 	o.registryAuth = l.RegistryAuth
 	o.baseImage = l.BaseImage
 	o.debugImage = l.DebugImage
+	o.deploymentsDir = l.DeploymentsDir
 }
 
 // validate checks what the config loader does not (it has already checked

@@ -9,7 +9,11 @@
 // (MarkdownTable) are all derived from that table.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/pulllab/pulllab/lab"
+)
 
 // DefaultFile is the file read when no --config is given, if it exists.
 const DefaultFile = "pulllab.yaml"
@@ -52,6 +56,10 @@ type Lab struct {
 	Namespace string `yaml:"namespace"`
 	// BaseImage is the app server image the variants are built on.
 	BaseImage string `yaml:"baseImage"`
+	// DeploymentsDir is the absolute directory in the base image where the
+	// WAR goes on plain Kubernetes; empty means the one the base image's
+	// config points to (lab/kube decides).
+	DeploymentsDir string `yaml:"deploymentsDir"`
 	// DebugImage is the image of the node debug pod (default: the
 	// openshift/tools ImageStream on OpenShift).
 	DebugImage string `yaml:"debugImage"`
@@ -127,6 +135,19 @@ const EAPBaseImage = "registry.redhat.io/jboss-eap-7/eap74-openjdk11-openshift-r
 // server: its builds provision one with Galleon (lab.S2IBuildEnv).
 const WildFlyS2IImage = "quay.io/wildfly/wildfly-s2i:latest-jdk21"
 
+// KubernetesBaseImage is the base image on plain Kubernetes when the user
+// chose none: WildFly, the upstream of JBoss EAP, from its official
+// repository (wildfly/wildfly-container: USER jboss, uid 1000; JBOSS_HOME
+// /opt/jboss/wildfly; published for linux/amd64, arm64, s390x and ppc64le).
+// It needs no credentials, and its log says WFLYSRV0027 like EAP's.
+const KubernetesBaseImage = "quay.io/wildfly/wildfly:41.0.0.Final-jdk21"
+
+// KubernetesDebugImage is the node debug pod's image on plain Kubernetes
+// when the user chose none: busybox has the sh, sleep and chroot the debug
+// pod runs (`chroot /host crictl …`), and is published for every common
+// architecture.
+const KubernetesDebugImage = "docker.io/library/busybox:1.37.0"
+
 // BaseImageChoice is the base image the lab builds on and why.
 type BaseImageChoice struct {
 	// Image is the image reference.
@@ -134,6 +155,10 @@ type BaseImageChoice struct {
 	// Why is one line for the user; empty when the image is simply the
 	// configured one.
 	Why string
+	// Reason is why pulllab chose Image for the user (lab.BaseReasonOKD,
+	// lab.BaseReasonKubernetes); empty when the user chose it or it is
+	// the configured default.
+	Reason lab.BaseImageReason
 }
 
 // ChooseBaseImage picks the base image for a cluster of the given crc
@@ -147,7 +172,25 @@ func ChooseBaseImage(configured string, explicit bool, preset string) BaseImageC
 		return BaseImageChoice{Image: configured}
 	}
 	return BaseImageChoice{
-		Image: WildFlyS2IImage,
-		Why:   "preset okd: the cluster has no registry.redhat.io credentials (crc gives it a placeholder pull secret), so the lab builds on the public WildFly S2I image " + WildFlyS2IImage + " instead of the EAP image; to use EAP, add your registry.redhat.io credentials to the cluster and pass --base-image " + EAPBaseImage,
+		Image:  WildFlyS2IImage,
+		Reason: lab.BaseReasonOKD,
+		Why:    "preset okd: the cluster has no registry.redhat.io credentials (crc gives it a placeholder pull secret), so the lab builds on the public WildFly S2I image " + WildFlyS2IImage + " instead of the EAP image; to use EAP, add your registry.redhat.io credentials to the cluster and pass --base-image " + EAPBaseImage,
+	}
+}
+
+// ChooseKubernetesBaseImage picks the base image on plain Kubernetes (kind,
+// minikube, k3d, MicroShift, any cluster that is not OpenShift). An image
+// the user set (explicit) is always used. Otherwise the public WildFly
+// image replaces the EAP default, which needs Red Hat credentials. (The
+// debug image's default there, KubernetesDebugImage, is applied by the
+// plain-Kubernetes backend itself.)
+func ChooseKubernetesBaseImage(configured string, explicit bool) BaseImageChoice {
+	if explicit && configured != "" {
+		return BaseImageChoice{Image: configured}
+	}
+	return BaseImageChoice{
+		Image:  KubernetesBaseImage,
+		Reason: lab.BaseReasonKubernetes,
+		Why:    "plain Kubernetes: the lab builds on the public WildFly image " + KubernetesBaseImage + " (the default EAP image needs Red Hat credentials); choose another with --base-image",
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pulllab/pulllab/lab"
 )
 
 // fakeFS serves files from a map; a missing name is fs.ErrNotExist.
@@ -723,6 +725,61 @@ func TestMention(t *testing.T) {
 		e.Sources[tc.path] = tc.source
 		if got := e.Mention(tc.path); got != tc.want {
 			t.Errorf("Mention(%s) from %q = %q, want %q", tc.path, tc.source, got, tc.want)
+		}
+	}
+}
+
+func TestChooseKubernetesBaseImage(t *testing.T) {
+	tests := []struct {
+		name       string
+		configured string
+		explicit   bool
+		want       string
+		reason     lab.BaseImageReason
+	}{
+		{"nothing chosen: WildFly", EAPBaseImage, false, KubernetesBaseImage, lab.BaseReasonKubernetes},
+		{"the user's image", "127.0.0.1:5000/pulllab-e2e/appserver:1", true, "127.0.0.1:5000/pulllab-e2e/appserver:1", ""},
+		{"EAP chosen on purpose stays", EAPBaseImage, true, EAPBaseImage, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ChooseKubernetesBaseImage(tt.configured, tt.explicit)
+			if got.Image != tt.want || got.Reason != tt.reason {
+				t.Errorf("ChooseKubernetesBaseImage = %+v, want %s (%q)", got, tt.want, tt.reason)
+			}
+			if (got.Why != "") != (tt.reason != "") || strings.Contains(got.Why, "\n") {
+				t.Errorf("why = %q", got.Why)
+			}
+			if got.Why != "" && (!strings.Contains(got.Why, KubernetesBaseImage) || !strings.Contains(got.Why, "--base-image")) {
+				t.Errorf("why %q does not name the image and the flag", got.Why)
+			}
+		})
+	}
+	if got := ChooseBaseImage(EAPBaseImage, false, PresetOKD); got.Reason != lab.BaseReasonOKD {
+		t.Errorf("okd choice reason = %q", got.Reason)
+	}
+}
+
+func TestValidateDeploymentsDir(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"/opt/jboss/wildfly/standalone/deployments", ""},
+		{"deployments", `--deployments-dir: want an absolute directory in the base image`},
+		{"/", `--deployments-dir: the WAR cannot go into the image's root directory`},
+		{"/my dir", `--deployments-dir: "/my dir" contains white space`},
+	} {
+		e := Defaults()
+		if err := e.Override("lab.deploymentsDir", tc.value, FlagSource("deployments-dir")); err != nil {
+			t.Fatal(err)
+		}
+		err := e.Validate()
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.value, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: Validate = %v, want %q", tc.value, err, tc.want)
 		}
 	}
 }

@@ -180,13 +180,22 @@ var keys = []Key{
 		Path: "lab.baseImage", Flag: "base-image", Env: "PULLLAB_BASE_IMAGE",
 		Help: "build both variants on the app server `IMAGE`",
 		Doc: "The article's JBoss EAP 7.4 image by default (it needs registry.redhat.io credentials); a WildFly image works too. " +
-			"With crc's okd preset and this left unset, the public WildFly S2I image is used.",
+			"With crc's okd preset and this left unset, the public WildFly S2I image is used; on plain Kubernetes, the public WildFly image " + KubernetesBaseImage + ".",
 		field: func(c *Config) any { return &c.Lab.BaseImage },
 	},
 	{
+		Path: "lab.deploymentsDir", Flag: "deployments-dir", Env: "PULLLAB_DEPLOYMENTS_DIR",
+		Help: "put the WAR into the absolute directory `DIR` of the base image on plain Kubernetes",
+		Doc: "Empty means the directory the base image's config points to: /deployments for S2I images, " +
+			"$JBOSS_HOME/standalone/deployments for the plain WildFly image. Set it for a base image whose server scans another directory; " +
+			"it is created when the image lacks it.",
+		field: func(c *Config) any { return &c.Lab.DeploymentsDir },
+	},
+	{
 		Path: "lab.debugImage", Flag: "debug-image", Env: "PULLLAB_DEBUG_IMAGE",
-		Help:  "read the node's image cache with a debug pod running `IMAGE`",
-		Doc:   "Empty means the image `oc debug node` uses (the openshift/tools image stream) on OpenShift.",
+		Help: "read the node's image cache with a debug pod running `IMAGE`",
+		Doc: "Empty means the image `oc debug node` uses (the openshift/tools image stream) on OpenShift, " +
+			"and " + KubernetesDebugImage + " on plain Kubernetes. It needs sh, sleep and chroot.",
 		field: func(c *Config) any { return &c.Lab.DebugImage },
 	},
 	{

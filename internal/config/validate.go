@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -91,6 +92,14 @@ func (e *Effective) Validate() error {
 		noSpace("lab.baseImage", c.Lab.BaseImage)
 	}
 	noSpace("lab.debugImage", c.Lab.DebugImage)
+	if d := c.Lab.DeploymentsDir; d != "" && noSpace("lab.deploymentsDir", d) {
+		switch {
+		case !path.IsAbs(d):
+			bad("lab.deploymentsDir", "want an absolute directory in the base image, e.g. /opt/jboss/wildfly/standalone/deployments, got %q", d)
+		case path.Clean(d) == "/":
+			bad("lab.deploymentsDir", "the WAR cannot go into the image's root directory: give the directory the app server scans")
+		}
+	}
 	if r := c.Lab.Registry; noSpace("lab.registry", r) && strings.Contains(r, "://") {
 		bad("lab.registry", "write HOST:PORT[/PREFIX] without a scheme, e.g. %q", r[strings.Index(r, "://")+3:])
 	}

@@ -250,16 +250,25 @@ func TestAuthenticatedRegistry(t *testing.T) {
 					errs = append(errs, err.Error())
 				}
 			}
-			if _, err := b.Prepare(ctx); err != nil {
+			_, err = b.Prepare(ctx)
+			note(err)
+			if tc.wantErr != "" {
+				// The base image is read before anything is changed.
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "lab.registryAuth") {
+					t.Fatalf("Prepare = %v, want %q and a hint at lab.registryAuth", err, tc.wantErr)
+				}
+				if got := f.journal(); len(got) != 1 || got[0] != "pick " {
+					t.Errorf("Prepare changed the cluster before failing: %q", got)
+				}
+				assertNoSecret(t, append(errs, logs.String())...)
+				return
+			}
+			if err != nil {
 				t.Fatalf("Prepare: %v", err)
 			}
 			_, err = b.Build(ctx, lab.VariantNode, nodeWAR)
 			note(err)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "lab.registryAuth") {
-					t.Fatalf("Build = %v, want %q and a hint at lab.registryAuth", err, tc.wantErr)
-				}
-			} else {
+			{
 				if err != nil {
 					t.Fatalf("Build: %v", err)
 				}
@@ -309,8 +318,9 @@ func TestAuthenticatedRegistry(t *testing.T) {
 // pull secret when there are no credentials, and AnonymousPull says so.
 func TestAnonymousRegistry(t *testing.T) {
 	reg := newTestRegistry(t, deletesLikeDistribution)
+	reg.push(t, "base/appserver:1", randomImage(t))
 	f := newFakeCluster("amd64")
-	b := newTestBackend(t, f, Options{Registry: reg.host, Namespace: "lab"})
+	b := newTestBackend(t, f, Options{Registry: reg.host, BaseImage: reg.host + "/base/appserver:1", Namespace: "lab"})
 	if _, err := b.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}

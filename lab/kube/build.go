@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"path"
 	"strings"
 	"time"
 
@@ -31,16 +31,17 @@ import (
 // earliest time a WAR (zip) can record.
 var BuildTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// DeploymentsDir is where the WAR goes in the image (the S2I deployments
-// directory of EAP and WildFly images).
-const DeploymentsDir = "deployments"
-
 const stopTimeout = 30 * time.Second
 
 // EnsureBase resolves the base image (Options.BaseImage) in its registry:
-// for an index, the image for linux and the node's architecture. It returns
-// the digest the reference names. Nothing is copied: Build reads the base
-// image's manifest and config, and the push copies or mounts its layers.
+// for an index, the image for linux and the node's architecture. It
+// returns the digest the reference names. It also settles, from the
+// image's config and layers, the variants' USER (resolveUser) and where
+// the WAR goes (ChooseDeploymentsDir, or Options.DeploymentsDir): a base
+// for another architecture, one that would run as root, or one whose
+// deployments directory is missing is an *OptionError (exit 2) before
+// anything is built. Nothing is copied: Build reads the base image's
+// manifest and config, and the push copies or mounts its layers.
 func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	b.mu.Lock()
 	if b.baseInfo != nil {
@@ -64,7 +65,7 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	img, err := desc.Image()
 	if err != nil {
 		if desc.MediaType.IsIndex() {
-			return lab.BaseImage{}, fmt.Errorf("base image %s has no image for %s: %w; choose a base image built for the node's platform (lab.baseImage)", b.baseRef, platformString(plat), err)
+			return lab.BaseImage{}, b.archError(desc, plat, err)
 		}
 		return lab.BaseImage{}, fmt.Errorf("base image %s: %w", b.baseRef, err)
 	}
@@ -72,42 +73,107 @@ func (b *Backend) EnsureBase(ctx context.Context) (lab.BaseImage, error) {
 	if err != nil {
 		return lab.BaseImage{}, baseError(err, b.baseRef, host)
 	}
-	if why := rootUser(cf.Config.User); why != "" {
-		return lab.BaseImage{}, &OptionError{Setting: "lab.baseImage", Value: strings.TrimSpace(b.o.BaseImage), Reason: why +
-			`; the lab's pods run with runAsNonRoot (Pod Security "restricted") and no runAsUser, so the kubelet would refuse to start them (CreateContainerConfigError):` +
-			` give a base image whose config declares a numeric non-root USER (EAP and WildFly images declare USER 185), or rebuild this one with e.g. USER 1001`}
-	}
 	if cf.Architecture != "" && cf.Architecture != plat.Architecture {
-		b.log.WithFields(logrus.Fields{"base": b.baseRef.String(), "image": cf.Architecture, "node": plat.Architecture}).Warn("the base image's architecture differs from the node's; its pods may not start")
+		return lab.BaseImage{}, b.baseOptionError(fmt.Sprintf(
+			"the image is built for %s/%s, but the lab's node is %s: its pods could not start (exec format error); give a base image built for %s, or a multi-architecture one",
+			cf.OS, cf.Architecture, platformString(plat), platformString(plat)))
+	}
+	layout, err := b.inspectBase(img, cf.Config)
+	if err != nil {
+		if oe := (*OptionError)(nil); errors.As(err, &oe) {
+			return lab.BaseImage{}, err
+		}
+		return lab.BaseImage{}, baseError(err, b.baseRef, host)
 	}
 	bi := lab.BaseImage{Ref: strings.TrimSpace(b.o.BaseImage), Digest: desc.Digest.String(), Profile: b.o.Profile.Name}
 	if d, err := img.Digest(); err == nil && d != desc.Digest {
 		b.log.WithFields(logrus.Fields{"index": desc.Digest.String(), "image": d.String(), "platform": platformString(plat)}).Debug("base image resolved from an index")
 	}
+	b.log.WithFields(logrus.Fields{"dir": layout.Dir, "create": layout.CreateDir, "user": layout.User}).Debug("where the WAR goes and whom the variants run as")
 	b.mu.Lock()
-	b.base, b.baseInfo = img, &bi
+	b.base, b.baseInfo, b.layout = img, &bi, layout
 	b.mu.Unlock()
 	return bi, nil
 }
 
-// rootUser says why an image whose config declares user would fail the
-// kubelet's runAsNonRoot check, or "" when it passes: the kubelet accepts
-// only a numeric UID other than 0 ("uid" or "uid:gid"); no USER means root,
-// and a user name cannot be verified.
-func rootUser(user string) string {
-	u := strings.TrimSpace(user)
-	if u == "" {
-		return "the image declares no USER, so it runs as root"
+// baseOptionError is a problem with the base image: exit 2, naming it.
+func (b *Backend) baseOptionError(why string) error {
+	return &OptionError{Setting: "lab.baseImage", Value: strings.TrimSpace(b.o.BaseImage), Reason: why}
+}
+
+// inspectBase reads the base image's config and, as far as needed, its
+// layers (from the top down): the numeric USER the variants run as and the
+// directory the WAR goes to.
+func (b *Backend) inspectBase(img v1.Image, cfg v1.Config) (WARLayout, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return WARLayout{}, err
 	}
-	uid, _, _ := strings.Cut(u, ":")
-	n, err := strconv.ParseUint(uid, 10, 32)
+	rootfs := newBaseFS(layers, "/etc/passwd")
+	user, err := resolveUser(cfg.User, func() ([]byte, bool, error) { return rootfs.readFile("/etc/passwd") })
+	if ue := (*userError)(nil); errors.As(err, &ue) {
+		return WARLayout{}, b.baseOptionError(ue.why + `; the lab's pods run with runAsNonRoot (Pod Security "restricted") and no runAsUser, so the kubelet would refuse to start them (CreateContainerConfigError):` +
+			` give a base image whose config declares a non-root USER (EAP and WildFly S2I images declare USER 185, the WildFly image USER jboss), or rebuild this one with e.g. USER 1001`)
+	}
+	if err != nil {
+		return WARLayout{}, err
+	}
+	given := b.o.DeploymentsDir != ""
+	choice := DeploymentsDirChoice{Dir: absDir(b.o.DeploymentsDir), From: "lab.deploymentsDir"}
+	if given && choice.Dir == "" {
+		return WARLayout{}, &OptionError{Setting: "lab.deploymentsDir", Value: b.o.DeploymentsDir, Reason: "want an absolute directory other than /, e.g. /opt/jboss/wildfly/standalone/deployments"}
+	}
+	if !given {
+		if choice = ChooseDeploymentsDir(cfg); choice.Dir == "" {
+			return WARLayout{}, b.baseOptionError("its config does not say where its server looks for WARs (no " + LabelJBossDeploymentsDir + " label, DEPLOYMENTS_DIR or JBOSS_HOME variable, S2I label or WORKDIR named deployments): give the directory in lab.deploymentsDir")
+		}
+	}
+	dir, e, ok, err := rootfs.resolve(choice.Dir)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("the image declares USER %q by name, which the kubelet cannot verify as non-root", u)
-	case n == 0:
-		return fmt.Sprintf("the image declares USER %q, which is root", u)
+		return WARLayout{}, fmt.Errorf("looking for %s in the image: %w", choice.Dir, err)
+	case ok && !e.IsDir():
+		return WARLayout{}, b.baseOptionError(fmt.Sprintf("%s (from %s) is not a directory in the image: give the directory its server scans in lab.deploymentsDir", choice.Dir, choice.From))
+	case ok:
+		if !writableBy(e, user) {
+			b.log.WithFields(logrus.Fields{"dir": dir, "owner": fmt.Sprintf("%d:%d", e.UID, e.GID), "mode": fmt.Sprintf("%o", e.Mode), "user": user.Config}).
+				Warn("the base image's deployments directory is not writable by its user: the server may not write its deployment markers there")
+		}
+		return WARLayout{Dir: dir, User: user.Config, UID: user.UID, GID: user.GID}, nil
+	case given:
+		return WARLayout{Dir: choice.Dir, CreateDir: true, User: user.Config, UID: user.UID, GID: user.GID}, nil
 	}
-	return ""
+	return WARLayout{}, b.baseOptionError(fmt.Sprintf("%s (from %s) does not exist in the image, so its server would not find the WAR there: give the directory it scans in lab.deploymentsDir", choice.Dir, choice.From))
+}
+
+// writableBy reports whether the image's user may write into directory e
+// by its owner, group or other bits (the group as the image declares it;
+// a runtime may add supplementary groups).
+func writableBy(e fsEntry, u imageUser) bool {
+	return e.Mode&0o002 != 0 ||
+		(e.UID == u.UID && e.Mode&0o200 != 0) ||
+		(e.GID == u.GID && e.Mode&0o020 != 0)
+}
+
+// archError says that an index has no image for the node's platform and
+// which platforms it has.
+func (b *Backend) archError(desc *remote.Descriptor, plat v1.Platform, err error) error {
+	var have []string
+	if idx, ierr := desc.ImageIndex(); ierr == nil {
+		if m, merr := idx.IndexManifest(); merr == nil {
+			for _, d := range m.Manifests {
+				if d.Platform != nil && d.Platform.OS != "unknown" {
+					have = append(have, platformString(*d.Platform))
+				}
+			}
+		}
+	}
+	why := "the image has no build for the lab's node, " + platformString(plat)
+	if len(have) > 0 {
+		why += " (it has " + strings.Join(have, ", ") + ")"
+	}
+	b.log.WithError(err).Debug("no image for the node's platform")
+	return b.baseOptionError(why + "; give a base image built for " + platformString(plat) + ", or a multi-architecture one")
 }
 
 // baseError names the base image's registry and what to do.
@@ -159,19 +225,19 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 		return lab.Build{}, err
 	}
 	b.mu.Lock()
-	base := b.base
+	base, layout := b.base, b.layout
 	b.mu.Unlock()
 	sum := sha256.Sum256(war)
 	warSHA := hex.EncodeToString(sum[:])
 
-	if got, ok, err := b.stashed(ctx, st, v, warSHA, base); err != nil {
+	if got, ok, err := b.stashed(ctx, st, v, warSHA, base, layout); err != nil {
 		return lab.Build{}, err
 	} else if ok {
 		b.log.WithFields(logrus.Fields{"variant": v, "digest": got.Digest}).Debug("variant already stashed")
 		return got, nil
 	}
 
-	img, err := VariantImage(base, v, war)
+	img, err := VariantImage(base, v, war, layout)
 	if err != nil {
 		return lab.Build{}, fmt.Errorf("building the %s variant: %w", v, err)
 	}
@@ -192,7 +258,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 
 // stashed returns the stashed variant when it holds the same WAR on the
 // same base layers.
-func (b *Backend) stashed(ctx context.Context, st name.Tag, v lab.Variant, warSHA string, base v1.Image) (lab.Build, bool, error) {
+func (b *Backend) stashed(ctx context.Context, st name.Tag, v lab.Variant, warSHA string, base v1.Image, layout WARLayout) (lab.Build, bool, error) {
 	desc, err := remote.Get(st, b.remoteOpts(ctx)...)
 	if isNotFound(err) {
 		return lab.Build{}, false, nil
@@ -211,7 +277,8 @@ func (b *Backend) stashed(ctx context.Context, st name.Tag, v lab.Variant, warSH
 	if err != nil {
 		return lab.Build{}, false, b.registryError(err, "reading the config of "+st.String())
 	}
-	if cf.Config.Labels[LabelWARSHA256] != warSHA || cf.Config.Labels[LabelVariant] != string(v) {
+	if cf.Config.Labels[LabelWARSHA256] != warSHA || cf.Config.Labels[LabelVariant] != string(v) ||
+		cf.Config.Labels[LabelWARDir] != layout.Dir || cf.Config.User != layout.User {
 		return lab.Build{}, false, nil
 	}
 	same, err := onBase(img, base)
@@ -250,10 +317,29 @@ func onBase(img, base v1.Image) (bool, error) {
 	return true, nil
 }
 
-// VariantImage returns base plus one layer holding /deployments/<v>.war,
-// with the labels io.pulllab.variant and io.pulllab.war-sha256 and every
-// time set to BuildTime. The result depends only on its inputs.
-func VariantImage(base v1.Image, v lab.Variant, war []byte) (v1.Image, error) {
+// WARLayout is where a variant's WAR goes in the base image and whom the
+// variant runs as; EnsureBase settles it from the base image.
+type WARLayout struct {
+	// Dir is the absolute directory of the WAR, with symbolic links
+	// resolved as the base image holds them.
+	Dir string
+	// CreateDir is set when the base image lacks Dir: the layer then
+	// creates it, owned by UID:GID, mode 0775. Otherwise the layer holds
+	// no directory entry and the base's (its owner and mode, e.g. WildFly's
+	// jboss-owned standalone/deployments) stays in force.
+	CreateDir bool
+	// User is the variants' USER: numeric, so that the kubelet can check
+	// runAsNonRoot; empty keeps the base's.
+	User string
+	// UID and GID own a directory the layer creates.
+	UID, GID int
+}
+
+// VariantImage returns base plus one layer holding <layout.Dir>/<v>.war,
+// with the labels io.pulllab.variant, io.pulllab.war-sha256 and
+// io.pulllab.war-dir, the USER layout.User (when set), and every time set
+// to BuildTime. The result depends only on its inputs.
+func VariantImage(base v1.Image, v lab.Variant, war []byte, layout WARLayout) (v1.Image, error) {
 	mt, err := base.MediaType()
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image's media type: %w", err)
@@ -262,7 +348,7 @@ func VariantImage(base v1.Image, v lab.Variant, war []byte) (v1.Image, error) {
 	if mt == types.OCIManifestSchema1 {
 		layerType = types.OCILayer
 	}
-	layerTar, err := WARLayerTar(v, war)
+	layerTar, err := WARLayerTar(v, war, layout)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +361,7 @@ func VariantImage(base v1.Image, v lab.Variant, war []byte) (v1.Image, error) {
 		MediaType: layerType,
 		History: v1.History{
 			Created:   v1.Time{Time: BuildTime},
-			CreatedBy: fmt.Sprintf("pulllab: COPY %s /%s/", v.WAR(), DeploymentsDir),
+			CreatedBy: fmt.Sprintf("pulllab: COPY %s %s/", v.WAR(), layout.Dir),
 			Comment:   "pulllab " + string(v) + " variant",
 		},
 	})
@@ -287,14 +373,18 @@ func VariantImage(base v1.Image, v lab.Variant, war []byte) (v1.Image, error) {
 		return nil, err
 	}
 	cfg := cf.Config.DeepCopy()
-	labels := make(map[string]string, len(cfg.Labels)+2)
+	labels := make(map[string]string, len(cfg.Labels)+3)
 	for k, val := range cfg.Labels {
 		labels[k] = val
 	}
 	sum := sha256.Sum256(war)
 	labels[LabelVariant] = string(v)
 	labels[LabelWARSHA256] = hex.EncodeToString(sum[:])
+	labels[LabelWARDir] = layout.Dir
 	cfg.Labels = labels
+	if layout.User != "" {
+		cfg.User = layout.User
+	}
 	if img, err = mutate.Config(img, *cfg); err != nil {
 		return nil, err
 	}
@@ -316,20 +406,25 @@ func tarballLayer(b []byte, mt types.MediaType) (v1.Layer, error) {
 	}, tarball.WithMediaType(mt))
 }
 
-// WARLayerTar returns the uncompressed layer of variant v: the directory
-// deployments/ (0775, so that the group-root user app servers run as can
-// write their deployment markers) and deployments/<v>.war (0644), both
-// owned by 0:0 and dated BuildTime. Nothing else.
-func WARLayerTar(v lab.Variant, war []byte) ([]byte, error) {
+// WARLayerTar returns the uncompressed layer of variant v: <Dir>/<v>.war
+// (0644, owned by 0:0) and, only when layout.CreateDir, the directory
+// itself (0775, owned by layout.UID:GID, so that the server can write its
+// deployment markers), all dated BuildTime. Nothing else.
+func WARLayerTar(v lab.Variant, war []byte, layout WARLayout) ([]byte, error) {
 	if v == "" {
 		return nil, errors.New("no variant")
 	}
+	dir := strings.Trim(path.Clean("/"+layout.Dir), "/")
+	if dir == "" {
+		return nil, errors.New("no directory for the WAR")
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	hdrs := []*tar.Header{
-		{Typeflag: tar.TypeDir, Name: DeploymentsDir + "/", Mode: 0o775, ModTime: BuildTime, Format: tar.FormatUSTAR},
-		{Typeflag: tar.TypeReg, Name: DeploymentsDir + "/" + v.WAR(), Mode: 0o644, Size: int64(len(war)), ModTime: BuildTime, Format: tar.FormatUSTAR},
+	var hdrs []*tar.Header
+	if layout.CreateDir {
+		hdrs = append(hdrs, &tar.Header{Typeflag: tar.TypeDir, Name: dir + "/", Mode: 0o775, Uid: layout.UID, Gid: layout.GID, ModTime: BuildTime, Format: tar.FormatUSTAR})
 	}
+	hdrs = append(hdrs, &tar.Header{Typeflag: tar.TypeReg, Name: dir + "/" + v.WAR(), Mode: 0o644, Size: int64(len(war)), ModTime: BuildTime, Format: tar.FormatUSTAR})
 	for _, h := range hdrs {
 		if err := tw.WriteHeader(h); err != nil {
 			return nil, fmt.Errorf("writing the layer: %w", err)

@@ -175,8 +175,16 @@ func randomImage(t *testing.T) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return withUser(t, img, "185")
+	// Like an S2I image: USER 185, an S2I label and /deployments.
+	img = appendLayer(t, img, tarEntry{Name: "deployments/", Dir: true, Mode: 0o775, UID: 185})
+	return withConfig(t, img, func(c *v1.Config) {
+		c.User = "185"
+		c.Labels = map[string]string{"io.openshift.s2i.scripts-url": "image:///usr/local/s2i"}
+	})
 }
+
+// s2iLayout is what EnsureBase settles for randomImage.
+var s2iLayout = WARLayout{Dir: "/deployments", User: "185", UID: 185}
 
 // withUser returns img with its config's USER set to user (a base image
 // must declare a numeric non-root one).

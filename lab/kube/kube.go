@@ -3,7 +3,8 @@
 // OpenShift.
 //
 // Images are built on this machine with go-containerregistry: the base
-// image plus one layer holding /deployments/<variant>.war, pushed to the
+// image plus one layer holding <dir>/<variant>.war, where dir is where the
+// base image's server looks (ChooseDeploymentsDir), pushed to the
 // stash repository <registry>/<namespace>/pulllab-variants under the tags
 // "node" and "registry". The app repository
 // <registry>/<namespace>/custom-image-java is what the cases deploy; its
@@ -36,6 +37,7 @@ import (
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/pulllab/pulllab/internal/config"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/workload"
@@ -48,10 +50,10 @@ const KindName = "kubernetes"
 const DefaultNamespace = "pulllab"
 
 // DefaultDebugImage is the node debug pod's image when Options.DebugImage is
-// empty: it needs sh, sleep and chroot, which busybox has. Clusters that
-// cannot reach Docker Hub need --debug-image (for example a copy of this
-// image in the lab registry).
-const DefaultDebugImage = "busybox:1.37"
+// empty (config.KubernetesDebugImage): it needs sh, sleep and chroot, which
+// busybox has. Clusters that cannot reach Docker Hub need --debug-image
+// (for example a copy of this image in the lab registry).
+const DefaultDebugImage = config.KubernetesDebugImage
 
 // DebugSuffix is appended to the lab namespace to name the privileged
 // namespace of the node debug pod.
@@ -67,6 +69,8 @@ const (
 	LabelVariant = "io.pulllab.variant"
 	// LabelWARSHA256 is the hex SHA-256 of the WAR in the image.
 	LabelWARSHA256 = "io.pulllab.war-sha256"
+	// LabelWARDir is the directory the WAR is in.
+	LabelWARDir = "io.pulllab.war-dir"
 )
 
 // Options configure the backend. Registry is required; everything else has
@@ -84,6 +88,13 @@ type Options struct {
 	// BaseImage is the image the variants are built on (--base-image). It
 	// is needed by EnsureBase and Build only.
 	BaseImage string
+	// DeploymentsDir is the absolute directory of the base image the WAR
+	// goes to (--deployments-dir); empty means the one the base image's
+	// config points to (ChooseDeploymentsDir), which must exist in it.
+	DeploymentsDir string
+	// BaseImageReason is why the caller chose BaseImage for the user
+	// (lab.BaseReasonKubernetes); empty when the user chose it.
+	BaseImageReason lab.BaseImageReason
 	// DebugImage is the node debug pod's image (--debug-image); empty
 	// means DefaultDebugImage.
 	DebugImage string
@@ -191,6 +202,7 @@ type Backend struct {
 	cache    NodeOps
 	base     v1.Image
 	baseInfo *lab.BaseImage
+	layout   WARLayout
 	// pullSecret is set once Prepare put a pull secret into the lab
 	// namespace; nocreds once PrepareNoCredentials made the second one.
 	pullSecret bool
@@ -305,9 +317,10 @@ func (b *Backend) StashRepository() string { return b.stashRepo }
 // pull secret (cases 11 and 12).
 func (b *Backend) NoCredentialsNamespace() string { return b.nocredsNS }
 
-// Prepare picks the node, makes the lab namespaces (PrepareNamespaces),
-// starts the node debug pod, and returns the lab namespace's workload on the
-// node and the node's image cache.
+// Prepare picks the node, makes the lab namespaces (PrepareNamespaces,
+// which first runs the pre-run checks), starts the node debug pod, and
+// returns the lab namespace's workload on the node and the node's image
+// cache.
 func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	node, err := b.Node(ctx)
 	if err != nil {
@@ -328,13 +341,17 @@ func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	return lab.Site{Workload: wl, NodeCache: nc}, nil
 }
 
-// PrepareNamespaces makes the lab namespace and the privileged debug
-// namespace, each with the pull secret (all idempotent); it starts no pod
-// (`pulllab up`). The pull secret holds only the credentials for the
+// PrepareNamespaces runs the pre-run checks (Preflight: base image,
+// deployments directory, registry), which change nothing, then makes the
+// lab namespace and the privileged debug namespace, each with the pull
+// secret (all idempotent); it starts no pod (`pulllab up`). The pull secret holds only the credentials for the
 // registry's host (as the node pulls from it), from the registry auth file
 // or the docker config; without any, the lab's pods pull anonymously and
 // no secret is left.
 func (b *Backend) PrepareNamespaces(ctx context.Context) error {
+	if err := b.Preflight(ctx); err != nil {
+		return err
+	}
 	if err := b.cluster.Workload(b.o.Namespace, "").EnsureNamespace(ctx, false); err != nil {
 		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
 	}
@@ -530,5 +547,9 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	}
 	env.Target = KindName
 	env.AppRepository = b.appRepo
+	env.BaseImageReason = b.o.BaseImageReason
+	if env.BaseImageReason == "" {
+		env.BaseImageReason = lab.BaseReasonUser
+	}
 	return env, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/workload"
@@ -17,7 +18,16 @@ import (
 func newTestBackend(t *testing.T, c Cluster, o Options) *Backend {
 	t.Helper()
 	if o.Registry == "" {
+		// The default lab registry, 127.0.0.1:5000, is an in-process
+		// registry reached through the transport (no socket), serving a
+		// usable base image so that Prepare's pre-run checks pass.
 		o.Registry = "127.0.0.1:5000"
+		if o.Transport == nil {
+			o.Transport = inProcessRegistry(t, map[string]v1.Image{"base/appserver:1": randomImage(t)})
+		}
+		if o.BaseImage == "" {
+			o.BaseImage = o.Registry + "/base/appserver:1"
+		}
 	}
 	if o.Keychain == nil {
 		// Hermetic: never the docker config of the machine running the tests.
@@ -244,7 +254,7 @@ func TestTeardownDeletesTheNamespaces(t *testing.T) {
 func TestEnvironment(t *testing.T) {
 	t.Run("prepared", func(t *testing.T) {
 		f := newFakeCluster("arm64")
-		b := newTestBackend(t, f, Options{Namespace: "lab"})
+		b := newTestBackend(t, f, Options{Namespace: "lab", BaseImageReason: lab.BaseReasonKubernetes})
 		if _, err := b.Prepare(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -261,6 +271,7 @@ func TestEnvironment(t *testing.T) {
 			OSImage:           "Debian GNU/Linux 12 (bookworm)",
 			Namespace:         "lab",
 			AppRepository:     "127.0.0.1:5000/lab/custom-image-java",
+			BaseImageReason:   lab.BaseReasonKubernetes,
 			// The fake's facts read no kubelet: inferred, and marked so.
 			KubeletImageCredentials: lab.InferKubeletImageCredentials("v1.34.4", workload.KubeletNotRead),
 		}
@@ -281,7 +292,7 @@ func TestEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if env.ContainerRuntime != "containerd 1.6.20" || !strings.HasPrefix(env.EnsureSecretPulledImages, "on: inferred from the kubelet version;") {
+		if env.ContainerRuntime != "containerd 1.6.20" || !strings.HasPrefix(env.EnsureSecretPulledImages, "on: inferred from the kubelet version;") || env.BaseImageReason != lab.BaseReasonUser {
 			t.Errorf("Environment = %+v", env)
 		}
 	})

@@ -231,7 +231,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 				bf.LogSnippet = tail.String()
 			}
 			if env := bc.Spec.Strategy.SourceStrategy.Env; len(env) > 0 {
-				bf.Hint = fmt.Sprintf("the build provisioned WildFly with Galleon on %s (%s): it needs Maven repositories reachable from the build pod; if its log says \"Not a server home directory\", the image no longer provisions from these variables: pass --base-image with an S2I image that holds a server",
+				bf.Hint = fmt.Sprintf("the build provisioned WildFly with Galleon on %s (%s): it needs Maven repositories reachable from the build pod; if its log says \"Not a server home directory\", the image no longer provisions from these variables: give lab.baseImage an S2I image that holds a server",
 					b.base.Ref, envSummary(env))
 			}
 		}

@@ -250,7 +250,7 @@ func TestWildFlyS2IBuildFailureSaysWhatItNeeded(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, w := range []string{"Could not transfer artifact", "provisioned WildFly with Galleon on " + config.WildFlyS2IImage,
-		"GALLEON_PROVISION_LAYERS=" + lab.WildFlyS2ILayers, "Maven repositories reachable from the build pod", "--base-image", "oc logs build/pulllab-node-1"} {
+		"GALLEON_PROVISION_LAYERS=" + lab.WildFlyS2ILayers, "Maven repositories reachable from the build pod", "lab.baseImage", "oc logs build/pulllab-node-1"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("error lacks %q:\n%s", w, msg)
 		}

@@ -160,11 +160,15 @@ type Settings struct {
 	// BaseImage is the image the variants are built on.
 	BaseImage string
 	// BaseImageReason says why the caller chose BaseImage for the user
-	// (lab.BaseReasonOKD); empty when the user did.
+	// (lab.BaseReasonOKD, lab.BaseReasonKubernetes); empty when the user
+	// did.
 	BaseImageReason lab.BaseImageReason
 	// DebugImage is the node debug pod's image ("" for the backend's
 	// default).
 	DebugImage string
+	// DeploymentsDir is where the WAR goes in a plain-Kubernetes target's
+	// variant images ("" decides from the base image's config).
+	DeploymentsDir string
 }
 
 // Options are a target's collaborators.
@@ -259,13 +263,15 @@ func Open(c *Cluster, s Settings, o Options) (*Target, error) {
 		}
 	}
 	b, err := kube.New(c.Config, c.Client, kube.Options{
-		Namespace:   s.Namespace,
-		Node:        s.Node,
-		Registry:    s.Registry,
-		Credentials: creds,
-		BaseImage:   s.BaseImage,
-		DebugImage:  s.DebugImage,
-		Log:         o.Log,
+		Namespace:       s.Namespace,
+		Node:            s.Node,
+		Registry:        s.Registry,
+		Credentials:     creds,
+		BaseImage:       s.BaseImage,
+		BaseImageReason: s.BaseImageReason,
+		DeploymentsDir:  s.DeploymentsDir,
+		DebugImage:      s.DebugImage,
+		Log:             o.Log,
 	})
 	if err != nil {
 		return nil, err
