@@ -134,6 +134,9 @@ func (e *clusterError) ExitCode() int { return 2 }
 // labSettings is what every backend is built from.
 type labSettings struct {
 	namespace, node, registry, registryAuth, baseImage, debugImage string
+	// registryPull is where the node pulls the lab registry from, when it
+	// differs from registry (where pulllab pushes).
+	registryPull string
 	// baseForPreset: pulllab chose baseImage for crc's preset (okd), not
 	// the user.
 	baseForPreset bool
@@ -146,7 +149,7 @@ func (s labSettings) withBase(c config.BaseImageChoice) labSettings {
 }
 
 func labSettingsFrom(l config.Lab) labSettings {
-	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, registryAuth: l.RegistryAuth, baseImage: l.BaseImage, debugImage: l.DebugImage}
+	return labSettings{namespace: l.Namespace, node: l.Node, registry: l.Registry, registryPull: l.RegistryPull, registryAuth: l.RegistryAuth, baseImage: l.BaseImage, debugImage: l.DebugImage}
 }
 
 // newLabBackend returns the OpenShift backend for an OpenShift cluster and
@@ -195,13 +198,14 @@ func newLabBackend(ctx context.Context, g *globals, c *cluster, s labSettings) (
 		}
 	}
 	b, err := kube.New(c.cfg, c.cs, kube.Options{
-		Namespace:   s.namespace,
-		Node:        s.node,
-		Registry:    s.registry,
-		Credentials: creds,
-		BaseImage:   base,
-		DebugImage:  s.debugImage,
-		Log:         g.log,
+		Namespace:    s.namespace,
+		Node:         s.node,
+		Registry:     s.registry,
+		RegistryPull: s.registryPull,
+		Credentials:  creds,
+		BaseImage:    base,
+		DebugImage:   s.debugImage,
+		Log:          g.log,
 	})
 	if err != nil {
 		return nil, err
@@ -216,7 +220,7 @@ func newBackend(ctx context.Context, g *globals, o *verifyOptions) (lab.Backend,
 	if err != nil {
 		return nil, err
 	}
-	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryAuth: o.registryAuth, debugImage: o.debugImage}
+	s := labSettings{namespace: o.namespace, node: o.node, registry: o.registry, registryPull: o.registryPull, registryAuth: o.registryAuth, debugImage: o.debugImage}
 	return newLabBackend(ctx, g, c, s.withBase(clusterBaseImage(ctx, g, c, o.baseImage, true)))
 }
 
@@ -365,36 +369,29 @@ func removeLab(ctx context.Context, g *globals) error {
 	return nil
 }
 
-// withAnnouncedRegistry fills in the lab registry, when none was given, from
-// the cluster's announcement (KEP-1755 ConfigMap
-// kube-public/local-registry-hosting). The kube backend pushes and pulls
-// under one address, so an announcement whose pull address
-// (hostFromContainerRuntime) differs from its push address (host) is
-// refused with what to give instead; --registry always wins.
+// withAnnouncedRegistry settles the lab registry's push and pull addresses
+// (kube.SplitRegistry): --registry and --registry-pull when given, else the
+// cluster's announcement (KEP-1755 ConfigMap
+// kube-public/local-registry-hosting), read only then. It says which
+// addresses are used when they differ or were announced.
 func withAnnouncedRegistry(ctx context.Context, g *globals, c *cluster, s labSettings) (labSettings, error) {
-	if s.registry != "" {
-		return s, nil
-	}
-	h, err := kube.DiscoverRegistry(ctx, c.cs)
-	if err != nil || h == nil {
-		return s, err
-	}
-	push, err := h.PushAddress()
-	if err != nil {
-		return s, err
-	}
-	pull, err := h.PullAddress()
-	if err != nil {
-		return s, err
-	}
-	if pull != push {
-		msg := fmt.Sprintf("the cluster announces its local registry with a push address %s and a different pull address %s (ConfigMap %s/%s); pulllab pushes and pulls under one address: give --registry with an address both this machine and the node reach (e.g. a mirror of %s in the node's container runtime, as kind's registry script sets up)", push, pull, kube.HostingNamespace, kube.HostingConfigMap, push)
-		if h.Help != "" {
-			msg += "; see " + h.Help
+	var h *kube.LocalRegistryHosting
+	if s.registry == "" {
+		var err error
+		if h, err = kube.DiscoverRegistry(ctx, c.cs); err != nil {
+			return s, err
 		}
-		return s, usagef("%s", msg)
 	}
-	g.status.Infof("registry %s, as the cluster announces it (ConfigMap %s/%s)", push, kube.HostingNamespace, kube.HostingConfigMap)
-	s.registry = push.String()
+	choice, ok, err := kube.SplitRegistry(s.registry, s.registryPull, h)
+	if err != nil || !ok {
+		return s, err
+	}
+	if choice.Debug != "" {
+		g.log.Debug(choice.Debug)
+	}
+	if choice.Status != "" {
+		g.status.Infof("%s", choice.Status)
+	}
+	s.registry, s.registryPull = choice.Push.String(), choice.Pull.String()
 	return s, nil
 }

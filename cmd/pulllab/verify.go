@@ -32,6 +32,7 @@ type verifyOptions struct {
 	node         string
 	namespace    string
 	registry     string
+	registryPull string
 	registryAuth string
 	baseImage    string
 	debugImage   string
@@ -48,7 +49,7 @@ func newVerifyCommand(g *globals) *cli.Command {
 	// The lab settings come from pulllab.yaml, PULLLAB_* and these flags
 	// (g.cfg); --lang ja writes report.ja.md beside the English report.md.
 	flags = append(flags, g.configFlags("lab.extended", "lab.out", "lab.lang", "lab.caseTimeout",
-		"lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...)
+		"lab.namespace", "lab.node", "lab.registry", "lab.registryPull", "lab.registryAuth", "lab.baseImage", "lab.debugImage")...)
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "run every case for real and write the report",
@@ -78,6 +79,7 @@ func (o *verifyOptions) setLab(l config.Lab) {
 	o.namespace = l.Namespace
 	o.node = l.Node
 	o.registry = l.Registry
+	o.registryPull = l.RegistryPull
 	o.registryAuth = l.RegistryAuth
 	o.baseImage = l.BaseImage
 	o.debugImage = l.DebugImage
