@@ -110,7 +110,31 @@ func ParseLocalRegistryHosting(doc string) (LocalRegistryHosting, error) {
 	if _, err := h.PullAddress(); err != nil {
 		return h, err
 	}
+	if _, err := announcedPair(h); err != nil {
+		return h, err
+	}
 	return h, nil
+}
+
+// announcedPair returns the push and pull addresses of an announcement; a
+// pull address without a path takes the push address's, and two different
+// paths are a *HostingError.
+func announcedPair(h LocalRegistryHosting) ([2]RegistryAddress, error) {
+	push, err := h.PushAddress()
+	if err != nil {
+		return [2]RegistryAddress{}, err
+	}
+	pull, err := h.PullAddress()
+	if err != nil {
+		return [2]RegistryAddress{}, err
+	}
+	if pull.Prefix == "" {
+		pull.Prefix = push.Prefix
+	}
+	if pull.Prefix != push.Prefix {
+		return [2]RegistryAddress{}, &HostingError{Reason: fmt.Sprintf("its host %q and hostFromContainerRuntime %q name different repository paths (%q, %q) in one registry", h.Host, h.HostFromContainerRuntime, push.Prefix, pull.Prefix), Help: h.Help}
+	}
+	return [2]RegistryAddress{push, pull}, nil
 }
 
 // DiscoverRegistry reads the cluster's announcement of its local registry.
@@ -193,20 +217,11 @@ func SplitRegistry(registry, registryPull string, h *LocalRegistryHosting) (c Re
 	if h == nil {
 		return RegistryChoice{}, false, nil
 	}
-	push, err := h.PushAddress()
+	pair, err := announcedPair(*h)
 	if err != nil {
 		return RegistryChoice{}, false, err
 	}
-	pull, err := h.PullAddress()
-	if err != nil {
-		return RegistryChoice{}, false, err
-	}
-	if pull.Prefix == "" {
-		pull.Prefix = push.Prefix
-	}
-	if pull.Prefix != push.Prefix {
-		return RegistryChoice{}, false, &HostingError{Reason: fmt.Sprintf("its host %q and hostFromContainerRuntime %q name different repository paths (%q, %q) in one registry", h.Host, h.HostFromContainerRuntime, push.Prefix, pull.Prefix), Help: h.Help}
-	}
+	push, pull := pair[0], pair[1]
 	c = RegistryChoice{Push: push, Pull: pull, Announced: true}
 	where := fmt.Sprintf("as the cluster announces it (ConfigMap %s/%s)", HostingNamespace, HostingConfigMap)
 	if c.Split() {
