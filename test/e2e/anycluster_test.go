@@ -77,6 +77,11 @@ func TestAnyClusterAnnouncedRegistry(t *testing.T) {
 			t.Errorf("deleting kube-public/local-registry-hosting: %v", err)
 		}
 	})
+	// Cleanups run last-in first-out: the namespaces (and their pods) go
+	// first, then the node's images of this run, which no container uses
+	// any more.
+	pullRepoPrefix := pull + "/" + splitNamespace + "/"
+	t.Cleanup(func() { h.removeNodeImages(t, pullRepoPrefix) })
 	t.Cleanup(func() { h.deleteNamespaces(t, splitNamespace, splitNamespace+"-debug", splitNamespace+"-nocreds") })
 
 	pushLog, pullLog := h.registryLog(t, false), h.registryLog(t, true)
@@ -304,6 +309,53 @@ func (h *harness) requirePullSecretHost(t *testing.T, ns, pullHost string) {
 	}
 	if len(hosts) != 1 || hosts[0] != pullHost {
 		t.Errorf("the pull secret in %s has credentials for %v, want %s only", ns, hosts, pullHost)
+	}
+}
+
+// removeNodeImages removes from the node's cache every image all of whose
+// names start with prefix: the variants carry the same image IDs under the
+// names TestE2E's lab uses later, and pulllab refuses to remove an image
+// that is also known under names outside its own repositories.
+func (h *harness) removeNodeImages(t *testing.T, prefix string) {
+	t.Helper()
+	b, err := exec.Command(h.crictl, "images", "-o", "json").Output()
+	if err != nil {
+		t.Errorf("crictl images: %v", err)
+		return
+	}
+	var l struct {
+		Images []struct {
+			ID          string   `json:"id"`
+			RepoTags    []string `json:"repoTags"`
+			RepoDigests []string `json:"repoDigests"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		t.Errorf("crictl images: %v", err)
+		return
+	}
+	for _, img := range l.Images {
+		names := append(img.RepoTags, img.RepoDigests...)
+		ours, others := 0, 0
+		for _, n := range names {
+			if strings.HasPrefix(n, prefix) {
+				ours++
+			} else {
+				others++
+			}
+		}
+		switch {
+		case ours == 0:
+			continue
+		case others > 0:
+			t.Errorf("the node's image %s is known as %v: names outside %s, so it is left in place", img.ID, names, prefix)
+			continue
+		}
+		if out, err := exec.Command(h.crictl, "rmi", img.ID).CombinedOutput(); err != nil {
+			t.Errorf("crictl rmi %s (%v): %v\n%s", img.ID, names, err, out)
+			continue
+		}
+		t.Logf("removed the node's image %s (%v)", img.ID, names)
 	}
 }
 
