@@ -241,7 +241,13 @@ type Environment struct {
 	Node              string `json:"node,omitempty" yaml:"node,omitempty"`
 	OSImage           string `json:"osImage,omitempty" yaml:"osImage,omitempty"`
 	Namespace         string `json:"namespace" yaml:"namespace"`
-	AppRepository     string `json:"appRepository" yaml:"appRepository"`
+	// AppRepository is the app's repository as the node pulls it (what
+	// the pods ran).
+	AppRepository string `json:"appRepository" yaml:"appRepository"`
+	// AppPushRepository is the same repository under the address pulllab
+	// pushed to, when the registry's push and pull addresses differ;
+	// empty when they are the same.
+	AppPushRepository string `json:"appPushRepository,omitempty" yaml:"appPushRepository,omitempty"`
 	// EnsureSecretPulledImages says whether the kubelet feature
 	// KubeletEnsureSecretPulledImages (KEP-2535) is in force: "on", "off",
 	// or "unknown", with the reason after a colon when inferred.

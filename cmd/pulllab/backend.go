@@ -118,7 +118,7 @@ func (e *clusterError) Error() string { return e.msg }
 // labSettings are the lab's settings in effect (defaults ← pulllab.yaml ←
 // PULLLAB_* ← flags).
 func labSettings(l config.Lab) target.Settings {
-	return target.Settings{Namespace: l.Namespace, Node: l.Node, Registry: l.Registry, RegistryAuth: l.RegistryAuth, BaseImage: l.BaseImage, DebugImage: l.DebugImage, DeploymentsDir: l.DeploymentsDir}
+	return target.Settings{Namespace: l.Namespace, Node: l.Node, Registry: l.Registry, RegistryPull: l.RegistryPull, RegistryAuth: l.RegistryAuth, BaseImage: l.BaseImage, DebugImage: l.DebugImage, DeploymentsDir: l.DeploymentsDir}
 }
 
 // withBase sets the base image that config.ChooseBaseImage or
@@ -204,36 +204,29 @@ func crcVersion(ctx context.Context, g *globals) string {
 	return v.Version
 }
 
-// withAnnouncedRegistry fills in the lab registry, when none was given, from
-// the cluster's announcement (KEP-1755 ConfigMap
-// kube-public/local-registry-hosting). The kube backend pushes and pulls
-// under one address, so an announcement whose pull address
-// (hostFromContainerRuntime) differs from its push address (host) is
-// refused with what to give instead; --registry always wins.
+// withAnnouncedRegistry settles the lab registry's push and pull addresses
+// (kube.SplitRegistry): --registry and --registry-pull when given, else the
+// cluster's announcement (KEP-1755 ConfigMap
+// kube-public/local-registry-hosting), read only then. It says which
+// addresses are used when they differ or were announced.
 func withAnnouncedRegistry(ctx context.Context, g *globals, c *cluster, s target.Settings) (target.Settings, error) {
-	if s.Registry != "" {
-		return s, nil
-	}
-	h, err := kube.DiscoverRegistry(ctx, c.Client)
-	if err != nil || h == nil {
-		return s, err
-	}
-	push, err := h.PushAddress()
-	if err != nil {
-		return s, err
-	}
-	pull, err := h.PullAddress()
-	if err != nil {
-		return s, err
-	}
-	if pull != push {
-		msg := fmt.Sprintf("the cluster announces its local registry with a push address %s and a different pull address %s (ConfigMap %s/%s); pulllab pushes and pulls under one address: give --registry with an address both this machine and the node reach (e.g. a mirror of %s in the node's container runtime, as kind's registry script sets up)", push, pull, kube.HostingNamespace, kube.HostingConfigMap, push)
-		if h.Help != "" {
-			msg += "; see " + h.Help
+	var h *kube.LocalRegistryHosting
+	if s.Registry == "" {
+		var err error
+		if h, err = kube.DiscoverRegistry(ctx, c.Client); err != nil {
+			return s, err
 		}
-		return s, usagef("%s", msg)
 	}
-	g.status.Infof("registry %s, as the cluster announces it (ConfigMap %s/%s)", push, kube.HostingNamespace, kube.HostingConfigMap)
-	s.Registry = push.String()
+	choice, ok, err := kube.SplitRegistry(s.Registry, s.RegistryPull, h)
+	if err != nil || !ok {
+		return s, err
+	}
+	if choice.Debug != "" {
+		g.log.Debug(choice.Debug)
+	}
+	if choice.Status != "" {
+		g.status.Infof("%s", choice.Status)
+	}
+	s.Registry, s.RegistryPull = choice.Push.String(), choice.Pull.String()
 	return s, nil
 }

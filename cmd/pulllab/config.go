@@ -63,14 +63,15 @@ func topCommand(c *cli.Context) string {
 // once, where the source of each value is known: config view rejects what
 // verify would.
 func checkSettings(eff *config.Effective) error {
-	return eff.Check("lab.registry", func(v string) error {
+	check := func(v string) error {
 		_, err := kube.ParseRegistry(v)
 		var oe *kube.OptionError
 		if errors.As(err, &oe) {
 			return fmt.Errorf("%q is not HOST:PORT[/prefix] with a lower-case path (e.g. 127.0.0.1:5000/pulllab): %s", v, oe.Reason)
 		}
 		return err
-	})
+	}
+	return errors.Join(eff.Check("lab.registry", check), eff.Check("lab.registryPull", check))
 }
 
 // configPath is the config file the user named with --config or

@@ -71,7 +71,12 @@ func TestVerifyReadsTheAnnouncedRegistry(t *testing.T) {
 		{name: "malformed", doc: "host: [\n", status: 200, want: "local-registry-hosting (key localRegistryHosting.v1) that announces the cluster's local registry cannot be used"},
 		{name: "no host, help shown", doc: "help: https://kind.sigs.k8s.io/docs/user/local-registry/\n", status: 200, want: "https://kind.sigs.k8s.io/docs/user/local-registry/"},
 		{name: "forbidden", status: http.StatusForbidden, want: "ask for get on configmaps in kube-public"},
-		{name: "push and pull differ", doc: "host: localhost:5001\nhostFromContainerRuntime: kind-registry:5000\n", status: 200, want: "push address localhost:5001 and a different pull address kind-registry:5000"},
+		// Push and pull may differ: both are used and both are said.
+		{name: "push and pull differ", doc: "host: localhost:5001\nhostFromContainerRuntime: kind-registry:5000\n", status: 200, args: []string{"--base-image", "UPPER/Case"}, want: "registry: pushing to localhost:5001, the node pulls it as kind-registry:5000, as the cluster announces it"},
+		{name: "different paths", doc: "host: localhost:5001/a\nhostFromContainerRuntime: kind-registry:5000/b\n", status: 200, want: "name different repository paths"},
+		{name: "--registry-pull without --registry", doc: "host: localhost:5001\n", status: 200, args: []string{"--registry-pull", "kind-registry:5000"}, want: "needs lab.registry too: give --registry HOST:PORT[/PREFIX]"},
+		{name: "a bad --registry-pull", doc: "host: localhost:5001\n", status: 200, args: []string{"--registry", "localhost:5001", "--registry-pull", "kind-registry:5000/UPPER"}, want: "--registry-pull: \"kind-registry:5000/UPPER\" is not HOST:PORT[/prefix]"},
+		{name: "flags override the ConfigMap and may split", doc: "host: localhost:5001\n", status: 200, args: []string{"--registry", "127.0.0.1:5000", "--registry-pull", "127.0.0.2:5000", "--base-image", "UPPER/Case"}, want: "registry: pushing to 127.0.0.1:5000, the node pulls it as 127.0.0.2:5000\n"},
 		// The announced address is used: the backend then fails on the
 		// bad base image, which proves the registry was accepted.
 		{name: "announced registry is used", doc: "host: 127.0.0.1:5001\n", status: 200, args: []string{"--base-image", "UPPER/Case"}, want: "registry 127.0.0.1:5001, as the cluster announces it"},

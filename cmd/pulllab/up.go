@@ -56,7 +56,7 @@ type upOptions struct {
 
 func newUpCommand(g *globals) *cli.Command {
 	o := &upOptions{}
-	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...),
+	flags := append(g.configFlags(append(slices.Clone(crcFlagPaths), "lab.namespace", "lab.node", "lab.registry", "lab.registryPull", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...),
 		&cli.BoolFlag{Name: "install-crc", Usage: "download, verify and install crc when it is missing (from --crc-mirror, version --crc-version)", Destination: &o.installCRC},
 		&cli.StringFlag{Name: "until", Usage: "stop after `STEP`: " + strings.Join(upStepNames, ", "), Destination: &o.until},
 	)

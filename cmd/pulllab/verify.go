@@ -22,22 +22,15 @@ import (
 // verifyOptions are the verify command's settings. The cluster is chosen by
 // the global --kubeconfig and --context (globals.kubeconfig, globals.context).
 type verifyOptions struct {
-	cases        string
-	extended     bool
-	dryRun       bool
-	keep         bool
-	out          string
-	lang         string
-	node         string
-	namespace    string
-	registry     string
-	registryAuth string
-	baseImage    string
-	debugImage   string
-	// deploymentsDir is where the WAR goes in the base image (plain
-	// Kubernetes); empty lets the base image's config decide.
-	deploymentsDir string
-	caseTimeout    time.Duration
+	cases    string
+	extended bool
+	dryRun   bool
+	keep     bool
+	out      string
+	lang     string
+	// lab is where the lab runs: namespace, node, registry, images.
+	lab         target.Settings
+	caseTimeout time.Duration
 }
 
 func newVerifyCommand(g *globals) *cli.Command {
@@ -50,7 +43,7 @@ func newVerifyCommand(g *globals) *cli.Command {
 	// The lab settings come from pulllab.yaml, PULLLAB_* and these flags
 	// (g.cfg); --lang ja writes report.ja.md beside the English report.md.
 	flags = append(flags, g.configFlags("lab.extended", "lab.out", "lab.lang", "lab.caseTimeout",
-		"lab.namespace", "lab.node", "lab.registry", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...)
+		"lab.namespace", "lab.node", "lab.registry", "lab.registryPull", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...)
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "run every case for real and write the report",
@@ -77,13 +70,7 @@ func (o *verifyOptions) setLab(l config.Lab) {
 	o.out = l.Out
 	o.lang = l.Lang
 	o.caseTimeout = l.CaseTimeout
-	o.namespace = l.Namespace
-	o.node = l.Node
-	o.registry = l.Registry
-	o.registryAuth = l.RegistryAuth
-	o.baseImage = l.BaseImage
-	o.debugImage = l.DebugImage
-	o.deploymentsDir = l.DeploymentsDir
+	o.lab = labSettings(l)
 }
 
 // validate checks what the config loader does not (it has already checked
@@ -97,10 +84,10 @@ func (o *verifyOptions) validate() ([]lab.Case, error) {
 	// the language, the node name and the registry address were validated
 	// with the rest of the settings, where their source is known
 	// (loadConfig, applyConfigFlags)
-	if o.registryAuth != "" {
+	if o.lab.RegistryAuth != "" {
 		// Checked before anything connects; the error names the file and
 		// where in it, never a credential (exit code 2).
-		if _, err := kube.ReadRegistryAuth(o.registryAuth); err != nil {
+		if _, err := kube.ReadRegistryAuth(o.lab.RegistryAuth); err != nil {
 			return nil, err
 		}
 	}
@@ -117,7 +104,7 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		fmt.Fprintln(g.out, "Dry run: nothing is changed. This plan starts from an empty lab; a real run reads what the node")
 		fmt.Fprintln(g.out, "and the registry hold before every case and does only what is missing.")
 		model := lab.RemovesAllAppTags
-		if o.registry != "" {
+		if o.lab.Registry != "" {
 			model = lab.RemovesTag
 			fmt.Fprintln(g.out, "With --registry (plain Kubernetes) \"registry has none\" removes only the case's tag.")
 		} else {
@@ -127,7 +114,7 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 		return lab.NewPlanFor(cases, lab.State{}, model).Format(g.out)
 	}
 
-	t, err := labTarget(ctx, g, target.Settings{Namespace: o.namespace, Node: o.node, Registry: o.registry, RegistryAuth: o.registryAuth, BaseImage: o.baseImage, DebugImage: o.debugImage}, true)
+	t, err := labTarget(ctx, g, o.lab, true)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pulllab/pulllab/lab"
+	"github.com/pulllab/pulllab/lab/target"
 )
 
 // runCmdForTest runs pulllab with args and returns the exit code, stdout
@@ -100,8 +101,8 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 }
 
 func TestVerifyAcceptsGoodInput(t *testing.T) {
-	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", namespace: "pulllab", node: "crc-abcde-master-0",
-		registry: "127.0.0.1:5000/pulllab", baseImage: "registry.example.com/wildfly/wildfly:latest", caseTimeout: time.Minute}
+	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", caseTimeout: time.Minute,
+		lab: target.Settings{Namespace: "pulllab", Node: "crc-abcde-master-0", Registry: "127.0.0.1:5000/pulllab", BaseImage: "registry.example.com/wildfly/wildfly:latest"}}
 	cases, err := o.validate()
 	if err != nil {
 		t.Fatal(err)

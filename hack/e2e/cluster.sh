@@ -25,8 +25,11 @@
 # images; the node pulls them without credentials) and the lab's on 127.0.0.1:5001, which requires a user
 # and a password (htpasswd, bcrypt) made at random on every `up` and written only to a dockerconfigjson
 # under $PULLLAB_E2E_DIR/auth (mode 0600). The node's runtime holds no credentials for either.
+# Each registry also answers on a second loopback address, 127.0.0.2 (same port, same storage, a
+# second registry process without a cache): a registry whose push and pull addresses differ, as
+# kind's and k3d's do (KEP-1755 host and hostFromContainerRuntime). The runtime trusts both addresses.
 #
-# Everything runs as root on loopback (127.0.0.1) and on the harness's own bridge (cni0, 198.18.0.0/24).
+# Everything runs as root on loopback (127.0.0.0/8) and on the harness's own bridge (cni0, 198.18.0.0/24).
 # State lives under $PULLLAB_E2E_DIR (default /var/tmp/pulllab-e2e); built binaries under
 # $PULLLAB_E2E_CACHE (default ~/.cache/pulllab-e2e/<component>-<version>), so a second `build` builds nothing.
 # See docs/e2e.md.
@@ -72,6 +75,8 @@ CBIN=$CACHE/crictl-$CRICTL_VERSION
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 REG=127.0.0.1:5000                     # the harness's images, anonymous
 LAB_REG=127.0.0.1:5001                 # the lab's images, user and password required
+PULL_REG=127.0.0.2:5000                # the same registries under a second address (the node's "pull" address)
+LAB_PULL_REG=127.0.0.2:5001
 LAB_REG_USER=pulllab-e2e
 AUTH_DIR=$W/auth                       # DOCKER_CONFIG: config.json is also the --registry-auth file
 AUTH_FILE=$AUTH_DIR/config.json
@@ -88,7 +93,7 @@ ADMIN_KUBECONFIG=$W/cluster/admin.kubeconfig
 KUBECTL="$KBIN/kubectl --kubeconfig $ADMIN_KUBECONFIG"
 CRICTL="$CBIN/crictl --config $W/crictl.yaml"
 PSA_CONFIG=$W/cluster/admission.yaml
-# every port the harness listens on, all on 127.0.0.1
+# every port the harness listens on, all on loopback (127.0.0.1; the registries on 127.0.0.2 too)
 PORTS="5000 5001 2379 2380 2381 6443 10248 10250 10257 10259"
 # the kubelet (and the CNI bridge plugin, were it the gateway) change these; `down` puts them back
 SYSCTLS="kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward"
@@ -159,7 +164,7 @@ runtime_preflight() {
 runtime_config() {
   case $RUNTIME in
     containerd) containerd_config ;;
-    cri-o) CRIO_INSECURE_REGISTRIES="$REG $LAB_REG" crio_write_config ;;
+    cri-o) CRIO_INSECURE_REGISTRIES="$REG $LAB_REG $PULL_REG $LAB_PULL_REG" crio_write_config ;;
   esac
 }
 
@@ -243,7 +248,7 @@ state = "$W/containerd/state"
     # a hosts.toml per registry and no auths: pull credentials come only from a pod's pull secret
     config_path = "$W/containerd/certs.d"
 EOF
-  for r in "$REG" "$LAB_REG"; do
+  for r in "$REG" "$LAB_REG" "$PULL_REG" "$LAB_PULL_REG"; do
     mkdir -p "$W/containerd/certs.d/$r"
     cat > "$W/containerd/certs.d/$r/hosts.toml" <<EOF
 server = "http://$r"
@@ -255,7 +260,7 @@ EOF
 }
 
 # start order; `down` stops them in reverse
-DAEMONS="registry registry-lab $(runtime_daemon) etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+DAEMONS="registry registry-pull registry-lab registry-lab-pull $(runtime_daemon) etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
 
 # ------------------------------------------------------------------ the registries and Pod Security
 # The harness's registry: anonymous, for the images the node needs whatever the lab does.
@@ -312,6 +317,16 @@ auth:
 EOF
 }
 
+# pull_config DIR ADDR: DIR/config-pull.yml, the registry of DIR/config.yml answering on ADDR too (a
+# second process on the same storage); without the blob descriptor cache, so that it never serves what
+# the other process has deleted
+pull_config() {
+  sed -e "s|^  addr: .*|  addr: $2|" -e '/^  cache:$/,/^    blobdescriptor:/d' "$1/config.yml" > "$1/config-pull.yml"
+  if ! grep -q "^  addr: $2\$" "$1/config-pull.yml" || grep -q blobdescriptor "$1/config-pull.yml"; then
+    die "could not write $1/config-pull.yml"
+  fi
+}
+
 # lab_curl ARGS...: curl with the lab registry's credentials, passed on stdin (not in argv)
 lab_curl() {
   local auth
@@ -320,8 +335,9 @@ lab_curl() {
 }
 
 # lab_registry_ready: refuses anonymous requests (401) and accepts the recorded credentials
-lab_registry_ready() {
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$LAB_REG/v2/")" = 401 ] && lab_curl -sf -o /dev/null "http://$LAB_REG/v2/"
+lab_registry_ready() { # [address]
+  local a=${1:-$LAB_REG}
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$a/v2/")" = 401 ] && lab_curl -sf -o /dev/null "http://$a/v2/"
 }
 
 # psa_config: with PULLLAB_E2E_PSA=restricted, the API server's PodSecurity admission enforces (and
@@ -352,23 +368,29 @@ plugins:
 EOF
 }
 
-# registry_name lab|harness: the daemon behind a registry
+# registry_name lab|harness: the daemons behind a registry (both of its addresses)
 registry_name() {
   case ${1:-lab} in
-    lab) echo registry-lab ;;
-    harness) echo registry ;;
+    lab) echo registry-lab registry-lab-pull ;;
+    harness) echo registry registry-pull ;;
     *) echo "registry-stop/registry-start take lab (127.0.0.1:5001, the default) or harness (127.0.0.1:5000), got '$1'" >&2; exit 2 ;;
   esac
 }
 
-start_registry() { # registry|registry-lab
+start_registry() { # registry|registry-pull|registry-lab|registry-lab-pull
   case $1 in
     registry)
       start registry docker-registry serve "$W/registry/config.yml"
       waitfor registry "curl -sf http://$REG/v2/" 30 ;;
+    registry-pull)
+      start registry-pull docker-registry serve "$W/registry/config-pull.yml"
+      waitfor "registry-pull ($PULL_REG)" "curl -sf http://$PULL_REG/v2/" 30 ;;
     registry-lab)
       start registry-lab docker-registry serve "$W/registry-lab/config.yml"
       waitfor "registry-lab (anonymous refused, credentials accepted)" lab_registry_ready 30 ;;
+    registry-lab-pull)
+      start registry-lab-pull docker-registry serve "$W/registry-lab/config-pull.yml"
+      waitfor "registry-lab-pull ($LAB_PULL_REG; anonymous refused, credentials accepted)" "lab_registry_ready $LAB_PULL_REG" 30 ;;
   esac
 }
 
@@ -464,7 +486,7 @@ do_build() { timed build_kubernetes; timed build_crictl; timed runtime_build; ti
 # by a crashed run, or from before a reboot, may name an unrelated process: never touch that one).
 expected_exe() {
   case $1 in
-    registry|registry-lab) echo docker-registry ;;
+    registry|registry-pull|registry-lab|registry-lab-pull) echo docker-registry ;;
     *) echo "$1" ;;
   esac
 }
@@ -535,6 +557,8 @@ write_configs() {
   mkdir -p "$W/registry/data" "$W/cni/net.d" "$W/kubelet" "$W/cluster"
   registry_config
   lab_registry_config
+  pull_config "$W/registry" "$PULL_REG"
+  pull_config "$W/registry-lab" "$LAB_PULL_REG"
   psa_config
   runtime_config
   # The bridge is made by `up` with its address (so the plugin need not be the gateway, and so never
@@ -845,8 +869,10 @@ do_up() {
   record_host
 
   start_registry registry
+  start_registry registry-pull
   "$TB/e2eimage" -registry "$REG" -bin "$TB" -busybox /bin/busybox all | sed 's/^/  /' >&2
   start_registry registry-lab
+  start_registry registry-lab-pull
 
   ip link add "$BRIDGE" type bridge
   touch "$W/run/bridge"
@@ -929,7 +955,7 @@ down_steps() {
   stop_pid kube-scheduler kube-controller-manager kube-apiserver
   stop_pid etcd
   runtime_stop
-  stop_pid registry-lab registry
+  stop_pid registry-lab-pull registry-lab registry-pull registry
   sleep 0.5
   kill_leftover_containers
   # nested mounts (pod volumes, rootfs, netns) first, deepest first; never stop on one failure
@@ -977,6 +1003,12 @@ do_status() {
   if pid_of registry-lab > /dev/null; then
     printf 'lab registry catalog     %s\n' "$(lab_curl -sf "http://$LAB_REG/v2/_catalog" || echo unreachable)"
   fi
+  if pid_of registry-pull > /dev/null; then
+    printf 'registry at %-12s %s\n' "$PULL_REG" "$(curl -sf "http://$PULL_REG/v2/_catalog" || echo unreachable)"
+  fi
+  if pid_of registry-lab-pull > /dev/null; then
+    printf 'lab registry at %-8s %s\n' "$LAB_PULL_REG" "$(lab_curl -sf "http://$LAB_PULL_REG/v2/_catalog" || echo unreachable)"
+  fi
   printf '%-24s %s\n' "Pod Security default" "$PSA"
   printf '%-24s %s\n' "host crictl" "$( [ -e "$HOST_CRICTL" ] && readlink -f "$HOST_CRICTL" || echo absent)"
   printf '%-24s %s\n' "mounts under $W" "$(mounts_under "$W" | wc -l)"
@@ -989,6 +1021,8 @@ do_env() {
 export PULLLAB_E2E_KUBECONFIG=$ADMIN_KUBECONFIG
 export PULLLAB_E2E_REGISTRY=$REG
 export PULLLAB_E2E_LAB_REGISTRY=$LAB_REG
+export PULLLAB_E2E_REGISTRY_PULL=$PULL_REG
+export PULLLAB_E2E_LAB_REGISTRY_PULL=$LAB_PULL_REG
 export PULLLAB_E2E_REGISTRY_AUTH=$AUTH_FILE
 export PULLLAB_E2E_DOCKER_CONFIG=$AUTH_DIR
 export PULLLAB_E2E_BASE_IMAGE=$BASE_IMG
@@ -1003,16 +1037,19 @@ export PULLLAB_E2E_PSA=$PSA
 EOF
 }
 
-registry_start() { # lab|harness
-  local n; n=$(registry_name "${1:-lab}")
-  [ -f "$W/$n/config.yml" ] || die "no $n config: run hack/e2e/cluster.sh up first"
-  if pid_of "$n" > /dev/null; then log "$n already running"; return 0; fi
-  start_registry "$n"
+registry_start() { # lab|harness: both of its addresses
+  local names n; names=$(registry_name "${1:-lab}")
+  for n in $names; do
+    [ -f "$W/${names%% *}/config.yml" ] || die "no ${names%% *} config: run hack/e2e/cluster.sh up first"
+    if pid_of "$n" > /dev/null; then log "$n already running"; continue; fi
+    start_registry "$n"
+  done
 }
 
-registry_stop() { # lab|harness
-  local n; n=$(registry_name "${1:-lab}")
-  stop_pid "$n"
+registry_stop() { # lab|harness: both of its addresses
+  local names; names=$(registry_name "${1:-lab}")
+  # shellcheck disable=SC2086 # two daemon names
+  stop_pid $names
 }
 
 case "${1:-}" in

@@ -65,6 +65,9 @@ type Lab struct {
 	DebugImage string `yaml:"debugImage"`
 	// Registry is HOST:PORT[/prefix] of the OCI registry on plain Kubernetes.
 	Registry string `yaml:"registry"`
+	// RegistryPull is HOST:PORT[/prefix] under which the node pulls from
+	// that registry, when it differs from Registry.
+	RegistryPull string `yaml:"registryPull"`
 	// RegistryAuth is a dockerconfigjson with the registry's credentials.
 	RegistryAuth string `yaml:"registryAuth"`
 	// Node pins the lab to a node (default: the first schedulable one).

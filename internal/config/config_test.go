@@ -274,6 +274,25 @@ func TestLoad(t *testing.T) {
 			wantErr: []string{`PULLLAB_REGISTRY: write HOST:PORT[/PREFIX] without a scheme, e.g. "127.0.0.1:5000/lab"`},
 		},
 		{
+			name:    "registryPull without registry",
+			file:    "lab:\n  registryPull: kind-registry:5000\n",
+			wantErr: []string{`pulllab.yaml:2: lab.registryPull: needs lab.registry too: give --registry HOST:PORT[/PREFIX]`},
+		},
+		{
+			name:    "registryPull with a scheme",
+			env:     map[string]string{"PULLLAB_REGISTRY": "localhost:5001", "PULLLAB_REGISTRY_PULL": "http://kind-registry:5000"},
+			wantErr: []string{`PULLLAB_REGISTRY_PULL: write HOST:PORT[/PREFIX] without a scheme, e.g. "kind-registry:5000"`},
+		},
+		{
+			name: "registry and registryPull",
+			file: "lab:\n  registry: localhost:5001\n  registryPull: kind-registry:5000\n",
+			check: func(t *testing.T, e *Effective) {
+				if e.Config.Lab.Registry != "localhost:5001" || e.Config.Lab.RegistryPull != "kind-registry:5000" || e.Source("lab.registryPull") != "file pulllab.yaml:3" {
+					t.Errorf("got %+v from %s", e.Config.Lab, e.Source("lab.registryPull"))
+				}
+			},
+		},
+		{
 			name:    "unknown preset",
 			env:     map[string]string{"PULLLAB_PRESET": "ocp"},
 			wantErr: []string{`PULLLAB_PRESET: want one of openshift, okd, microshift, got "ocp"`},

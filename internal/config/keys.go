@@ -200,16 +200,25 @@ var keys = []Key{
 	},
 	{
 		Path: "lab.registry", Flag: "registry", Env: "PULLLAB_REGISTRY",
-		Help:  "push the images to the OCI registry at `HOST:PORT[/PREFIX]` on plain Kubernetes",
-		Doc:   "Not used on OpenShift, where the cluster's own registry holds the images.",
+		Help: "push the images to the OCI registry at `HOST:PORT[/PREFIX]` on plain Kubernetes",
+		Doc: "Not used on OpenShift, where the cluster's own registry holds the images. Empty means the registry the cluster announces " +
+			"in the ConfigMap kube-public/local-registry-hosting (KEP-1755; kind, k3d and minikube write it): pulllab pushes to its host.",
 		field: func(c *Config) any { return &c.Lab.Registry },
+	},
+	{
+		Path: "lab.registryPull", Flag: "registry-pull", Env: "PULLLAB_REGISTRY_PULL",
+		Help: "name the images by `HOST:PORT[/PREFIX]`, the address the node pulls the lab registry from, when it differs from --registry",
+		Doc: "Needs lab.registry. Empty means lab.registry, or, when the cluster announces its registry, the ConfigMap's " +
+			"hostFromContainerRuntime. Without a path it takes lab.registry's: the repositories are the same ones under either address.",
+		field: func(c *Config) any { return &c.Lab.RegistryPull },
 	},
 	{
 		Path: "lab.registryAuth", Flag: "registry-auth", Env: "PULLLAB_REGISTRY_AUTH", IsPath: true,
 		Help: "read the registry's credentials from the dockerconfigjson `FILE`",
 		Doc: "Like ~/.docker/config.json after `docker login`: {\"auths\": {\"HOST:PORT\": {\"auth\": \"<base64 of user:password>\"}}}. " +
 			"Empty means the docker config (DOCKER_CONFIG). pulllab pushes with these credentials and gives the lab's pods a pull secret " +
-			"holding only the registry's; a registry that needs credentials is what cases 11 and 12 need.",
+			"holding only the registry's, under the address the node pulls from (for a registry with a push and a pull address, " +
+			"credentials given under either one serve both); a registry that needs credentials is what cases 11 and 12 need.",
 		field: func(c *Config) any { return &c.Lab.RegistryAuth },
 	},
 	{

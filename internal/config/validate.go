@@ -103,6 +103,14 @@ func (e *Effective) Validate() error {
 	if r := c.Lab.Registry; noSpace("lab.registry", r) && strings.Contains(r, "://") {
 		bad("lab.registry", "write HOST:PORT[/PREFIX] without a scheme, e.g. %q", r[strings.Index(r, "://")+3:])
 	}
+	if r := c.Lab.RegistryPull; noSpace("lab.registryPull", r) {
+		switch {
+		case strings.Contains(r, "://"):
+			bad("lab.registryPull", "write HOST:PORT[/PREFIX] without a scheme, e.g. %q", r[strings.Index(r, "://")+3:])
+		case r != "" && c.Lab.Registry == "":
+			bad("lab.registryPull", "needs lab.registry too: give --registry HOST:PORT[/PREFIX] (where this machine pushes) with --registry-pull %s (where the node pulls the same registry from), or neither to use the registry the cluster announces", r)
+		}
+	}
 	if n := c.Lab.Node; n != "" {
 		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
 			bad("lab.node", "%q is not a node name: %s", n, strings.Join(errs, "; "))

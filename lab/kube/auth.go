@@ -367,10 +367,25 @@ func registryKey(k string) (string, bool) {
 // anonymous access only when neither has any. A loopback registry whose
 // credential helper fails is reached anonymously (a laptop's helper has
 // nothing for it and may not even run), with a debug message.
+//
+// A registry with a push and a pull address is one registry: when neither
+// source has credentials under the host asked for, the entry of the other
+// address is used (alias maps each host to the other), with a debug
+// message that names the hosts only.
 type credentialChain struct {
-	file *Credentials
-	base authn.Keychain
-	log  logrus.FieldLogger
+	file  *Credentials
+	base  authn.Keychain
+	log   logrus.FieldLogger
+	alias map[string]string
+}
+
+// hostAliases maps each of the registry's two hosts to the other; nil when
+// they are the same.
+func hostAliases(push, pull string) map[string]string {
+	if push == pull {
+		return nil
+	}
+	return map[string]string{push: pull, pull: push}
 }
 
 // Resolve implements authn.Keychain.
@@ -380,6 +395,30 @@ func (k credentialChain) Resolve(r authn.Resource) (authn.Authenticator, error) 
 
 // ResolveContext implements authn.ContextKeychain.
 func (k credentialChain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
+	a, err := k.resolve(ctx, r)
+	if err != nil || a != authn.Anonymous {
+		return a, err
+	}
+	other, ok := k.alias[r.RegistryStr()]
+	if !ok {
+		return a, nil
+	}
+	reg, err := name.NewRegistry(other, name.Insecure)
+	if err != nil {
+		return authn.Anonymous, nil
+	}
+	oa, err := k.resolve(ctx, reg)
+	if err != nil || oa == authn.Anonymous {
+		// The other address's lookup failing is no reason to fail this
+		// one, which simply has no credentials.
+		return a, nil
+	}
+	k.log.WithFields(logrus.Fields{"registry": r.RegistryStr(), "from": other}).Debug("no credentials under this registry address: using the ones given for its other address")
+	return oa, nil
+}
+
+// resolve looks r's host up in the file, then in the base keychain.
+func (k credentialChain) resolve(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
 	if k.file != nil {
 		if a, _ := k.file.Resolve(r); a != authn.Anonymous {
 			return a, nil

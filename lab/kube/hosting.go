@@ -114,7 +114,31 @@ func ParseLocalRegistryHosting(doc string) (LocalRegistryHosting, error) {
 	if _, err := h.PullAddress(); err != nil {
 		return h, err
 	}
+	if _, err := announcedPair(h); err != nil {
+		return h, err
+	}
 	return h, nil
+}
+
+// announcedPair returns the push and pull addresses of an announcement; a
+// pull address without a path takes the push address's, and two different
+// paths are a *HostingError.
+func announcedPair(h LocalRegistryHosting) ([2]RegistryAddress, error) {
+	push, err := h.PushAddress()
+	if err != nil {
+		return [2]RegistryAddress{}, err
+	}
+	pull, err := h.PullAddress()
+	if err != nil {
+		return [2]RegistryAddress{}, err
+	}
+	if pull.Prefix == "" {
+		pull.Prefix = push.Prefix
+	}
+	if pull.Prefix != push.Prefix {
+		return [2]RegistryAddress{}, &HostingError{Reason: fmt.Sprintf("its host %q and hostFromContainerRuntime %q name different repository paths (%q, %q) in one registry", h.Host, h.HostFromContainerRuntime, push.Prefix, pull.Prefix), Help: h.Help}
+	}
+	return [2]RegistryAddress{push, pull}, nil
 }
 
 // DiscoverRegistry reads the cluster's announcement of its local registry.
@@ -143,4 +167,71 @@ func DiscoverRegistry(ctx context.Context, cs kubernetes.Interface) (*LocalRegis
 		return nil, err
 	}
 	return &h, nil
+}
+
+// RegistryChoice is the lab registry's push and pull addresses, decided by
+// SplitRegistry, with what to tell the user about them.
+type RegistryChoice struct {
+	// Push is where this machine pushes (Options.Registry).
+	Push RegistryAddress
+	// Pull is where the node pulls the same registry from
+	// (Options.RegistryPull); equal to Push when not split.
+	Pull RegistryAddress
+	// Announced is true when the addresses come from the cluster's
+	// ConfigMap, false when they come from the flags.
+	Announced bool
+	// Status is the line for the user's status output; empty when there
+	// is nothing to say (one address, given by the user).
+	Status string
+	// Debug is a detail for the debug log (an announcement the flags
+	// override); empty when none.
+	Debug string
+}
+
+// Split reports whether the push and pull addresses differ.
+func (c RegistryChoice) Split() bool { return c.Push != c.Pull }
+
+// SplitRegistry decides the lab registry's push and pull addresses from the
+// flags (--registry, --registry-pull; empty when not given) and the
+// cluster's announcement (nil when there is none):
+//
+//   - --registry-pull without --registry is bad input;
+//   - --registry wins over the announcement; the pull address is
+//     --registry-pull, else --registry;
+//   - without flags, the announcement's host is the push address and its
+//     hostFromContainerRuntime (else host) the pull address;
+//   - with neither, ok is false and the caller says what to give.
+//
+// A pull address without a path takes the push address's path. Errors are
+// *OptionError (flags) or *HostingError (announcement), both exit code 2.
+func SplitRegistry(registry, registryPull string, h *LocalRegistryHosting) (c RegistryChoice, ok bool, err error) {
+	registry, registryPull = strings.TrimSpace(registry), strings.TrimSpace(registryPull)
+	if registry != "" || registryPull != "" {
+		if c.Push, c.Pull, err = registryPair(registry, registryPull); err != nil {
+			return RegistryChoice{}, false, err
+		}
+		if c.Split() {
+			c.Status = fmt.Sprintf("registry: pushing to %s, the node pulls it as %s", c.Push, c.Pull)
+		}
+		if h != nil {
+			c.Debug = fmt.Sprintf("lab.registry given: the registry the cluster announces in the ConfigMap %s/%s (host %q, hostFromContainerRuntime %q) is not used", HostingNamespace, HostingConfigMap, h.Host, h.HostFromContainerRuntime)
+		}
+		return c, true, nil
+	}
+	if h == nil {
+		return RegistryChoice{}, false, nil
+	}
+	pair, err := announcedPair(*h)
+	if err != nil {
+		return RegistryChoice{}, false, err
+	}
+	push, pull := pair[0], pair[1]
+	c = RegistryChoice{Push: push, Pull: pull, Announced: true}
+	where := fmt.Sprintf("as the cluster announces it (ConfigMap %s/%s)", HostingNamespace, HostingConfigMap)
+	if c.Split() {
+		c.Status = fmt.Sprintf("registry: pushing to %s, the node pulls it as %s, %s", push, pull, where)
+	} else {
+		c.Status = fmt.Sprintf("registry %s, %s", push, where)
+	}
+	return c, true, nil
 }

@@ -33,6 +33,8 @@ func TestParseLocalRegistryHosting(t *testing.T) {
 		{name: "bad YAML", doc: "host: [\n", wantErr: "not a YAML mapping"},
 		{name: "host with a scheme", doc: "host: http://localhost:5000\n", wantErr: "its host \"http://localhost:5000\" is not a registry address"},
 		{name: "bad pull address", doc: "host: localhost:5000\nhostFromContainerRuntime: reg:99999\n", wantErr: "hostFromContainerRuntime"},
+		{name: "different paths under push and pull", doc: "host: localhost:5001/a\nhostFromContainerRuntime: kind-registry:5000/b\n", wantErr: `different repository paths ("a", "b")`},
+		{name: "a path on host only", doc: "host: localhost:5001/a\nhostFromContainerRuntime: kind-registry:5000\n", wantPush: "localhost:5001/a", wantPull: "kind-registry:5000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +119,8 @@ func FuzzParseLocalRegistryHosting(f *testing.F) {
 		"host: \"localhost:5001\"\nhelp: \"https://kind.sigs.k8s.io/docs/user/local-registry/\"\n",
 		"host: localhost:5001\nhostFromContainerRuntime: kind-registry:5000\n",
 		"host: [\n", "- a", "", "host: 1", "{host: \"[::1]:5000/p\"}",
+		"host: localhost:5001/a\nhostFromContainerRuntime: kind-registry:5000/b\n",
+		"host: localhost:5001/a\nhostFromContainerRuntime: kind-registry:5000\n",
 	} {
 		f.Add(s)
 	}
@@ -137,6 +141,11 @@ func FuzzParseLocalRegistryHosting(f *testing.F) {
 			if _, err := ParseRegistry(ra.String()); err != nil {
 				t.Fatalf("address %q does not round-trip: %v", ra, err)
 			}
+		}
+		// What the parser accepts, the split uses: one path under both.
+		c, ok, err := SplitRegistry("", "", &h)
+		if err != nil || !ok || !c.Announced || c.Push.Prefix != c.Pull.Prefix || c.Status == "" {
+			t.Fatalf("accepted %q but SplitRegistry = %+v, %v, %v", doc, c, ok, err)
 		}
 	})
 }

@@ -2,6 +2,13 @@
 // --kubeconfig K --registry HOST:PORT[/PREFIX]` on a cluster that is not
 // OpenShift.
 //
+// The registry may have two addresses (KEP-1755's host and
+// hostFromContainerRuntime, or --registry and --registry-pull): pulllab
+// pushes, re-tags and reads digests under the push address, and everything
+// the node sees (the Deployment's and warm-up pods' images, the node's
+// image cache, the pull secret's key) names the pull address. The
+// repository paths are the same under both.
+//
 // Images are built on this machine with go-containerregistry: the base
 // image plus one layer holding <dir>/<variant>.war, where dir is where the
 // base image's server looks (ChooseDeploymentsDir), pushed to the
@@ -83,8 +90,13 @@ type Options struct {
 	// (workload.PickNode decides).
 	Node string
 	// Registry is HOST[:PORT][/PREFIX] of an OCI registry that this machine
-	// pushes to and the node pulls from (--registry).
+	// pushes to (--registry); the node pulls from it too unless
+	// RegistryPull is set.
 	Registry string
+	// RegistryPull is HOST[:PORT][/PREFIX] under which the node's container
+	// runtime pulls from the same registry (--registry-pull); empty means
+	// Registry. Without a prefix it takes Registry's. See SplitRegistry.
+	RegistryPull string
 	// BaseImage is the image the variants are built on (--base-image). It
 	// is needed by EnsureBase and Build only.
 	BaseImage string
@@ -183,13 +195,14 @@ type Backend struct {
 	o        Options
 	log      logrus.FieldLogger
 	cluster  Cluster
-	addr     RegistryAddress
+	addr     RegistryAddress // where this machine pushes
+	pull     RegistryAddress // where the node pulls; equal to addr when not split
 	insecure bool
 	keychain authn.Keychain
 
-	appRepo, stashRepo string // as the node sees them, e.g. 127.0.0.1:5000/pulllab/custom-image-java
-	app, stash         name.Repository
-	baseRef            name.Reference // nil when Options.BaseImage is empty
+	appRepo, stashRepo string          // as the node sees them (pull address), e.g. 127.0.0.1:5000/pulllab/custom-image-java
+	app, stash         name.Repository // as this machine reaches them (push address)
+	baseRef            name.Reference  // nil when Options.BaseImage is empty
 	debugNS            string
 	nocredsNS          string
 
@@ -222,7 +235,7 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 	if c == nil {
 		return nil, errors.New("kube backend: no cluster")
 	}
-	addr, err := ParseRegistry(o.Registry)
+	addr, pull, err := registryPair(o.Registry, o.RegistryPull)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +261,7 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 		log:      o.Log,
 		cluster:  c,
 		addr:     addr,
+		pull:     pull,
 		insecure: o.Insecure || addr.Loopback(),
 		debugNS:  o.Namespace + DebugSuffix,
 	}
@@ -257,13 +271,13 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	b.keychain = credentialChain{file: o.Credentials, base: kc, log: o.Log}
-	b.appRepo = addr.String() + "/" + o.Namespace + "/" + lab.AppName
-	b.stashRepo = addr.String() + "/" + o.Namespace + "/" + lab.StashName
-	if b.app, err = name.NewRepository(b.appRepo, b.nameOpts(addr.Host)...); err != nil {
+	b.keychain = credentialChain{file: o.Credentials, base: kc, log: o.Log, alias: hostAliases(addr.Host, pull.Host)}
+	b.appRepo = pull.String() + "/" + o.Namespace + "/" + lab.AppName
+	b.stashRepo = pull.String() + "/" + o.Namespace + "/" + lab.StashName
+	if b.app, err = name.NewRepository(addr.String()+"/"+o.Namespace+"/"+lab.AppName, b.nameOpts(addr.Host)...); err != nil {
 		return nil, &OptionError{Setting: "lab.registry", Value: o.Registry, Reason: err.Error()}
 	}
-	if b.stash, err = name.NewRepository(b.stashRepo, b.nameOpts(addr.Host)...); err != nil {
+	if b.stash, err = name.NewRepository(addr.String()+"/"+o.Namespace+"/"+lab.StashName, b.nameOpts(addr.Host)...); err != nil {
 		return nil, &OptionError{Setting: "lab.registry", Value: o.Registry, Reason: err.Error()}
 	}
 	if strings.TrimSpace(o.BaseImage) != "" {
@@ -305,13 +319,25 @@ func (b *Backend) Namespace() string { return b.o.Namespace }
 // DebugNamespace returns the privileged namespace of the node debug pod.
 func (b *Backend) DebugNamespace() string { return b.debugNS }
 
-// AppRepository returns the app's repository as the node sees it, e.g.
-// "127.0.0.1:5000/pulllab/custom-image-java".
+// AppRepository returns the app's repository as the node sees it (under
+// the pull address), e.g. "127.0.0.1:5000/pulllab/custom-image-java".
 func (b *Backend) AppRepository() string { return b.appRepo }
 
-// StashRepository returns the repository holding the variants, e.g.
-// "127.0.0.1:5000/pulllab/pulllab-variants".
+// AppPushRepository returns the app's repository as this machine pushes to
+// it (under the push address); it equals AppRepository unless the
+// registry's push and pull addresses differ.
+func (b *Backend) AppPushRepository() string { return b.app.String() }
+
+// StashRepository returns the repository holding the variants as the node
+// sees it, e.g. "127.0.0.1:5000/pulllab/pulllab-variants".
 func (b *Backend) StashRepository() string { return b.stashRepo }
+
+// Registry returns the push address, HOST[:PORT][/PREFIX].
+func (b *Backend) Registry() string { return b.addr.String() }
+
+// RegistryPull returns the pull address, HOST[:PORT][/PREFIX]; it equals
+// Registry unless the addresses differ.
+func (b *Backend) RegistryPull() string { return b.pull.String() }
 
 // NoCredentialsNamespace returns the second lab namespace, which has no
 // pull secret (cases 11 and 12).
@@ -337,17 +363,18 @@ func (b *Backend) Prepare(ctx context.Context) (lab.Site, error) {
 	b.mu.Lock()
 	b.cache = nc
 	b.mu.Unlock()
-	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "registry": b.addr.String()}).Debug("kubernetes backend prepared")
+	b.log.WithFields(logrus.Fields{"node": node.Name, "namespace": b.o.Namespace, "registry": b.addr.String(), "registryPull": b.pull.String()}).Debug("kubernetes backend prepared")
 	return lab.Site{Workload: wl, NodeCache: nc}, nil
 }
 
 // PrepareNamespaces runs the pre-run checks (Preflight: base image,
 // deployments directory, registry), which change nothing, then makes the
 // lab namespace and the privileged debug namespace, each with the pull
-// secret (all idempotent); it starts no pod (`pulllab up`). The pull secret holds only the credentials for the
-// registry's host (as the node pulls from it), from the registry auth file
-// or the docker config; without any, the lab's pods pull anonymously and
-// no secret is left.
+// secret (all idempotent); it starts no pod (`pulllab up`). The pull
+// secret holds only the credentials for the registry, keyed by its pull host
+// (what the kubelet matches the image name against), from the registry auth
+// file or the docker config under either of the registry's hosts; without
+// any, the lab's pods pull anonymously and no secret is left.
 func (b *Backend) PrepareNamespaces(ctx context.Context) error {
 	if err := b.Preflight(ctx); err != nil {
 		return err
@@ -355,9 +382,9 @@ func (b *Backend) PrepareNamespaces(ctx context.Context) error {
 	if err := b.cluster.Workload(b.o.Namespace, "").EnsureNamespace(ctx, false); err != nil {
 		return fmt.Errorf("preparing namespace %q: %w", b.o.Namespace, err)
 	}
-	cfg, err := pullSecretConfig(ctx, b.keychain, b.addr.Host)
+	cfg, err := pullSecretConfig(ctx, b.keychain, b.pull.Host)
 	if err != nil {
-		return fmt.Errorf("preparing the pull secret for %s: %w", b.addr.Host, err)
+		return fmt.Errorf("preparing the pull secret for %s: %w", b.pull.Host, err)
 	}
 	if err := b.cluster.EnsurePullSecret(ctx, b.o.Namespace, cfg); err != nil {
 		return fmt.Errorf("preparing the pull secret in %q: %w", b.o.Namespace, err)
@@ -366,7 +393,7 @@ func (b *Backend) PrepareNamespaces(ctx context.Context) error {
 	b.pullSecret = cfg != nil
 	b.mu.Unlock()
 	if cfg == nil {
-		b.log.WithField("registry", b.addr.Host).Debug("no credentials for the registry: the lab's pods pull anonymously")
+		b.log.WithField("registry", b.pull.Host).Debug("no credentials for the registry: the lab's pods pull anonymously")
 	}
 	if err := b.cluster.Workload(b.debugNS, "").EnsureNamespace(ctx, true); err != nil {
 		return fmt.Errorf("preparing debug namespace %q: %w", b.debugNS, err)
@@ -550,6 +577,9 @@ func (b *Backend) Environment(ctx context.Context) (lab.Environment, error) {
 	env.BaseImageReason = b.o.BaseImageReason
 	if env.BaseImageReason == "" {
 		env.BaseImageReason = lab.BaseReasonUser
+	}
+	if push := b.AppPushRepository(); push != b.appRepo {
+		env.AppPushRepository = push
 	}
 	return env, nil
 }

@@ -325,7 +325,10 @@ type VariantStatus struct {
 
 // LabStatus is what the lab holds on a Kubernetes target, for `pulllab status`.
 type LabStatus struct {
-	Registry        string          `json:"registry" yaml:"registry"`
+	Registry string `json:"registry" yaml:"registry"`
+	// RegistryPull is the address the node pulls the registry from, when
+	// it differs from Registry (where pulllab pushes).
+	RegistryPull    string          `json:"registryPull,omitempty" yaml:"registryPull,omitempty"`
 	AppRepository   string          `json:"appRepository" yaml:"appRepository"`
 	StashRepository string          `json:"stashRepository" yaml:"stashRepository"`
 	Namespace       string          `json:"namespace" yaml:"namespace"`
@@ -352,6 +355,9 @@ func (b *Backend) Status(ctx context.Context) (LabStatus, error) {
 		AppRepository:   b.appRepo,
 		StashRepository: b.stashRepo,
 		Namespace:       b.o.Namespace,
+	}
+	if b.pull != b.addr {
+		s.RegistryPull = b.pull.String()
 	}
 	byDigest := map[string]lab.Variant{}
 	for _, v := range lab.Variants {

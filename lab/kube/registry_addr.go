@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -150,4 +151,37 @@ func isLoopbackHost(hostport string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// registryPair parses the push address (lab.registry) and the pull
+// address (lab.registryPull, empty for the push address). A pull address without a
+// prefix takes the push address's: the repositories are the same ones
+// under either host. Prefixes that differ are refused: one registry keeps
+// one path per repository. Errors are *OptionError.
+func registryPair(push, pull string) (RegistryAddress, RegistryAddress, error) {
+	if strings.TrimSpace(push) == "" && strings.TrimSpace(pull) != "" {
+		return RegistryAddress{}, RegistryAddress{}, &OptionError{Setting: "lab.registryPull", Value: pull, Reason: "needs lab.registry too: give lab.registry HOST:PORT[/PREFIX] (where this machine pushes) with lab.registryPull HOST:PORT (where the node pulls the same registry from)"}
+	}
+	p, err := ParseRegistry(push)
+	if err != nil {
+		return RegistryAddress{}, RegistryAddress{}, err
+	}
+	if strings.TrimSpace(pull) == "" {
+		return p, p, nil
+	}
+	q, err := ParseRegistry(pull)
+	if err != nil {
+		var oe *OptionError
+		if errors.As(err, &oe) {
+			oe.Setting = "lab.registryPull"
+		}
+		return RegistryAddress{}, RegistryAddress{}, err
+	}
+	if q.Prefix == "" {
+		q.Prefix = p.Prefix
+	}
+	if q.Prefix != p.Prefix {
+		return RegistryAddress{}, RegistryAddress{}, &OptionError{Setting: "lab.registryPull", Value: pull, Reason: fmt.Sprintf("its path %q differs from lab.registry's %q: both must name the same repositories in one registry; give the pull address without a path (it then takes lab.registry's) or with the same one", q.Prefix, p.Prefix)}
+	}
+	return p, q, nil
 }

@@ -188,6 +188,7 @@ func junitProperties(v *view) []junitProperty {
 	add("node.os", e.OSImage)
 	add("namespace", e.Namespace)
 	add("app.repository", e.AppRepository)
+	add("app.pushRepository", e.AppPushRepository)
 	add("kubelet.ensureSecretPulledImages", e.EnsureSecretPulledImages)
 	if k := e.KubeletImageCredentials; k != nil {
 		add("kubelet.kep2535.gate", k.Gate)

@@ -154,6 +154,9 @@ type Settings struct {
 	// plain-Kubernetes (or MicroShift) target; OpenShift uses its internal
 	// registry and ignores it.
 	Registry string
+	// RegistryPull is where the node pulls the registry from when that
+	// differs from Registry (where pulllab pushes); "" for the same.
+	RegistryPull string
 	// RegistryAuth is a docker config file with the registry's
 	// credentials ("" for none); OpenShift ignores it.
 	RegistryAuth string
@@ -266,6 +269,7 @@ func Open(c *Cluster, s Settings, o Options) (*Target, error) {
 		Namespace:       s.Namespace,
 		Node:            s.Node,
 		Registry:        s.Registry,
+		RegistryPull:    s.RegistryPull,
 		Credentials:     creds,
 		BaseImage:       s.BaseImage,
 		BaseImageReason: s.BaseImageReason,
