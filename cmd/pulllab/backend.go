@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/pulllab/pulllab/crcctl"
 	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/kube"
@@ -25,7 +25,7 @@ import (
 // cluster is a connection to the cluster the lab runs on.
 type cluster struct {
 	cfg       *rest.Config
-	cs        kubernetes.Interface
+	cs        kubeclient.Interface
 	openshift bool
 	// from says which kubeconfig was used, for messages.
 	from string
@@ -90,13 +90,13 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 	cfg = rest.CopyConfig(cfg)
 	rest.AddUserAgent(cfg, version.UserAgent())
 	cfg.WarningHandler = apiWarnings{log: g.log}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := kubeclient.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
 	}
 	probe := rest.CopyConfig(cfg)
 	probe.Timeout = 20 * time.Second
-	pcs, err := kubernetes.NewForConfig(probe)
+	pcs, err := kubeclient.NewForConfig(probe)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
 	}

@@ -7,9 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/node"
 	"github.com/pulllab/pulllab/lab/workload"
@@ -18,7 +18,7 @@ import (
 // New returns the backend for the cluster that cfg and cs reach (cs made
 // from cfg; cfg is needed to exec into the node debug pod). Bad options are
 // an *OptionError.
-func New(cfg *rest.Config, cs kubernetes.Interface, o Options) (*Backend, error) {
+func New(cfg *rest.Config, cs kubeclient.Interface, o Options) (*Backend, error) {
 	if cfg == nil || cs == nil {
 		return nil, errors.New("kube backend: no Kubernetes client")
 	}
@@ -33,7 +33,7 @@ func New(cfg *rest.Config, cs kubernetes.Interface, o Options) (*Backend, error)
 
 // cluster is Cluster on lab/workload and lab/node.
 type cluster struct {
-	cs   kubernetes.Interface
+	cs   kubeclient.Interface
 	exec node.Execer
 	o    Options
 }

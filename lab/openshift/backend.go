@@ -19,9 +19,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/site"
 )
@@ -122,7 +122,7 @@ type NodeOps = site.NodeOps
 // Clients are the backend's connections to the cluster. New builds them
 // from one rest.Config; tests pass fakes to NewWithClients.
 type Clients struct {
-	Kube kubernetes.Interface
+	Kube kubeclient.Interface
 	// The OpenShift clients are the typed group clients pulllab calls, not
 	// the full clientsets: each full clientset links every API version and
 	// apply configuration of its group into the binary.
