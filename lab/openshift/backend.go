@@ -10,7 +10,6 @@ import (
 	"time"
 
 	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
-	configclient "github.com/openshift/client-go/config/clientset/versioned/typed/config/v1"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
 	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	"github.com/sirupsen/logrus"
@@ -129,7 +128,8 @@ type Clients struct {
 	Image   imageclient.ImageV1Interface
 	Build   buildclient.BuildV1Interface
 	Project projectclient.ProjectV1Interface
-	Config  configclient.ConfigV1Interface
+	// ClusterVersions reads the cluster's OpenShift version.
+	ClusterVersions ClusterVersions
 	// BuildREST is a REST client for build.openshift.io/v1 without a client
 	// timeout: it carries the instantiatebinary upload, which the server
 	// holds open until the build runs, and the followed build log.
@@ -190,13 +190,13 @@ func (e *OptionError) Error() string {
 func (e *OptionError) ExitCode() int { return 2 }
 
 // NewWithClients returns a backend that uses the given clients. Kube, Image,
-// Build, Project, Config, BuildREST, Workload, NodeCache, PickNode and Facts
+// Build, Project, ClusterVersions, BuildREST, Workload, NodeCache, PickNode and Facts
 // must all be set. Bad options are an *OptionError.
 func NewWithClients(c Clients, o Options) (*Backend, error) {
 	var missing []string
 	for name, nilness := range map[string]bool{
 		"Kube": c.Kube == nil, "Image": c.Image == nil, "Build": c.Build == nil, "Project": c.Project == nil,
-		"Config": c.Config == nil, "BuildREST": c.BuildREST == nil, "Workload": c.Workload == nil,
+		"ClusterVersions": c.ClusterVersions == nil, "BuildREST": c.BuildREST == nil, "Workload": c.Workload == nil,
 		"NodeCache": c.NodeCache == nil, "PickNode": c.PickNode == nil, "Facts": c.Facts == nil,
 	} {
 		if nilness {
