@@ -75,6 +75,7 @@ func TestVerifyPicksTheBackend(t *testing.T) {
 }
 
 func TestConnectDetectsOpenShift(t *testing.T) {
+	t.Parallel()
 	for _, openshift := range []bool{false, true} {
 		t.Run(fmt.Sprint("openshift=", openshift), func(t *testing.T) {
 			g := newGlobals(streams{})

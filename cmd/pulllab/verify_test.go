@@ -100,6 +100,7 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 }
 
 func TestVerifyAcceptsGoodInput(t *testing.T) {
+	t.Parallel()
 	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", namespace: "pulllab", node: "crc-abcde-master-0",
 		registry: "127.0.0.1:5000/pulllab", baseImage: "registry.example.com/wildfly/wildfly:latest", caseTimeout: time.Minute}
 	cases, err := o.validate()
@@ -138,6 +139,7 @@ func sampleResults() *lab.Results {
 }
 
 func TestWriteReports(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		lang  string
 		files []string
@@ -186,6 +188,7 @@ func TestWriteReports(t *testing.T) {
 }
 
 func TestPeakRSS(t *testing.T) {
+	t.Parallel()
 	got := peakRSS()
 	if runtime.GOOS == "linux" && got < 1<<20 {
 		t.Errorf("peakRSS = %d bytes on Linux, want at least 1 MiB", got)
