@@ -25,7 +25,10 @@ COMMIT ?= $(shell git describe --always --dirty --abbrev=7 --exclude='*' 2>/dev/
 # -buildvcs=false: the commit is stamped through -X below, and the build then
 # works without git (or in a checkout that git refuses to read).
 LDFLAGS := -s -w -X $(MODULE)/internal/version.version=$(VERSION) -X $(MODULE)/internal/version.commit=$(COMMIT)
-BUILDFLAGS := -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
+# urfave_cli_no_docs leaves out urfave/cli's man page and Markdown writers
+# (and the Markdown library under them, 0.3 MB): only the test that checks
+# docs/cli.md uses them.
+BUILDFLAGS := -trimpath -buildvcs=false -tags urfave_cli_no_docs -ldflags '$(LDFLAGS)'
 
 EXE := $(if $(filter windows,$(shell $(GO) env GOOS)),.exe,)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
