@@ -12,12 +12,17 @@
 //	go run ./hack/typecheck [-n MAX] OS/ARCH... -- PACKAGE...
 //
 // The packages are listed with `go list -deps` under GOOS, GOARCH and
-// CGO_ENABLED=0, as the release builds use. Exit status: 0 when every
-// platform type-checks, 1 when one does not, 2 on bad usage.
+// CGO_ENABLED=0, as the release builds use. A platform that passed is
+// remembered in the -cache directory under a key made of the Go version,
+// the platform and every source file's path, size and modification time,
+// so it is checked again only when one of those changed. Exit status: 0
+// when every platform type-checks, 1 when one does not, 2 on bad usage.
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -42,8 +48,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("typecheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	maxErrs := fs.Int("n", 10, "print at most `MAX` errors per platform")
+	cache := fs.String("cache", defaultCacheDir(), "remember platforms that passed in `DIR` (\"\" for none)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./hack/typecheck [-n MAX] OS/ARCH... -- PACKAGE...")
+		fmt.Fprintln(stderr, "usage: go run ./hack/typecheck [-n MAX] [-cache DIR] OS/ARCH... -- PACKAGE...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -58,13 +65,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 	code := 0
 	for _, p := range platforms {
 		start := time.Now()
-		n, errs, err := checkPlatform(p, patterns)
+		pkgs, err := list(p, patterns)
+		if err != nil {
+			fmt.Fprintf(stderr, "typecheck: %s: %v\n", p, err)
+			return 2
+		}
+		stamp := ""
+		if *cache != "" {
+			stamp = filepath.Join(*cache, stampKey(p, pkgs))
+			if _, err := os.Stat(stamp); err == nil {
+				fmt.Fprintf(stdout, "typecheck: %s ok (%d packages, unchanged since they passed)\n", p, countChecked(pkgs))
+				continue
+			}
+		}
+		n, errs, err := checkPackages(p, pkgs)
 		if err != nil {
 			fmt.Fprintf(stderr, "typecheck: %s: %v\n", p, err)
 			return 2
 		}
 		if len(errs) == 0 {
 			fmt.Fprintf(stdout, "typecheck: %s ok (%d packages, %.1f s)\n", p, n, time.Since(start).Seconds())
+			if stamp != "" {
+				// A stamp that cannot be written only costs a check next time.
+				if err := os.MkdirAll(*cache, 0o755); err == nil {
+					_ = os.WriteFile(stamp, nil, 0o644)
+				}
+			}
 			continue
 		}
 		code = 1
@@ -115,13 +141,9 @@ type listedPackage struct {
 	Error      *struct{ Err string }
 }
 
-// checkPlatform type-checks patterns and their dependencies for p and
+// checkPackages type-checks pkgs, listed in dependency order, for p and
 // returns how many packages it checked and the errors it found.
-func checkPlatform(p platform, patterns []string) (int, []string, error) {
-	pkgs, err := list(p, patterns)
-	if err != nil {
-		return 0, nil, err
-	}
+func checkPackages(p platform, pkgs []listedPackage) (int, []string, error) {
 	sizes := types.SizesFor("gc", p.goarch)
 	if sizes == nil {
 		return 0, nil, fmt.Errorf("the gc compiler does not know the architecture %q", p.goarch)
@@ -166,6 +188,51 @@ func checkPlatform(p platform, patterns []string) (int, []string, error) {
 		n++
 	}
 	return n, errs, nil
+}
+
+// countChecked is how many of pkgs a check type-checks (all but unsafe).
+func countChecked(pkgs []listedPackage) int {
+	n := 0
+	for _, lp := range pkgs {
+		if lp.ImportPath != "unsafe" {
+			n++
+		}
+	}
+	return n
+}
+
+// defaultCacheDir is where passed platforms are remembered: the user's
+// cache directory, or none when there is no such directory.
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "pulllab-typecheck")
+}
+
+// stampKey names what was checked: the Go version, the platform, and each
+// package's path, language version, listing error and files (path, size,
+// modification time). A file that cannot be read makes a key no stamp has.
+func stampKey(p platform, pkgs []listedPackage) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "typecheck 1\n%s\n%s\n", runtime.Version(), p)
+	for _, lp := range pkgs {
+		fmt.Fprintf(h, "package %s %s %s\n", lp.ImportPath, goVersion(lp), lp.Dir)
+		if lp.Error != nil {
+			fmt.Fprintf(h, "error %s\n", lp.Error.Err)
+		}
+		for _, name := range lp.GoFiles {
+			path := filepath.Join(lp.Dir, name)
+			st, err := os.Stat(path)
+			if err != nil {
+				fmt.Fprintf(h, "unreadable %s %d\n", path, time.Now().UnixNano())
+				continue
+			}
+			fmt.Fprintf(h, "file %s %d %d\n", path, st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // goVersion is the language version the compiler would be given: none for

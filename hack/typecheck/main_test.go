@@ -2,15 +2,27 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// inModCopy changes into a copy of testdata/mod for the test.
+func inModCopy(t *testing.T) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "mod")
+	if err := os.CopyFS(dir, os.DirFS("testdata/mod")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+}
 
 // testdata/mod builds on Linux and macOS only: main calls a function
 // defined under a !windows constraint and imports a package whose only
 // files are for linux and darwin.
 func TestPlatforms(t *testing.T) {
-	t.Chdir("testdata/mod")
+	inModCopy(t)
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -31,7 +43,7 @@ func TestPlatforms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			if code := run(tc.args, &out, &errb); code != tc.code {
+			if code := run(append([]string{"-cache", ""}, tc.args...), &out, &errb); code != tc.code {
 				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out.String(), errb.String())
 			}
 			for _, w := range tc.out {
@@ -48,5 +60,35 @@ func TestPlatforms(t *testing.T) {
 				t.Errorf("unexpected stderr:\n%s", errb.String())
 			}
 		})
+	}
+}
+
+// A platform that passed is not checked again until a file changes; one
+// that failed is checked every time.
+func TestCache(t *testing.T) {
+	inModCopy(t)
+	cache := t.TempDir()
+	check := func(wantCode int, want ...string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := run([]string{"-cache", cache, "linux/amd64", "windows/amd64", "--", "."}, &out, &errb)
+		if code != wantCode {
+			t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, wantCode, out.String(), errb.String())
+		}
+		for _, w := range want {
+			if !strings.Contains(out.String()+errb.String(), w) {
+				t.Errorf("output lacks %q:\n%s%s", w, out.String(), errb.String())
+			}
+		}
+	}
+	check(1, "typecheck: linux/amd64 ok (", " s)\n", "typecheck: windows/amd64: ")
+	check(1, "typecheck: linux/amd64 ok (", "packages, unchanged since they passed)", "typecheck: windows/amd64: ")
+	// An edit that breaks Linux too is seen at once.
+	if err := os.WriteFile("other_unix.go", []byte("//go:build !windows\n\npackage main\n\nfunc notOnWindows(int) {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check(1, "typecheck: linux/amd64: ", "not enough arguments in call to notOnWindows")
+	if entries, _ := os.ReadDir(cache); len(entries) != 1 {
+		t.Errorf("%d stamps in the cache, want 1 (linux/amd64 before the edit)", len(entries))
 	}
 }
