@@ -28,7 +28,8 @@ LDFLAGS := -s -w -X $(MODULE)/internal/version.version=$(VERSION) -X $(MODULE)/i
 # urfave_cli_no_docs leaves out urfave/cli's man page and Markdown writers
 # (and the Markdown library under them, 0.3 MB): only the test that checks
 # docs/cli.md uses them.
-BUILDFLAGS := -trimpath -buildvcs=false -tags urfave_cli_no_docs -ldflags '$(LDFLAGS)'
+BUILDTAGS := urfave_cli_no_docs
+BUILDFLAGS := -trimpath -buildvcs=false -tags $(BUILDTAGS) -ldflags '$(LDFLAGS)'
 
 EXE := $(if $(filter windows,$(shell $(GO) env GOOS)),.exe,)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
@@ -61,7 +62,7 @@ fmt-check:
 # a link error escapes it; the host's link is in the unit tests, and
 # make cross / cross-all link the others.
 typecheck:
-	$(GO) run ./hack/typecheck $(PLATFORMS) -- ./cmd/pulllab
+	GOFLAGS=-tags=$(BUILDTAGS) $(GO) run ./hack/typecheck $(PLATFORMS) -- ./cmd/pulllab
 
 # Build ./cmd/pulllab once per operating system a release ships, into a
 # temporary directory that is removed afterwards; prints each binary's size.
