@@ -38,6 +38,7 @@ func cliDoc(t *testing.T) string {
 // TestCLIDoc fails when docs/cli.md does not match the commands and flags;
 // `go test ./cmd/pulllab -run TestCLIDoc -update` rewrites it.
 func TestCLIDoc(t *testing.T) {
+	t.Parallel()
 	want := cliDoc(t)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(cliDocPath), 0o755); err != nil {

@@ -15,6 +15,7 @@ import (
 )
 
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ shell, want string }{
 		{"bash", "complete -o bashdefault -o default -F _pulllab_complete pulllab"},
 		{"zsh", "compdef _pulllab pulllab"},
@@ -226,6 +227,7 @@ func TestCompletionFish(t *testing.T) {
 // file completes files, so a flag added or reworded later cannot silently
 // fall back to listing flag names.
 func TestEveryValueFlagCompletes(t *testing.T) {
+	t.Parallel()
 	app := newApp(newGlobals(streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}))
 	known := []string{"output", "format", "lang", "shell", "until", "cases", "preset", "log-level"}
 	files := []string{"kubeconfig", "config", "from", "pull-secret", "registry-auth", "out", "path"}

@@ -357,6 +357,7 @@ func TestConfigView(t *testing.T) {
 }
 
 func TestConfigFlagsHelp(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	g := newGlobals(streams{in: strings.NewReader(""), out: &out, err: &out})
 	for _, f := range g.configFlags("lab.namespace", "lab.extended", "lab.node") {

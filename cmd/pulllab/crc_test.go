@@ -652,6 +652,7 @@ func tarXZ(t *testing.T, name string, body []byte) []byte {
 }
 
 func TestProgressLines(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	p := newProgress(&buf, false, "crc.tar.xz")
 	for done := int64(0); done <= 1000; done += 50 {
@@ -675,6 +676,7 @@ func TestProgressLines(t *testing.T) {
 }
 
 func TestConfirm(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "yes": true} {
 		var errb bytes.Buffer
 		g := &globals{streams: streams{in: strings.NewReader(in), out: &bytes.Buffer{}, err: &errb}}

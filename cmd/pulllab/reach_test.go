@@ -19,6 +19,7 @@ import (
 // TestWhyUnreachable: the reasons an API server does not answer are said in
 // words, never as Go's "dial tcp" text (issue 12, item 7).
 func TestWhyUnreachable(t *testing.T) {
+	t.Parallel()
 	wrap := func(err error) error {
 		return &url.Error{Op: "Get", URL: "https://api.crc.testing:6443/version", Err: err}
 	}

@@ -101,6 +101,7 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 }
 
 func TestVerifyAcceptsGoodInput(t *testing.T) {
+	t.Parallel()
 	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", caseTimeout: time.Minute,
 		lab: target.Settings{Namespace: "pulllab", Node: "crc-abcde-master-0", Registry: "127.0.0.1:5000/pulllab", BaseImage: "registry.example.com/wildfly/wildfly:latest"}}
 	cases, err := o.validate()
@@ -139,6 +140,7 @@ func sampleResults() *lab.Results {
 }
 
 func TestWriteReports(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		lang  string
 		files []string
@@ -187,6 +189,7 @@ func TestWriteReports(t *testing.T) {
 }
 
 func TestPeakRSS(t *testing.T) {
+	t.Parallel()
 	got := peakRSS()
 	if runtime.GOOS == "linux" && got < 1<<20 {
 		t.Errorf("peakRSS = %d bytes on Linux, want at least 1 MiB", got)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	t.Run("text", func(t *testing.T) {
 		r := testRunApp(t, nil, nil, "version")
 		want := version.String() + "\n"
@@ -67,6 +68,7 @@ func TestVersion(t *testing.T) {
 // architecture per operating system, which proves every release platform
 // builds only while no file of the module is specific to an architecture.
 func TestNoArchSpecificCode(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	archs := []string{"amd64", "arm64", "386", "arm", "ppc64le", "s390x", "riscv64"}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

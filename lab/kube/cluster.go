@@ -7,9 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/node"
 	"github.com/pulllab/pulllab/lab/workload"
@@ -18,7 +18,7 @@ import (
 // New returns the backend for the cluster that cfg and cs reach (cs made
 // from cfg; cfg is needed to exec into the node debug pod). Bad options are
 // an *OptionError.
-func New(cfg *rest.Config, cs kubernetes.Interface, o Options) (*Backend, error) {
+func New(cfg *rest.Config, cs kubeclient.Interface, o Options) (*Backend, error) {
 	if cfg == nil || cs == nil {
 		return nil, errors.New("kube backend: no Kubernetes client")
 	}
@@ -35,7 +35,7 @@ func New(cfg *rest.Config, cs kubernetes.Interface, o Options) (*Backend, error)
 // namespaces needs none): it deletes the same namespaces of the lab named
 // by o.Namespace (default DefaultNamespace), with the same check that
 // pulllab made each one.
-func RemoveLab(ctx context.Context, cs kubernetes.Interface, o Options) error {
+func RemoveLab(ctx context.Context, cs kubeclient.Interface, o Options) error {
 	if cs == nil {
 		return errors.New("kube backend: no Kubernetes client")
 	}
@@ -50,7 +50,7 @@ func RemoveLab(ctx context.Context, cs kubernetes.Interface, o Options) error {
 
 // cluster is Cluster on lab/workload and lab/node.
 type cluster struct {
-	cs   kubernetes.Interface
+	cs   kubeclient.Interface
 	exec node.Execer
 	o    Options
 }

@@ -9,9 +9,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 )
 
@@ -146,7 +146,7 @@ func announcedPair(h LocalRegistryHosting) ([2]RegistryAddress, error) {
 // its key is absent), a *HostingError when the announcement is malformed,
 // and a wrapped error when the ConfigMap cannot be read. The read is
 // bounded by 30 seconds.
-func DiscoverRegistry(ctx context.Context, cs kubernetes.Interface) (*LocalRegistryHosting, error) {
+func DiscoverRegistry(ctx context.Context, cs kubeclient.Interface) (*LocalRegistryHosting, error) {
 	ctx, cancel := context.WithTimeout(ctx, hostingReadTimeout)
 	defer cancel()
 	cm, err := cs.CoreV1().ConfigMaps(HostingNamespace).Get(ctx, HostingConfigMap, metav1.GetOptions{})

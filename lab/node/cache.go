@@ -24,8 +24,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/workload"
 	"github.com/pulllab/pulllab/manifests"
@@ -85,7 +85,7 @@ type Options struct {
 
 // Cache is the node's image cache. It implements lab.NodeCache.
 type Cache struct {
-	cs kubernetes.Interface
+	cs kubeclient.Interface
 	ex Execer
 	o  Options
 }
@@ -93,7 +93,7 @@ type Cache struct {
 var _ lab.NodeCache = (*Cache)(nil)
 
 // New returns a Cache; call Start before the other methods.
-func New(cs kubernetes.Interface, ex Execer, o Options) *Cache {
+func New(cs kubeclient.Interface, ex Execer, o Options) *Cache {
 	if len(o.Crictl) == 0 {
 		o.Crictl = DefaultCrictl
 	}

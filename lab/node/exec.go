@@ -9,11 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
+
+	"github.com/pulllab/pulllab/internal/kubeclient"
 )
 
 // Execer runs a command in a container of a pod and returns its output.
@@ -41,14 +42,14 @@ func (e *ExitError) Error() string {
 // apiExecer runs commands through the pods/exec subresource.
 type apiExecer struct {
 	cfg *rest.Config
-	cs  kubernetes.Interface
+	cs  kubeclient.Interface
 }
 
 // NewExecer returns an Execer that uses the API server's exec subresource,
 // as kubectl exec does: the WebSocket protocol first, falling back to SPDY
 // when the server (or a proxy in between) does not upgrade to WebSockets.
 // Standard input and a TTY are never attached.
-func NewExecer(cfg *rest.Config, cs kubernetes.Interface) Execer {
+func NewExecer(cfg *rest.Config, cs kubeclient.Interface) Execer {
 	return &apiExecer{cfg: cfg, cs: cs}
 }
 

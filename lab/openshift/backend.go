@@ -11,7 +11,6 @@ import (
 	"time"
 
 	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
-	configclient "github.com/openshift/client-go/config/clientset/versioned/typed/config/v1"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
 	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	"github.com/sirupsen/logrus"
@@ -20,10 +19,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/pulllab/pulllab/internal/config"
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/workload"
 )
@@ -147,14 +146,15 @@ type NodeOps interface {
 // Clients are the backend's connections to the cluster. New builds them
 // from one rest.Config; tests pass fakes to NewWithClients.
 type Clients struct {
-	Kube kubernetes.Interface
+	Kube kubeclient.Interface
 	// The OpenShift clients are the typed group clients pulllab calls, not
 	// the full clientsets: each full clientset links every API version and
 	// apply configuration of its group into the binary.
 	Image   imageclient.ImageV1Interface
 	Build   buildclient.BuildV1Interface
 	Project projectclient.ProjectV1Interface
-	Config  configclient.ConfigV1Interface
+	// ClusterVersions reads the cluster's OpenShift version.
+	ClusterVersions ClusterVersions
 	// BuildREST is a REST client for build.openshift.io/v1 without a client
 	// timeout: it carries the instantiatebinary upload, which the server
 	// holds open until the build runs, and the followed build log.
@@ -209,15 +209,15 @@ var _ lab.Backend = (*Backend)(nil)
 type OptionError = lab.SettingError
 
 // NewWithClients returns a backend that uses the given clients. Kube, Image,
-// Build, Project, Config, BuildREST, Workload, NodeCache, PickNode and Facts
-// must all be set. Bad image references are an *OptionError. The namespace
-// is taken as given: internal/config validates it once (also against the
-// cluster's own projects).
+// Build, Project, ClusterVersions, BuildREST, Workload, NodeCache, PickNode
+// and Facts must all be set. Bad image references are an *OptionError. The
+// namespace is taken as given: internal/config validates it once (also
+// against the cluster's own projects).
 func NewWithClients(c Clients, o Options) (*Backend, error) {
 	var missing []string
 	for name, nilness := range map[string]bool{
 		"Kube": c.Kube == nil, "Image": c.Image == nil, "Build": c.Build == nil, "Project": c.Project == nil,
-		"Config": c.Config == nil, "BuildREST": c.BuildREST == nil, "Workload": c.Workload == nil,
+		"ClusterVersions": c.ClusterVersions == nil, "BuildREST": c.BuildREST == nil, "Workload": c.Workload == nil,
 		"NodeCache": c.NodeCache == nil, "PickNode": c.PickNode == nil, "Facts": c.Facts == nil,
 	} {
 		if nilness {

@@ -6,13 +6,12 @@ import (
 	"fmt"
 
 	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
-	configclient "github.com/openshift/client-go/config/clientset/versioned/typed/config/v1"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
 	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/node"
@@ -20,8 +19,9 @@ import (
 )
 
 // New returns the backend for the cluster cfg reaches. It builds the
-// Kubernetes clientset and the typed image/v1, build/v1, project/v1 and
-// config/v1 clients from one copy of
+// Kubernetes group clients (internal/kubeclient), the typed image/v1,
+// build/v1 and project/v1 clients and a ClusterVersion reader, sharing one
+// HTTP client, from one copy of
 // cfg that identifies itself as pulllab (User-Agent "…/pulllab/<version>"),
 // and a build REST client without a client timeout for the long
 // instantiatebinary and build log calls. It does not contact the cluster;
@@ -33,25 +33,30 @@ func New(cfg *rest.Config, o Options) (*Backend, error) {
 	cfg = rest.CopyConfig(cfg)
 	rest.AddUserAgent(cfg, version.UserAgent())
 
-	kube, err := kubernetes.NewForConfig(cfg)
+	// One HTTP client (one connection pool) for every group client.
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("making the Kubernetes client: %w", err)
+		return nil, fmt.Errorf("making the HTTP client for %s: %w", cfg.Host, err)
 	}
-	img, err := imageclient.NewForConfig(cfg)
+	kube, err := kubeclient.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, err
+	}
+	img, err := imageclient.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("making the image.openshift.io client: %w", err)
 	}
-	bld, err := buildclient.NewForConfig(cfg)
+	bld, err := buildclient.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("making the build.openshift.io client: %w", err)
 	}
-	prj, err := projectclient.NewForConfig(cfg)
+	prj, err := projectclient.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("making the project.openshift.io client: %w", err)
 	}
-	cfgc, err := configclient.NewForConfig(cfg)
+	cvs, err := newClusterVersionClient(cfg, hc)
 	if err != nil {
-		return nil, fmt.Errorf("making the config.openshift.io client: %w", err)
+		return nil, err
 	}
 	// instantiatebinary holds the request open until the build runs (up to
 	// five minutes on the server), and a followed log lasts as long as the
@@ -67,7 +72,7 @@ func New(cfg *rest.Config, o Options) (*Backend, error) {
 	// The factories read the options with their defaults filled in.
 	var b *Backend
 	c := Clients{
-		Kube: kube, Image: img, Build: bld, Project: prj, Config: cfgc,
+		Kube: kube, Image: img, Build: bld, Project: prj, ClusterVersions: cvs,
 		BuildREST: longBuild.RESTClient(),
 		Workload: func(namespace, nodeName string) Workload {
 			return workload.New(kube, workload.Options{

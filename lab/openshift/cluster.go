@@ -204,7 +204,7 @@ func (b *Backend) userName(ctx context.Context) string {
 // ClusterVersion "version": the desired version, else the newest history
 // entry.
 func (b *Backend) OpenShiftVersion(ctx context.Context) (string, error) {
-	cv, err := b.c.Config.ClusterVersions().Get(ctx, "version", metav1.GetOptions{})
+	cv, err := b.c.ClusterVersions.Get(ctx, "version", metav1.GetOptions{})
 	if err != nil {
 		return "", fmt.Errorf("reading the ClusterVersion: %w", err)
 	}

@@ -312,7 +312,7 @@ func (c *cluster) buildREST() rest.Interface {
 // clients returns the backend's clients on the fake cluster.
 func (c *cluster) clients() Clients {
 	return Clients{
-		Kube: c.kube, Image: c.image.ImageV1(), Build: c.build.BuildV1(), Project: c.project.ProjectV1(), Config: c.config.ConfigV1(),
+		Kube: c.kube, Image: c.image.ImageV1(), Build: c.build.BuildV1(), Project: c.project.ProjectV1(), ClusterVersions: c.config.ConfigV1().ClusterVersions(),
 		BuildREST: c.buildREST(),
 		Workload: func(ns, node string) Workload {
 			c.mu.Lock()

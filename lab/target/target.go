@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/internal/version"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/lab/kube"
@@ -51,7 +51,7 @@ type Cluster struct {
 	// Config reaches the cluster (with pulllab's User-Agent).
 	Config *rest.Config
 	// Client is the Kubernetes clientset made from Config.
-	Client kubernetes.Interface
+	Client kubeclient.Interface
 	// Flavor is what discovery found.
 	Flavor Flavor
 }
@@ -102,7 +102,7 @@ func Connect(ctx context.Context, cfg *rest.Config, o ConnectOptions) (*Cluster,
 	cfg = rest.CopyConfig(cfg)
 	rest.AddUserAgent(cfg, version.UserAgent())
 	cfg.WarningHandler = apiWarnings{log: o.Log}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := kubeclient.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
 	}
@@ -111,7 +111,7 @@ func Connect(ctx context.Context, cfg *rest.Config, o ConnectOptions) (*Cluster,
 	if probe.Timeout <= 0 {
 		probe.Timeout = DefaultProbeTimeout
 	}
-	pcs, err := kubernetes.NewForConfig(probe)
+	pcs, err := kubeclient.NewForConfig(probe)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
 	}

@@ -16,10 +16,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 )
 
@@ -82,7 +82,7 @@ func nodeProxy(t *testing.T, answers map[string]proxyAnswer) (rest.Interface, *[
 		_, _ = w.Write(a.body)
 	}))
 	t.Cleanup(srv.Close)
-	cs, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+	cs, err := kubeclient.NewForConfig(&rest.Config{Host: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 )
 
@@ -27,7 +27,7 @@ var controlPlaneTaints = map[string]bool{
 // taints do not keep them off it). With name "" it picks, by name, the first
 // Ready node that is schedulable and has no NoSchedule or NoExecute taint; a
 // control-plane taint is ignored when the cluster has a single node.
-func PickNode(ctx context.Context, cs kubernetes.Interface, name string) (*corev1.Node, error) {
+func PickNode(ctx context.Context, cs kubeclient.Interface, name string) (*corev1.Node, error) {
 	if name != "" {
 		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -108,7 +108,7 @@ func readyMessage(n *corev1.Node) string {
 // API server's Kubernetes version, and the node's name, kubelet version,
 // container runtime ("cri-o 1.34.1", "containerd 1.6.20") and OS image,
 // and the kubelet's KEP-2535 state (ReadKubeletImageCredentials).
-func Facts(ctx context.Context, cs kubernetes.Interface, node *corev1.Node) (lab.Environment, error) {
+func Facts(ctx context.Context, cs kubeclient.Interface, node *corev1.Node) (lab.Environment, error) {
 	var env lab.Environment
 	v, err := cs.Discovery().ServerVersion()
 	if err != nil {

@@ -12,9 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
+
+	"github.com/pulllab/pulllab/internal/kubeclient"
 )
 
 // until runs an informer over lw (list, then watch from the list's
@@ -63,17 +64,17 @@ func listWatch[L runtime.Object](opts metav1.ListOptions,
 }
 
 // podLW lists and watches the pods in ns that match opts.
-func podLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
+func podLW(cs kubeclient.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
 	return listWatch(opts, cs.CoreV1().Pods(ns).List, cs.CoreV1().Pods(ns).Watch)
 }
 
 // deploymentLW lists and watches the Deployments in ns that match opts.
-func deploymentLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
+func deploymentLW(cs kubeclient.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
 	return listWatch(opts, cs.AppsV1().Deployments(ns).List, cs.AppsV1().Deployments(ns).Watch)
 }
 
 // eventLW lists and watches the core/v1 events in ns that match opts.
-func eventLW(cs kubernetes.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
+func eventLW(cs kubeclient.Interface, ns string, opts metav1.ListOptions) cache.ListerWatcher {
 	return listWatch(opts, cs.CoreV1().Events(ns).List, cs.CoreV1().Events(ns).Watch)
 }
 
@@ -85,7 +86,7 @@ func byName(name string) metav1.ListOptions {
 // WaitForPod watches the pod ns/name until cond returns true or an error,
 // or ctx ends (then it returns ctx.Err()). cond is called with nil while the
 // pod does not exist. It returns the pod as last seen (nil if absent).
-func WaitForPod(ctx context.Context, cs kubernetes.Interface, ns, name string, cond func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
+func WaitForPod(ctx context.Context, cs kubeclient.Interface, ns, name string, cond func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
 	var last *corev1.Pod
 	err := until(ctx, podLW(cs, ns, byName(name)), &corev1.Pod{},
 		func(p *corev1.Pod) bool { return p.Name == name && p.Namespace == ns },
@@ -100,13 +101,13 @@ func WaitForPod(ctx context.Context, cs kubernetes.Interface, ns, name string, c
 }
 
 // WaitForPodGone waits until the pod ns/name no longer exists.
-func WaitForPodGone(ctx context.Context, cs kubernetes.Interface, ns, name string) error {
+func WaitForPodGone(ctx context.Context, cs kubeclient.Interface, ns, name string) error {
 	_, err := WaitForPod(ctx, cs, ns, name, func(p *corev1.Pod) (bool, error) { return p == nil, nil })
 	return err
 }
 
 // WaitForPodsGone waits until no pod in ns matches selector.
-func WaitForPodsGone(ctx context.Context, cs kubernetes.Interface, ns string, selector labels.Selector) error {
+func WaitForPodsGone(ctx context.Context, cs kubeclient.Interface, ns string, selector labels.Selector) error {
 	return until(ctx, podLW(cs, ns, metav1.ListOptions{LabelSelector: selector.String()}), &corev1.Pod{},
 		func(p *corev1.Pod) bool { return p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) },
 		func(pods []*corev1.Pod) (bool, error) { return len(pods) == 0, nil })
@@ -114,7 +115,7 @@ func WaitForPodsGone(ctx context.Context, cs kubernetes.Interface, ns string, se
 
 // waitDeploymentsGone waits until no Deployment in ns matches the options
 // (name and/or selector).
-func waitDeploymentsGone(ctx context.Context, cs kubernetes.Interface, ns, name string, selector labels.Selector) error {
+func waitDeploymentsGone(ctx context.Context, cs kubeclient.Interface, ns, name string, selector labels.Selector) error {
 	opts := metav1.ListOptions{LabelSelector: selector.String()}
 	if name != "" {
 		opts.FieldSelector = byName(name).FieldSelector

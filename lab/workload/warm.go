@@ -8,8 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/manifests"
 )
@@ -134,7 +134,7 @@ func (c *Client) deletePodNow(ctx context.Context, name string) error {
 
 // DeletePodNow deletes the pod ns/name with grace period 0 and waits until
 // it is gone. An absent pod is not an error.
-func DeletePodNow(ctx context.Context, cs kubernetes.Interface, ns, name string) error {
+func DeletePodNow(ctx context.Context, cs kubeclient.Interface, ns, name string) error {
 	zero := int64(0)
 	err := cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -24,8 +24,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/pulllab/pulllab/internal/kubeclient"
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/manifests"
 )
@@ -99,7 +99,7 @@ type Options struct {
 
 // Client runs the lab's pods. It implements lab.Workload.
 type Client struct {
-	cs kubernetes.Interface
+	cs kubeclient.Interface
 	o  Options
 	// logs opens a container's log stream; a field so tests can serve logs
 	// (the fake clientset always answers "fake logs").
@@ -109,7 +109,7 @@ type Client struct {
 var _ lab.Workload = (*Client)(nil)
 
 // New returns a Client for the clientset, with defaults filled in.
-func New(cs kubernetes.Interface, o Options) *Client {
+func New(cs kubeclient.Interface, o Options) *Client {
 	if o.LogWait <= 0 {
 		o.LogWait = DefaultLogWait
 	}

@@ -1,0 +1,3 @@
+module example.com/tc
+
+go 1.22

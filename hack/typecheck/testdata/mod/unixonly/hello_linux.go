@@ -1,0 +1,4 @@
+package unixonly
+
+// Hello exists only on Linux.
+func Hello() {}
