@@ -88,26 +88,54 @@ func TestAnyClusterAnnouncedRegistry(t *testing.T) {
 	pushFrom, pullFrom := logSize(t, pushLog), logSize(t, pullLog)
 
 	out := filepath.Join(h.work, "announced")
-	var args []string
-	full := h.verifyArgs(out, "--extended")
-	for i := 0; i < len(full); i++ {
-		switch full[i] {
-		case "--registry":
-			i++ // and its value: the ConfigMap says it
-			continue
-		case "--namespace":
-			args = append(args, full[i], splitNamespace)
-			i++
-			continue
+	// withoutRegistry is full without --registry (the ConfigMap says it),
+	// in the test's own namespace, with "up" for "verify" and no --out
+	// when up is set.
+	withoutRegistry := func(full []string, up bool) []string {
+		var args []string
+		for i := 0; i < len(full); i++ {
+			switch full[i] {
+			case "--registry":
+				i++ // and its value
+				continue
+			case "--namespace":
+				args = append(args, full[i], splitNamespace)
+				i++
+				continue
+			case "--out":
+				if up {
+					i++
+					continue
+				}
+			case "verify":
+				if up {
+					args = append(args, "up")
+					continue
+				}
+			}
+			args = append(args, full[i])
 		}
-		args = append(args, full[i])
+		if contains(args, "--registry") || contains(args, "--registry-pull") {
+			t.Fatalf("args still name a registry: %v", args)
+		}
+		return args
 	}
-	if contains(args, "--registry") || contains(args, "--registry-pull") {
-		t.Fatalf("args still name a registry: %v", args)
+	announced := fmt.Sprintf("registry: pushing to %s, the node pulls it as %s, as the cluster announces it", push, pull)
+	// The README's two commands, `pulllab up && pulllab verify`, with no
+	// registry flag: up prepares the lab on the announced registry...
+	u := h.run(t, "up (push and pull addresses from the ConfigMap)", withoutRegistry(h.verifyArgs(""), true), nil)
+	if u.Code != 0 {
+		t.Fatalf("pulllab up: exit %d\nstderr:\n%s", u.Code, tail(u.Stderr, 30))
 	}
-	r := h.run(t, "verify (push and pull addresses from the ConfigMap)", args, nil)
-	if want := fmt.Sprintf("registry: pushing to %s, the node pulls it as %s, as the cluster announces it", push, pull); !strings.Contains(r.Stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, tail(r.Stderr, 30))
+	for _, want := range []string{"skipping the crc step", announced} {
+		if !strings.Contains(u.Stderr, want) {
+			t.Errorf("up's stderr lacks %q:\n%s", want, tail(u.Stderr, 30))
+		}
+	}
+	// ... and verify runs every case on it.
+	r := h.run(t, "verify (push and pull addresses from the ConfigMap)", withoutRegistry(h.verifyArgs(out, "--extended"), false), nil)
+	if !strings.Contains(r.Stderr, announced) {
+		t.Errorf("stderr lacks %q:\n%s", announced, tail(r.Stderr, 30))
 	}
 	h.requireAllPass(t, r)
 	h.requireReports(t, out)
