@@ -72,7 +72,7 @@ func newGlobals(s streams) *globals {
 		cacheDir:  os.UserCacheDir,
 		log:       logrus.New(),
 		status:    ui.Discard(),
-		cfg:       config.Defaults(),
+		cfg:       config.NewEffective(),
 		cfgFlags:  map[cli.Flag]string{},
 	}
 }

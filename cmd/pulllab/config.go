@@ -36,7 +36,7 @@ func (g *globals) loadConfig(c *cli.Context) error {
 		g.log.Debugf("not using the config for %q: %v", cmd, err)
 		if eff, err = l.Env(); err != nil {
 			g.log.Debugf("not using the environment either: %v", err)
-			eff = config.Defaults()
+			eff = config.NewEffective()
 		}
 	}
 	if err := checkSettings(eff); err != nil && !configOptionalCommands[cmd] {
@@ -98,7 +98,7 @@ func (g *globals) configPath() string {
 // tell the two apart.
 func (g *globals) configFlags(paths ...string) []cli.Flag {
 	flags := make([]cli.Flag, 0, len(paths))
-	def := config.Default()
+	def := config.BuiltIn()
 	for _, p := range paths {
 		k, ok := config.LookupKey(p)
 		if !ok {

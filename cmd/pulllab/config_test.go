@@ -72,7 +72,7 @@ func TestInit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the written file does not load: %v", err)
 	}
-	if !reflect.DeepEqual(e.Config, config.Default()) {
+	if !reflect.DeepEqual(e.Config, config.BuiltIn()) {
 		t.Errorf("the written file loads to %+v, want the defaults", e.Config)
 	}
 

@@ -24,7 +24,7 @@ var settingPathRE = regexp.MustCompile(`(^|[^A-Za-z0-9_./-])((?:crc|lab)\.[A-Za-
 // (pulllab.yaml:3)". Text that names no setting is returned unchanged.
 func renderSettings(text string, eff *config.Effective) string {
 	if eff == nil {
-		eff = config.Defaults()
+		eff = config.NewEffective()
 	}
 	return settingPathRE.ReplaceAllStringFunc(text, func(m string) string {
 		sub := settingPathRE.FindStringSubmatch(m)

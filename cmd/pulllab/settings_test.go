@@ -18,7 +18,7 @@ import (
 // rendered as the flag, the variable or the file line the value came from;
 // anything that is not a setting is left alone (issue 11, item 3).
 func TestRenderSettings(t *testing.T) {
-	eff := config.Defaults()
+	eff := config.NewEffective()
 	eff.Sources["lab.registry"] = "env PULLLAB_REGISTRY"
 	eff.Sources["crc.memory"] = "file pulllab.yaml:4"
 	eff.Sources["lab.namespace"] = config.FlagSource("namespace")

@@ -82,8 +82,9 @@ type Lab struct {
 	Extended bool `yaml:"extended"`
 }
 
-// Default returns the settings used when nothing else is given.
-func Default() Config {
+// BuiltIn returns the settings built into pulllab: what is used when
+// nothing else is given (NewEffective layers the other sources on them).
+func BuiltIn() Config {
 	return Config{
 		CRC: CRC{
 			Preset:           PresetOpenShift,

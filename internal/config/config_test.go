@@ -84,8 +84,8 @@ func TestKeysCoverConfig(t *testing.T) {
 }
 
 func TestDefaultIsValid(t *testing.T) {
-	if err := Defaults().Validate(); err != nil {
-		t.Fatalf("Default() does not validate: %v", err)
+	if err := NewEffective().Validate(); err != nil {
+		t.Fatalf("BuiltIn() does not validate: %v", err)
 	}
 }
 
@@ -100,7 +100,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "no file",
 			check: func(t *testing.T, e *Effective) {
-				if !reflect.DeepEqual(e.Config, Default()) || e.File != "" {
+				if !reflect.DeepEqual(e.Config, BuiltIn()) || e.File != "" {
 					t.Errorf("got %+v from %q, want the defaults", e.Config, e.File)
 				}
 			},
@@ -109,7 +109,7 @@ func TestLoad(t *testing.T) {
 			name: "empty file",
 			file: "# nothing yet\n",
 			check: func(t *testing.T, e *Effective) {
-				if !reflect.DeepEqual(e.Config, Default()) || e.File != "pulllab.yaml" {
+				if !reflect.DeepEqual(e.Config, BuiltIn()) || e.File != "pulllab.yaml" {
 					t.Errorf("got %+v from %q", e.Config, e.File)
 				}
 			},
@@ -123,7 +123,7 @@ func TestLoad(t *testing.T) {
 			name: "values",
 			file: "crc:\n  cpus: 6\n  startTimeout: 1h30m\n  version: 2.61\nlab:\n  namespace: workshop\n  extended: true\n  lang: ja\n",
 			check: func(t *testing.T, e *Effective) {
-				want := Default()
+				want := BuiltIn()
 				want.CRC.CPUs, want.CRC.StartTimeout, want.CRC.Version = 6, 90*time.Minute, "2.61"
 				want.Lab.Namespace, want.Lab.Extended, want.Lab.Lang = "workshop", true, "ja"
 				if !reflect.DeepEqual(e.Config, want) {
@@ -498,7 +498,7 @@ func TestOverride(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+"="+tt.value, func(t *testing.T) {
-			e := Defaults()
+			e := NewEffective()
 			err := e.Override(tt.path, tt.value, FlagSource("x"))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -511,7 +511,7 @@ func TestOverride(t *testing.T) {
 			}
 		})
 	}
-	e := Defaults()
+	e := NewEffective()
 	_ = e.Override("lab.caseTimeout", "0s", FlagSource("case-timeout"))
 	if err := e.Validate(); err == nil || !strings.Contains(err.Error(), "--case-timeout: want a duration above 0, got 0s") {
 		t.Errorf("Validate after a zero timeout: %v", err)
@@ -559,7 +559,7 @@ func TestTemplate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(e.Config, Default()) {
+		if !reflect.DeepEqual(e.Config, BuiltIn()) {
 			t.Errorf("got %+v, want the defaults", e.Config)
 		}
 		for path, src := range e.Sources {
@@ -573,7 +573,7 @@ func TestTemplate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(e.Config, Default()) {
+		if !reflect.DeepEqual(e.Config, BuiltIn()) {
 			t.Errorf("got %+v, want the defaults", e.Config)
 		}
 		for path, src := range e.Sources {
@@ -621,7 +621,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
-	e := Defaults()
+	e := NewEffective()
 	s := e.Settings()
 	if len(s) != len(Keys()) {
 		t.Fatalf("%d settings", len(s))
@@ -719,15 +719,15 @@ func TestChooseBaseImage(t *testing.T) {
 			}
 		})
 	}
-	if Default().CRC.Version != DefaultCRCVersion || DefaultCRCVersion != "2.65.0" {
-		t.Errorf("default crc version %q", Default().CRC.Version)
+	if BuiltIn().CRC.Version != DefaultCRCVersion || DefaultCRCVersion != "2.65.0" {
+		t.Errorf("default crc version %q", BuiltIn().CRC.Version)
 	}
 }
 
 // TestMention: a setting is named as the user should change it, by where
 // its value came from (issue 11, item 3).
 func TestMention(t *testing.T) {
-	e := Defaults()
+	e := NewEffective()
 	for _, tc := range []struct {
 		path, source, want string
 	}{
@@ -786,7 +786,7 @@ func TestValidateDeploymentsDir(t *testing.T) {
 		{"/", `--deployments-dir: the WAR cannot go into the image's root directory`},
 		{"/my dir", `--deployments-dir: "/my dir" contains white space`},
 	} {
-		e := Defaults()
+		e := NewEffective()
 		if err := e.Override("lab.deploymentsDir", tc.value, FlagSource("deployments-dir")); err != nil {
 			t.Fatal(err)
 		}

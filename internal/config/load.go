@@ -46,9 +46,11 @@ type Effective struct {
 	homeDir func() (string, error)
 }
 
-// Defaults returns the default settings, every source "default".
-func Defaults() *Effective {
-	e := &Effective{Config: Default(), Sources: make(map[string]string, len(keys))}
+// NewEffective returns the settings in effect before pulllab.yaml, PULLLAB_*
+// and flags are applied: the built-in ones (BuiltIn), every source
+// "default".
+func NewEffective() *Effective {
+	e := &Effective{Config: BuiltIn(), Sources: make(map[string]string, len(keys))}
 	for _, k := range keys {
 		e.Sources[k.Path] = SourceDefault
 	}
@@ -159,7 +161,7 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Loader reads the configuration: Default() ← file ← environment. Flags are
+// Loader reads the configuration: BuiltIn() ← file ← environment. Flags are
 // applied afterwards with Effective.Override.
 type Loader struct {
 	// LookupEnv reads an environment variable (os.LookupEnv outside tests).
@@ -180,7 +182,7 @@ func Load(path string, explicit bool, lookupEnv func(string) (string, bool)) (*E
 // Env returns the defaults with the PULLLAB_* variables applied and no
 // file read, for commands that must run even when the file is broken.
 func (l Loader) Env() (*Effective, error) {
-	e := Defaults()
+	e := NewEffective()
 	e.homeDir = l.HomeDir
 	return e, e.applyEnv(l.LookupEnv)
 }
@@ -191,7 +193,7 @@ func (l Loader) Env() (*Effective, error) {
 // is true (the user named the file) a missing file is an error. Errors in
 // the file name it and the line: "pulllab.yaml:12: ...".
 func (l Loader) Load(path string, explicit bool) (*Effective, error) {
-	e := Defaults()
+	e := NewEffective()
 	e.homeDir = l.HomeDir
 	if path == "" {
 		path, explicit = DefaultFile, false

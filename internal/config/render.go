@@ -61,7 +61,7 @@ home directory, and a relative path is relative to this file's directory.`
 // Template returns the commented pulllab.yaml that `pulllab init` writes:
 // every key with its explanation, its flag, its environment variable and
 // its default, commented out so that the defaults of a newer pulllab apply
-// until the user changes a value. It loads back to Default().
+// until the user changes a value. It loads back to BuiltIn().
 func Template() []byte {
 	var b bytes.Buffer
 	comment(&b, "", templateHeader)
@@ -70,7 +70,7 @@ func Template() []byte {
 		comment(&b, "", s.doc)
 		fmt.Fprintf(&b, "%s:\n", s.name)
 		first := true
-		def := Default()
+		def := BuiltIn()
 		for _, k := range keys {
 			if k.Section() != s.name {
 				continue
@@ -174,7 +174,7 @@ func MarkdownTable() string {
 		"An unknown key or a value of the wrong type in the file is an error that names its line.\n\n")
 	b.WriteString("| Key in pulllab.yaml | Flag | Environment variable | Default | Meaning |\n")
 	b.WriteString("|---|---|---|---|---|\n")
-	def := Default()
+	def := BuiltIn()
 	for _, k := range keys {
 		flag := "`--" + k.Flag + "`"
 		for _, a := range k.Aliases {

@@ -73,7 +73,7 @@ func (e *Effective) Validate() error {
 	case strings.HasPrefix(v, "v"):
 		bad("crc.version", "write %q without the leading v, as the mirror's folders are named", strings.TrimPrefix(v, "v"))
 	case strings.ContainsAny(v, `/\ `):
-		bad("crc.version", "want a version such as %s, got %q", Default().CRC.Version, v)
+		bad("crc.version", "want a version such as %s, got %q", BuiltIn().CRC.Version, v)
 	}
 	if u, err := url.Parse(c.CRC.Mirror); err != nil || !(u.Scheme == "https" || u.Scheme == "http" || u.Scheme == "file") || (u.Scheme != "file" && u.Host == "") {
 		bad("crc.mirror", "want an http(s):// or file:// URL, got %q", c.CRC.Mirror)
