@@ -577,7 +577,7 @@ func TestCRCCommands(t *testing.T) {
 			// microshift: fails in one line that points to what works.
 			m = h.machine(t, p.with(map[string]any{"setupDone": true}), true)
 			r = m.run(t, "doctor", "--preset", "microshift")
-			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(crcctl.MicroShiftNote)+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "with --registry HOST:PORT and --base-image IMAGE") ||
+			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(withSelf(crcctl.MicroShiftNote, selfCommand(m.h.pulllab)))+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "with --registry HOST:PORT and --base-image IMAGE") ||
 				!regexp.MustCompile(`cluster version +MicroShift `+regexp.QuoteMeta(p.microshift+" (from crc "+p.crc+")")).MatchString(r.stdout) {
 				t.Errorf("doctor --preset microshift: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}

@@ -199,5 +199,5 @@ func sayBaseImage(g *globals, p preset.Preset, choice config.BaseImageChoice) {
 		g.status.Infof("%s", c.Message)
 		return
 	}
-	g.status.Warnf("%s; fix: %s", c.Message, c.Fix)
+	g.status.Warnf("%s; fix: %s", withSelf(c.Message, g.self), withSelf(c.Fix, g.self))
 }

@@ -70,7 +70,7 @@ func (o *doctorOptions) run(ctx context.Context, g *globals) error {
 		if c.Status == crcctl.CheckFail {
 			failed++
 		}
-		checks[i].Message = renderSettings(c.Message, g.cfg)
+		checks[i].Message = withSelf(renderSettings(c.Message, g.cfg), g.self)
 		checks[i].Fix = withSelf(renderSettings(c.Fix, g.cfg), g.self)
 	}
 	if o.output == "json" {
