@@ -83,7 +83,7 @@ func (o *downOptions) run(ctx context.Context, e env) error {
 		labErr = removeLab(ctx, e)
 		if labErr != nil && o.stop && ctx.Err() == nil {
 			// Stopping CRC is what was asked for; the lab stays in the VM.
-			e.status.Warnf("the lab was not removed: %v", labErr)
+			e.status.Warnf("the lab was not removed: %s", withSelf(renderSettings(labErr.Error(), e.cfg), e.self))
 			labErr = nil
 		}
 	}
