@@ -99,7 +99,7 @@ func (c *Client) fail(op string, res Result, err error) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-		return &Error{Kind: KindNotInstalled, Op: op, Msg: fmt.Sprintf("cannot run %s", c.Path), Hint: "run `pulllab doctor` to find or install crc", Err: err}
+		return &Error{Kind: KindNotInstalled, Op: op, Msg: fmt.Sprintf("cannot run %s", c.Path), Hint: "run `" + doDoctor + "` to find or install crc", Err: err}
 	}
 	msg := lastErrorLine(res.Stderr)
 	if msg == "" {

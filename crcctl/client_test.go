@@ -168,7 +168,7 @@ func TestClientStartFailures(t *testing.T) {
 		{"pull-secret-invalid", fakeState{}, KindPullSecretInvalid, "console.redhat.com"},
 		{"memory", fakeState{}, KindMemory, "10752"},
 		{"virtualization", fakeState{}, KindVirtualization, "BIOS"},
-		{"bundle-mismatch", fakeState{VM: "stopped"}, KindVersionMismatch, "pulllab down --delete"},
+		{"bundle-mismatch", fakeState{VM: "stopped"}, KindVersionMismatch, "`{delete-vm}`"},
 		{"", fakeState{}, KindPullSecretMissing, "crc.pullSecretFile"},
 		{"daemon", fakeState{SetupDone: false}, KindDaemonUnreachable, "crc setup"},
 		{"memory-config", fakeState{Config: map[string]string{"memory": "8000"}}, KindMemory, "crc.memory"},

@@ -142,10 +142,10 @@ func checkCRC(ctx context.Context, in DoctorInput) (*Version, Check) {
 	}
 	v, err := in.Client.Version(ctx)
 	if err != nil {
-		c.Status, c.Message, c.Fix = CheckFail, fmt.Sprintf("%s does not run: %s", in.Client.Path, firstLine(err.Error())), "reinstall crc (`pulllab up --install-crc` after removing this one)"
+		c.Status, c.Message, c.Fix = CheckFail, fmt.Sprintf("%s does not run: %s", in.Client.Path, firstLine(err.Error())), "reinstall crc (`"+doInstallCRC+"` after removing this one)"
 		return nil, c
 	}
-	newer := "install crc " + orDash(in.RecommendedCRC) + " from https://console.redhat.com/openshift/create/local (or remove this one and run `pulllab up --install-crc`), then `crc delete -f` and `crc setup`"
+	newer := "install crc " + orDash(in.RecommendedCRC) + " from https://console.redhat.com/openshift/create/local (or remove this one and run `" + doInstallCRC + "`), then `crc delete -f` and `crc setup`"
 	switch {
 	case CompareVersions(v.Version, MinCRCVersion) < 0:
 		c.Status = CheckFail
@@ -167,9 +167,9 @@ func checkVM(in DoctorInput, v *Version, st *Status, err error) Check {
 	case err == nil:
 		c.Status, c.Message = CheckOK, fmt.Sprintf("VM %s, %s %s", st.CRCStatus, DisplayPreset(st.Preset), orDash(string(st.OpenShiftStatus)))
 	case k == KindVMMissing:
-		c.Status, c.Message = CheckOK, "no VM yet; `pulllab up` creates it"
+		c.Status, c.Message = CheckOK, "no VM yet; `"+doUp+"` creates it"
 	case k == KindDaemonUnreachable:
-		c.Status, c.Message, c.Fix = CheckWarn, "crc setup has not run, or its daemon is not running", "`pulllab up` runs `crc setup` when needed"
+		c.Status, c.Message, c.Fix = CheckWarn, "crc setup has not run, or its daemon is not running", "`"+doUp+"` runs `crc setup` when needed"
 		if v != nil && in.Host != nil && in.Paths.CRCDir != "" {
 			sock := in.Paths.DaemonSocket(v.Version)
 			if _, serr := in.Host.Stat(sock); serr != nil {
@@ -229,7 +229,7 @@ func clusterVersionCheck(in DoctorInput, v *Version, st *Status) Check {
 	if !sv.AtLeast(min) {
 		c.Status = CheckFail
 		c.Message = fmt.Sprintf("%s %s (from %s) is older than %s", name, ver, from, MinOpenShiftVersion)
-		c.Fix = "install crc " + orDash(in.RecommendedCRC) + ", then `pulllab down --delete --yes` and `pulllab up`"
+		c.Fix = "install crc " + orDash(in.RecommendedCRC) + ", then `" + doDeleteVM + "` and `" + doUp + "`"
 		return c
 	}
 	c.Status, c.Message = CheckOK, fmt.Sprintf("%s %s (from %s)", name, ver, from)
@@ -423,7 +423,7 @@ func darwinArchCheck(in DoctorInput) Check {
 	}
 	c.Status = CheckFail
 	c.Message = fmt.Sprintf("%s, but %s has no %s build", machine, in.Client.Path, wantName)
-	c.Fix = "install the universal crc-macos-installer.pkg (`pulllab up --install-crc` downloads it)"
+	c.Fix = "install the universal crc-macos-installer.pkg (`" + doInstallCRC + "` downloads it)"
 	return c
 }
 
@@ -489,7 +489,7 @@ func memoryCheck(in DoctorInput, mib int, vmRunning bool) Check {
 	case avail > 0 && avail < want:
 		c.Status = CheckWarn
 		c.Message = fmt.Sprintf("only %s free, the VM is set to %d MiB", HumanBytes(int64(avail)), mib)
-		c.Fix = "close programs to free memory before `pulllab up`"
+		c.Fix = "close programs to free memory before `" + doUp + "`"
 	default:
 		c.Status, c.Message = CheckOK, fmt.Sprintf("VM set to %d MiB; host has %s (%s free)", mib, HumanBytes(int64(total)), freeText(avail))
 	}
@@ -570,8 +570,8 @@ func pullSecretCheck(in DoctorInput, cfg map[string]string, vmExists bool) Check
 // MicroShiftNote is the one line doctor and `pulllab up` give for the
 // microshift preset, and MicroShiftFix what works there instead.
 const (
-	MicroShiftNote = "preset microshift has no ImageStreams, builds or internal registry, so `pulllab up` cannot build the lab's images there"
-	MicroShiftFix  = "run the lab on the plain-Kubernetes path with a registry instead: `pulllab verify` against MicroShift's kubeconfig, with lab.registry HOST:PORT and lab.baseImage IMAGE; or set crc.preset to openshift (or okd) for `pulllab up`"
+	MicroShiftNote = "preset microshift has no ImageStreams, builds or internal registry, so `" + doUp + "` cannot build the lab's images there"
+	MicroShiftFix  = "run the lab on the plain-Kubernetes path with a registry instead: `" + doVerify + "` against MicroShift's kubeconfig, with lab.registry HOST:PORT and lab.baseImage IMAGE; or set crc.preset to openshift (or okd) for `" + doUp + "`"
 )
 
 func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
@@ -599,11 +599,11 @@ func presetCheck(in DoctorInput, cfg map[string]string, st *Status) Check {
 	case st != nil && st.Preset != "" && st.Preset != want:
 		c.Status = CheckFail
 		c.Message = fmt.Sprintf("the CRC VM runs preset %s; pulllab is set to %s", string(st.Preset), string(want))
-		c.Fix = fmt.Sprintf("`pulllab down --delete --yes`, then `pulllab up` with crc.preset %s; or keep the VM with crc.preset %s", string(want), string(st.Preset))
+		c.Fix = fmt.Sprintf("`"+doDeleteVM+"`, then `"+doUp+"` with crc.preset %s; or keep the VM with crc.preset %s", string(want), string(st.Preset))
 	case configured != string(want):
 		c.Status = CheckWarn
 		c.Message = fmt.Sprintf("crc is configured for preset %s; pulllab is set to %s", configured, string(want))
-		c.Fix = fmt.Sprintf("`pulllab up` sets preset %s", string(want))
+		c.Fix = fmt.Sprintf("`"+doUp+"` sets preset %s", string(want))
 	default:
 		c.Status, c.Message = CheckOK, string(want)
 	}

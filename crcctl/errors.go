@@ -127,24 +127,24 @@ type rule struct {
 }
 
 const (
-	hintDeleteAndRestart = "delete the old VM and start again: `pulllab down --delete --yes`, then `pulllab up`"
-	hintSetup            = "run `crc setup` (pulllab up runs it when needed), then try again"
+	hintDeleteAndRestart = "delete the old VM and start again: `" + doDeleteVM + "`, then `" + doUp + "`"
+	hintSetup            = "run `crc setup` (" + doUp + " runs it when needed), then try again"
 	hintPullSecret       = "download your pull secret from https://console.redhat.com/openshift/create/local and give its path with crc.pullSecretFile"
 	hintMemory           = "OpenShift Local needs at least 10752 MiB for the VM and about 11 GB of RAM on the host; free memory or use a bigger machine (crc.memory, in MiB)"
-	hintVirt             = "run `pulllab doctor` for the details of this host's virtualization"
+	hintVirt             = "run `" + doDoctor + "` for the details of this host's virtualization"
 )
 
 // rules are crc's messages (crc.md §1.6), most specific first. Matching is
 // case-insensitive on a fragment.
 var rules = []rule{
-	{"Machine does not exist", KindVMMissing, "run `pulllab up` to create and start the CRC VM"},
-	{"crc does not seem to be setup correctly", KindDaemonUnreachable, "run `crc setup` (it installs and starts the crc daemon), or `pulllab up` which does it for you"},
+	{"Machine does not exist", KindVMMissing, "run `" + doUp + "` to create and start the CRC VM"},
+	{"crc does not seem to be setup correctly", KindDaemonUnreachable, "run `crc setup` (it installs and starts the crc daemon), or `" + doUp + "` which does it for you"},
 	{"Cannot reach daemon API", KindDaemonUnreachable, "the crc daemon is not running: run `crc setup` again, which reinstalls and starts it"},
 	{"Is 'crc daemon' running", KindDaemonUnreachable, "the crc daemon is not running: run `crc setup` again, which reinstalls and starts it"},
 	{"doesn't match the daemon version", KindVersionMismatch, "a daemon from an older crc is still running: run `crc cleanup`, then `crc setup`"},
 	{"was requested, but the existing VM is using", KindVersionMismatch, hintDeleteAndRestart},
-	{"bundle is provided for", KindVersionMismatch, "the cached bundle is for another preset: run `crc setup` for the preset pulllab is set to (crc.preset), or `pulllab up`, which does"},
-	{"Failed to renew TLS certificates", KindVersionMismatch, "this crc's bundle has expired certificates: install a newer crc (pulllab up --install-crc), then `pulllab down --delete --yes` and `pulllab up`"},
+	{"bundle is provided for", KindVersionMismatch, "the cached bundle is for another preset: run `crc setup` for the preset pulllab is set to (crc.preset), or `" + doUp + "`, which does"},
+	{"Failed to renew TLS certificates", KindVersionMismatch, "this crc's bundle has expired certificates: install a newer crc (" + doInstallCRC + "), then `" + doDeleteVM + "` and `" + doUp + "`"},
 	{"is invalid or missing, run 'crc setup'", KindSetupNeeded, hintSetup},
 	{"Preflight checks failed", KindSetupNeeded, hintSetup},
 	{"cannot ask for secret", KindPullSecretMissing, hintPullSecret},

@@ -147,6 +147,6 @@ func (f Finder) Find() (string, error) {
 	return "", &Error{
 		Kind: KindNotInstalled,
 		Msg:  fmt.Sprintf("crc was not found (looked in PATH, %s)", strings.Join(cands, ", ")),
-		Hint: "run `pulllab up --install-crc` to download and install it, or install OpenShift Local from https://console.redhat.com/openshift/create/local",
+		Hint: "run `" + doInstallCRC + "` to download and install it, or install OpenShift Local from https://console.redhat.com/openshift/create/local",
 	}
 }

@@ -52,11 +52,11 @@ func ManualInstall(goos, goarch, version, mirror string) string {
 	url := ReleaseURL(mirror, version, file)
 	switch goos {
 	case "linux":
-		return fmt.Sprintf("download %s, unpack it (tar xf %s) and put its crc on your PATH; or run `pulllab up --install-crc` to do exactly that into ~/.crc/bin", url, file)
+		return fmt.Sprintf("download %s, unpack it (tar xf %s) and put its crc on your PATH; or run `"+doInstallCRC+"` to do exactly that into ~/.crc/bin", url, file)
 	case "darwin":
-		return fmt.Sprintf("download %s and run `sudo installer -pkg %s -target /`; or run `pulllab up --install-crc`, which downloads and verifies it and prints that command", url, file)
+		return fmt.Sprintf("download %s and run `sudo installer -pkg %s -target /`; or run `"+doInstallCRC+"`, which downloads and verifies it and prints that command", url, file)
 	default:
-		return fmt.Sprintf("download %s, unzip it, run `msiexec /i crc-windows-amd64.msi` as administrator and reboot; or run `pulllab up --install-crc`, which downloads, verifies and unzips it", url)
+		return fmt.Sprintf("download %s, unzip it, run `msiexec /i crc-windows-amd64.msi` as administrator and reboot; or run `"+doInstallCRC+"`, which downloads, verifies and unzips it", url)
 	}
 }
 

@@ -310,7 +310,7 @@ func (c *Client) waitReady(ctx context.Context, o UpOptions) (*Status, error) {
 				last = now
 			}
 			if st.CRCStatus == state.Stopped || st.CRCStatus == state.Error {
-				return nil, &Error{Kind: KindOther, Op: "crc start", Msg: fmt.Sprintf("the VM is %s after crc start", st.CRCStatus), Hint: "look at ~/.crc/crc.log, then run `pulllab up` again"}
+				return nil, &Error{Kind: KindOther, Op: "crc start", Msg: fmt.Sprintf("the VM is %s after crc start", st.CRCStatus), Hint: "look at ~/.crc/crc.log, then run `" + doUp + "` again"}
 			}
 		case KindOf(err) == KindDaemonUnreachable:
 			// The daemon can restart under load; keep waiting.
@@ -335,7 +335,7 @@ func timeoutOr(parent context.Context, err error, d time.Duration, what string) 
 			Kind: KindStartTimeout,
 			Op:   what,
 			Msg:  fmt.Sprintf("OpenShift Local was not running after %s", d),
-			Hint: "look at ~/.crc/crc.log for what crc was waiting on; `crc status` shows the state, and `pulllab up` again continues (raise crc.startTimeout on slow machines)",
+			Hint: "look at ~/.crc/crc.log for what crc was waiting on; `crc status` shows the state, and `" + doUp + "` again continues (raise crc.startTimeout on slow machines)",
 			Err:  err,
 		}
 	}

@@ -57,6 +57,13 @@ type globals struct {
 	// return one (an unknown command); run returns it.
 	pending error
 
+	host
+}
+
+// host is the process's environment: the OS pulllab runs on, its
+// variables and its home and cache directories (injected so tests can
+// fake them). globals and every command's env carry it.
+type host struct {
 	goos      string
 	lookupEnv func(string) (string, bool)
 	homeDir   func() (string, error)
@@ -65,15 +72,12 @@ type globals struct {
 
 func newGlobals(s streams) *globals {
 	return &globals{
-		streams:   s,
-		goos:      runtime.GOOS,
-		lookupEnv: os.LookupEnv,
-		homeDir:   os.UserHomeDir,
-		cacheDir:  os.UserCacheDir,
-		log:       logrus.New(),
-		status:    ui.Discard(),
-		cfg:       config.NewEffective(),
-		cfgFlags:  map[cli.Flag]string{},
+		streams:  s,
+		host:     host{goos: runtime.GOOS, lookupEnv: os.LookupEnv, homeDir: os.UserHomeDir, cacheDir: os.UserCacheDir},
+		log:      logrus.New(),
+		status:   ui.Discard(),
+		cfg:      config.NewEffective(),
+		cfgFlags: map[cli.Flag]string{},
 	}
 }
 
@@ -340,8 +344,8 @@ func (g *globals) configureLogging() error {
 
 // envSet reports whether the variable is set to a non-empty value, the
 // NO_COLOR convention (no-color.org).
-func (g *globals) envSet(name string) bool {
-	v, ok := g.lookupEnv(name)
+func (h host) envSet(name string) bool {
+	v, ok := h.lookupEnv(name)
 	return ok && v != ""
 }
 

@@ -30,20 +30,20 @@ type cluster struct {
 // kubeconfig when it exists (OpenShift Local is the default target) and
 // has the --context asked for; else ~/.kube/config. --context applies to
 // whichever is used.
-func (g *globals) clientConfig(kubeconfig, kubecontext string) (clientcmd.ClientConfig, string) {
+func (e env) clientConfig(kubeconfig, kubecontext string) (clientcmd.ClientConfig, string) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	from := "the default kubeconfig (~/.kube/config)"
 	switch {
 	case kubeconfig != "":
 		rules.ExplicitPath = kubeconfig
 		from = kubeconfig
-	case envSet(g, "KUBECONFIG"):
+	case e.envSet("KUBECONFIG"):
 		from = "$KUBECONFIG"
 	default:
-		if p, ok := crcKubeconfig(g, kubecontext); ok {
+		if p, ok := crcKubeconfig(e, kubecontext); ok {
 			rules.ExplicitPath = p
 			from = p + " (OpenShift Local)"
-		} else if home, err := g.homeDir(); err == nil {
+		} else if home, err := e.homeDir(); err == nil {
 			// the home directory as pulllab (and status) sees it, not as
 			// client-go saw it when the process started
 			rules.Precedence = []string{filepath.Join(home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
@@ -56,8 +56,8 @@ func (g *globals) clientConfig(kubeconfig, kubecontext string) (clientcmd.Client
 // crcKubeconfig returns CRC's admin kubeconfig when it exists and, when
 // kubecontext is given, names that context (else --context means a
 // context of ~/.kube/config).
-func crcKubeconfig(g *globals, kubecontext string) (string, bool) {
-	p, err := crcPaths(g)
+func crcKubeconfig(e env, kubecontext string) (string, bool) {
+	p, err := crcPaths(e)
 	if err != nil {
 		return "", false
 	}
@@ -73,21 +73,16 @@ func crcKubeconfig(g *globals, kubecontext string) (string, bool) {
 	return p.Kubeconfig, true
 }
 
-func envSet(g *globals, name string) bool {
-	v, ok := g.lookupEnv(name)
-	return ok && v != ""
-}
-
 // connect reaches the cluster that --kubeconfig and --context (or the
 // defaults) name and finds out what it is.
-func (g *globals) connect(ctx context.Context) (*cluster, error) {
-	return g.connectTo(ctx, g.kubeconfig, g.context)
+func (e env) connect(ctx context.Context) (*cluster, error) {
+	return e.connectTo(ctx, e.kubeconfig, e.kubecontext)
 }
 
 // connectTo is connect with an explicit kubeconfig and context ("" for the
 // defaults).
-func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string) (*cluster, error) {
-	cc, from := g.clientConfig(kubeconfig, kubecontext)
+func (e env) connectTo(ctx context.Context, kubeconfig, kubecontext string) (*cluster, error) {
+	cc, from := e.clientConfig(kubeconfig, kubecontext)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
@@ -98,7 +93,7 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 		}
 		return nil, usagef("reading the kubeconfig (%s): %v", from, err)
 	}
-	c, err := target.Connect(ctx, cfg, target.ConnectOptions{Log: g.log})
+	c, err := target.Connect(ctx, cfg, target.ConnectOptions{Log: e.log})
 	var ue *target.UnreachableError
 	if errors.As(err, &ue) {
 		return nil, &clusterError{msg: fmt.Sprintf("cannot reach the cluster (kubeconfig: %s): %s; 'pulllab status' shows CRC's state", from, whyUnreachable(ue.Host, ue.Err))}
@@ -106,7 +101,7 @@ func (g *globals) connectTo(ctx context.Context, kubeconfig, kubecontext string)
 	if err != nil {
 		return nil, err
 	}
-	g.log.Debugf("cluster %s (kubeconfig %s): %s", c.Host(), from, c.Flavor)
+	e.log.Debugf("cluster %s (kubeconfig %s): %s", c.Host(), from, c.Flavor)
 	return &cluster{Cluster: c, from: from}, nil
 }
 
@@ -133,21 +128,21 @@ func withBase(s target.Settings, c config.BaseImageChoice) target.Settings {
 // given, else the one the cluster announces. A plain-Kubernetes or
 // MicroShift cluster without a registry is refused (exit 2) with what to
 // give, before anything is changed.
-func openLab(ctx context.Context, g *globals, c *cluster, s target.Settings) (*target.Target, error) {
+func openLab(ctx context.Context, e env, c *cluster, s target.Settings) (*target.Target, error) {
 	if c.Flavor == target.OpenShift {
 		if s.Registry != "" {
-			g.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.Registry)
+			e.status.Warnf("the cluster is OpenShift: its internal registry is used and --registry %s is ignored", s.Registry)
 		}
 		if s.RegistryAuth != "" {
-			g.status.Warnf("the cluster is OpenShift: its internal registry is used with your cluster login and --registry-auth %s is ignored", s.RegistryAuth)
+			e.status.Warnf("the cluster is OpenShift: its internal registry is used with your cluster login and --registry-auth %s is ignored", s.RegistryAuth)
 		}
 	} else {
 		var err error
-		if s, err = withAnnouncedRegistry(ctx, g, c, s); err != nil {
+		if s, err = withAnnouncedRegistry(ctx, e, c, s); err != nil {
 			return nil, err
 		}
 	}
-	t, err := target.Open(c.Cluster, s, target.Options{Log: g.log, Status: g.status})
+	t, err := target.Open(c.Cluster, s, target.Options{Log: e.log, Status: e.status})
 	var rn *target.RegistryNeededError
 	if errors.As(err, &rn) {
 		return nil, usagef("%s", registryNeeded(rn))
@@ -167,31 +162,31 @@ func registryNeeded(e *target.RegistryNeededError) string {
 // labTarget connects with --kubeconfig and --context (or the defaults) and
 // opens the lab there with the settings in effect; say tells the base image
 // chosen for crc's okd preset in one line.
-func labTarget(ctx context.Context, g *globals, s target.Settings, say bool) (*target.Target, error) {
-	c, err := g.connect(ctx)
+func labTarget(ctx context.Context, e env, s target.Settings, say bool) (*target.Target, error) {
+	c, err := e.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return openLab(ctx, g, c, withBase(s, clusterBaseImage(ctx, g, c.Flavor == target.OpenShift, s.BaseImage, say)))
+	return openLab(ctx, e, c, withBase(s, clusterBaseImage(ctx, e, c.Flavor == target.OpenShift, s.BaseImage, say)))
 }
 
 // installedCRC returns a client of the installed crc, or nil when crc is
 // not installed (the callers then report nothing about crc).
-func installedCRC(g *globals) *crcctl.Client {
-	p, err := crcPaths(g)
+func installedCRC(e env) *crcctl.Client {
+	p, err := crcPaths(e)
 	if err != nil {
 		return nil
 	}
-	path, err := findCRC(g, p)
+	path, err := findCRC(e, p)
 	if err != nil {
 		return nil
 	}
-	return newCRCClient(g, path)
+	return newCRCClient(e, path)
 }
 
 // crcVersion returns the version of crc when it is installed, else "".
-func crcVersion(ctx context.Context, g *globals) string {
-	c := installedCRC(g)
+func crcVersion(ctx context.Context, e env) string {
+	c := installedCRC(e)
 	if c == nil {
 		return ""
 	}
@@ -209,7 +204,7 @@ func crcVersion(ctx context.Context, g *globals) string {
 // cluster's announcement (KEP-1755 ConfigMap
 // kube-public/local-registry-hosting), read only then. It says which
 // addresses are used when they differ or were announced.
-func withAnnouncedRegistry(ctx context.Context, g *globals, c *cluster, s target.Settings) (target.Settings, error) {
+func withAnnouncedRegistry(ctx context.Context, e env, c *cluster, s target.Settings) (target.Settings, error) {
 	var h *kube.LocalRegistryHosting
 	if s.Registry == "" {
 		var err error
@@ -222,10 +217,10 @@ func withAnnouncedRegistry(ctx context.Context, g *globals, c *cluster, s target
 		return s, err
 	}
 	if choice.Debug != "" {
-		g.log.Debug(choice.Debug)
+		e.log.Debug(choice.Debug)
 	}
 	if choice.Status != "" {
-		g.status.Infof("%s", choice.Status)
+		e.status.Infof("%s", choice.Status)
 	}
 	s.Registry, s.RegistryPull = choice.Push.String(), choice.Pull.String()
 	return s, nil

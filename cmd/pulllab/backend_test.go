@@ -106,7 +106,7 @@ func TestConnectDetectsTheTarget(t *testing.T) {
 		t.Run(string(tc.want), func(t *testing.T) {
 			g := newGlobals(streams{})
 			g.kubeconfig = writeKubeconfig(t, fakeAPIServerWith(t, nil, tc.groups...).URL)
-			c, err := g.connect(t.Context())
+			c, err := g.env().connect(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,11 +30,21 @@ type env struct {
 	configPath string
 	// self is how hints name pulllab (selfCommand).
 	self string
+	// kubeconfig and kubecontext are --kubeconfig and --context ("" when
+	// not given): the cluster the user chose (clientConfig has the order).
+	kubeconfig, kubecontext string
+	// quiet is -q: no progress lines, only warnings and results.
+	quiet bool
+	// host is the OS, variables and directories pulllab runs with.
+	host
 }
 
 // env returns the environment of the command that is running.
 func (g *globals) env() env {
-	return env{streams: g.streams, log: g.log, status: g.status, cfg: g.cfg, configPath: g.configPath(), self: g.self}
+	return env{
+		streams: g.streams, log: g.log, status: g.status, cfg: g.cfg, configPath: g.configPath(), self: g.self,
+		kubeconfig: g.kubeconfig, kubecontext: g.context, quiet: g.quiet, host: g.host,
+	}
 }
 
 // commandOptions is a command's options: validate checks them and the
@@ -44,14 +54,27 @@ type commandOptions interface {
 	run(ctx context.Context, e env) error
 }
 
-// commandAction is the Action of a command with options o: validate, then
-// run with the command's environment.
+// completer is the options of a command whose validation needs the
+// settings in force (up's crc settings): complete reads them from env
+// before validate runs.
+type completer interface {
+	complete(e env) error
+}
+
+// commandAction is the Action of a command with options o: complete (when
+// o has it), validate, then run with the command's environment.
 func commandAction(g *globals, o commandOptions) cli.ActionFunc {
 	return func(c *cli.Context) error {
+		e := g.env()
+		if oc, ok := o.(completer); ok {
+			if err := oc.complete(e); err != nil {
+				return err
+			}
+		}
 		if err := o.validate(c.Args()); err != nil {
 			return err
 		}
-		return o.run(c.Context, g.env())
+		return o.run(c.Context, e)
 	}
 }
 

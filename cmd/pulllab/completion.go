@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -143,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'pulllab', 'pulllab.exe' -Script
 `
 
 func newCompletionCommand(g *globals) *cli.Command {
+	o := &completionOptions{}
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh, fish or powershell",
@@ -170,21 +172,34 @@ func newCompletionCommand(g *globals) *cli.Command {
 				}
 			}
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("name one shell: pulllab completion %s", strings.Join(completionShells, "|"))
-			}
-			// The fish script is generated from a fresh command tree: the
-			// running one has had help flags and commands added already,
-			// which the generator would list twice.
-			script, err := completionScript(newApp(newGlobals(g.streams)), c.Args().First())
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprint(g.out, script)
-			return err
-		},
+		Action: commandAction(g, o),
 	}
+}
+
+// completionOptions is the argument of `pulllab completion`: the shell.
+type completionOptions struct {
+	shell string
+}
+
+// validate takes the one argument, the shell.
+func (o *completionOptions) validate(args cli.Args) error {
+	if args.Len() != 1 {
+		return usagef("name one shell: pulllab completion %s", strings.Join(completionShells, "|"))
+	}
+	o.shell = args.First()
+	return nil
+}
+
+// run prints the shell's script. The fish script is generated from a fresh
+// command tree: the running one has had help flags and commands added
+// already, which the generator would list twice.
+func (o *completionOptions) run(_ context.Context, e env) error {
+	script, err := completionScript(newApp(newGlobals(e.streams)), o.shell)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(e.out, script)
+	return err
 }
 
 // completionScript returns the completion script for shell.

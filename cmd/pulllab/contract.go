@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pulllab/pulllab/crcctl"
 )
 
 // This file holds the facts the help, README and docs/cli.md all state, so
@@ -56,10 +58,27 @@ func selfCommand(argv0 string) string {
 	return strings.TrimSuffix(argv0, ".exe")
 }
 
-// withSelf rewrites the pulllab commands quoted in text ("`pulllab up
-// --install-crc`", "'pulllab --help'") to run self instead.
+// actionArgs is the command line, after pulllab itself, of each action
+// crcctl's hints name (crcctl.Action): the one place that says which
+// command does what crcctl asks for.
+var actionArgs = map[crcctl.Action]string{
+	crcctl.ActionDoctor:     "doctor",
+	crcctl.ActionUp:         "up",
+	crcctl.ActionInstallCRC: "up --install-crc",
+	crcctl.ActionDeleteVM:   "down --delete --yes",
+	crcctl.ActionVerify:     "verify",
+}
+
+// withSelf renders text for the user who ran pulllab as self: each action
+// crcctl names ("{up}") becomes the command that does it, and the pulllab
+// commands quoted in pulllab's own text ("`pulllab up --install-crc`",
+// "'pulllab --help'") run self instead.
 func withSelf(text, self string) string {
-	if self == "pulllab" || self == "" {
+	if self == "" {
+		self = "pulllab"
+	}
+	text = crcctl.RenderActions(text, func(a crcctl.Action) string { return self + " " + actionArgs[a] })
+	if self == "pulllab" {
 		return text
 	}
 	return strings.NewReplacer(

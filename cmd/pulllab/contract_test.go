@@ -139,6 +139,24 @@ func TestHintsNameTheCommandAsRun(t *testing.T) {
 	if got := withSelf(in, "pulllab"); got != in {
 		t.Errorf("withSelf with pulllab changed the text: %s", got)
 	}
+	// crcctl names actions; they read as the commands that do them, as run.
+	for _, tt := range []struct{ self, in, want string }{
+		{"pulllab", crcctl.ManualInstall("linux", "amd64", "2.65.0", "https://mirror.example/crc"), "or run `pulllab up --install-crc` to do exactly that"},
+		{"bin/pulllab", crcctl.ManualInstall("linux", "amd64", "2.65.0", "https://mirror.example/crc"), "or run `bin/pulllab up --install-crc` to do exactly that"},
+		{"pulllab", crcctl.MicroShiftFix, "instead: `pulllab verify` against"},
+		{"bin/pulllab", crcctl.MicroShiftFix, "for `bin/pulllab up`"},
+		{"pulllab", "`{delete-vm}`, then `{up}`; run `{doctor}`", "`pulllab down --delete --yes`, then `pulllab up`; run `pulllab doctor`"},
+		{"", "{up} runs it; {unknown} stays", "pulllab up runs it; {unknown} stays"},
+	} {
+		if got := withSelf(tt.in, tt.self); !strings.Contains(got, tt.want) {
+			t.Errorf("withSelf(%q, %q) = %q, want it to contain %q", tt.in, tt.self, got, tt.want)
+		}
+	}
+	for _, a := range crcctl.Actions() {
+		if actionArgs[a] == "" {
+			t.Errorf("crcctl action %q has no command line in actionArgs", a)
+		}
+	}
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"bin/pulllab", "foo"}, streams{in: strings.NewReader(""), out: &out, err: &errb})
 	if code != 2 || !strings.Contains(errb.String(), "'bin/pulllab --help'") {

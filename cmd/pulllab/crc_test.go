@@ -577,7 +577,7 @@ func TestCRCCommands(t *testing.T) {
 			// microshift: fails in one line that points to what works.
 			m = h.machine(t, p.with(map[string]any{"setupDone": true}), true)
 			r = m.run(t, "doctor", "--preset", "microshift")
-			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(crcctl.MicroShiftNote)+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "with --registry HOST:PORT and --base-image IMAGE") ||
+			if r.code != 2 || !regexp.MustCompile(`(?m)^FAIL +preset +`+regexp.QuoteMeta(withSelf(crcctl.MicroShiftNote, selfCommand(m.h.pulllab)))+`$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "with --registry HOST:PORT and --base-image IMAGE") ||
 				!regexp.MustCompile(`cluster version +MicroShift `+regexp.QuoteMeta(p.microshift+" (from crc "+p.crc+")")).MatchString(r.stdout) {
 				t.Errorf("doctor --preset microshift: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
@@ -680,7 +680,7 @@ func TestConfirm(t *testing.T) {
 	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "yes": true} {
 		var errb bytes.Buffer
 		g := &globals{streams: streams{in: strings.NewReader(in), out: &bytes.Buffer{}, err: &errb}}
-		got, err := confirm(g, "Delete? [y/N] ")
+		got, err := confirm(g.streams, "Delete? [y/N] ")
 		if err != nil || got != want {
 			t.Errorf("confirm(%q) = %v, %v; want %v", in, got, err, want)
 		}
@@ -742,10 +742,10 @@ func TestVerifyBaseImage(t *testing.T) {
 			if tt.kubeconfig {
 				g.kubeconfig = filepath.Join(m.dir, "kubeconfig")
 			}
-			if quiet := clusterBaseImage(t.Context(), g, tt.openshift, g.cfg.Config.Lab.BaseImage, false); quiet.Image != tt.want || errb.Len() > 0 {
+			if quiet := clusterBaseImage(t.Context(), g.env(), tt.openshift, g.cfg.Config.Lab.BaseImage, false); quiet.Image != tt.want || errb.Len() > 0 {
 				t.Errorf("status's choice %s (said %q), want %s silently", quiet, errb.String(), tt.want)
 			}
-			got := clusterBaseImage(t.Context(), g, tt.openshift, g.cfg.Config.Lab.BaseImage, true)
+			got := clusterBaseImage(t.Context(), g.env(), tt.openshift, g.cfg.Config.Lab.BaseImage, true)
 			if got.Image != tt.want {
 				t.Errorf("base image %s, want %s", got.Image, tt.want)
 			}

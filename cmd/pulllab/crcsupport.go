@@ -20,8 +20,8 @@ import (
 // PULLLAB_* variables and the command's flags (see configFlags), merged by
 // the config loader before the command's Action runs. It is the one place
 // the crc commands read settings from.
-func crcSettings(g *globals) config.CRC {
-	return g.cfg.Config.CRC
+func crcSettings(e env) config.CRC {
+	return e.cfg.Config.CRC
 }
 
 // crcFlagPaths are the settings `pulllab up` takes as flags.
@@ -35,8 +35,8 @@ var crcFlagPaths = []string{
 // telemetry answer that nobody set (still pulllab's defaults, which are
 // crc's) are passed as zero, so crcctl keeps what the user may have set
 // with `crc config set`. crc's minimums are checked by crcctl, not here.
-func crcctlSettings(g *globals, c config.CRC) (crcctl.Settings, error) {
-	ps, err := absPath(g, c.PullSecretFile)
+func crcctlSettings(e env, c config.CRC) (crcctl.Settings, error) {
+	ps, err := absPath(e, c.PullSecretFile)
 	if err != nil {
 		return crcctl.Settings{}, usagef("pull secret %s: %v", c.PullSecretFile, err)
 	}
@@ -49,7 +49,7 @@ func crcctlSettings(g *globals, c config.CRC) (crcctl.Settings, error) {
 		ConsentTelemetry:   strings.ToLower(c.ConsentTelemetry),
 		DisableUpdateCheck: true,
 	}
-	unset := func(path string) bool { return g.cfg.Source(path) == config.SourceDefault }
+	unset := func(path string) bool { return e.cfg.Source(path) == config.SourceDefault }
 	if unset("crc.cpus") {
 		s.CPUs = 0
 	}
@@ -66,12 +66,12 @@ func crcctlSettings(g *globals, c config.CRC) (crcctl.Settings, error) {
 }
 
 // absPath expands a leading ~ and makes p absolute; "" stays "".
-func absPath(g *globals, p string) (string, error) {
+func absPath(e env, p string) (string, error) {
 	if p == "" {
 		return "", nil
 	}
 	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
-		home, err := g.homeDir()
+		home, err := e.homeDir()
 		if err != nil {
 			return "", err
 		}
@@ -81,26 +81,26 @@ func absPath(g *globals, p string) (string, error) {
 }
 
 // crcPaths returns crc's paths for this user.
-func crcPaths(g *globals) (crcctl.Paths, error) {
-	home, err := g.homeDir()
+func crcPaths(e env) (crcctl.Paths, error) {
+	home, err := e.homeDir()
 	if err != nil {
 		return crcctl.Paths{}, fmt.Errorf("finding the home directory: %w", err)
 	}
-	return crcctl.NewPaths(g.goos, home), nil
+	return crcctl.NewPaths(e.goos, home), nil
 }
 
 // findCRC looks for crc on PATH and in its usual places.
-func findCRC(g *globals, p crcctl.Paths) (string, error) {
+func findCRC(e env, p crcctl.Paths) (string, error) {
 	path, err := crcctl.Finder{Paths: p, LookPath: exec.LookPath, Stat: os.Stat}.Find()
 	if err == nil {
-		g.log.Debugf("using crc at %s", path)
+		e.log.Debugf("using crc at %s", path)
 	}
 	return path, err
 }
 
 // newCRCClient runs crc at path with this process's environment.
-func newCRCClient(g *globals, path string) *crcctl.Client {
-	return crcctl.New(&crcctl.ExecRunner{Env: os.Environ(), Log: g.log}, path, g.log)
+func newCRCClient(e env, path string) *crcctl.Client {
+	return crcctl.New(&crcctl.ExecRunner{Env: os.Environ(), Log: e.log}, path, e.log)
 }
 
 // validateOutput accepts the -o values a command supports ("" is text).
@@ -137,14 +137,14 @@ func checkPreset(p preset.Preset) error {
 // talks to: the crc.preset setting when the user gave it; else, when the
 // kubeconfig is crc's own (no --kubeconfig, no $KUBECONFIG), the preset
 // of crc's VM as `crc status` reports it; else "" (not CRC, or unknown).
-func crcPresetInUse(ctx context.Context, g *globals) string {
-	if g.cfg.Source("crc.preset") != config.SourceDefault {
-		return g.cfg.Config.CRC.Preset
+func crcPresetInUse(ctx context.Context, e env) string {
+	if e.cfg.Source("crc.preset") != config.SourceDefault {
+		return e.cfg.Config.CRC.Preset
 	}
-	if g.kubeconfig != "" || envSet(g, "KUBECONFIG") {
+	if e.kubeconfig != "" || e.envSet("KUBECONFIG") {
 		return ""
 	}
-	c := installedCRC(g)
+	c := installedCRC(e)
 	if c == nil {
 		return ""
 	}
@@ -152,7 +152,7 @@ func crcPresetInUse(ctx context.Context, g *globals) string {
 	defer cancel()
 	st, err := c.Status(ctx)
 	if err != nil {
-		g.log.Debugf("crc status for the preset: %v", err)
+		e.log.Debugf("crc status for the preset: %v", err)
 		return ""
 	}
 	return string(st.Preset)
@@ -161,8 +161,8 @@ func crcPresetInUse(ctx context.Context, g *globals) string {
 // labBaseImage is the base image the lab builds on for a cluster of crc
 // preset p ("" when not CRC or unknown), with the line that says why when
 // pulllab chose it (config.ChooseBaseImage has the rule).
-func labBaseImage(g *globals, configured string, p string) config.BaseImageChoice {
-	return config.ChooseBaseImage(configured, g.cfg.Source("lab.baseImage") != config.SourceDefault, p)
+func labBaseImage(e env, configured string, p string) config.BaseImageChoice {
+	return config.ChooseBaseImage(configured, e.cfg.Source("lab.baseImage") != config.SourceDefault, p)
 }
 
 // clusterBaseImage is the base image the lab builds on in a cluster
@@ -171,18 +171,18 @@ func labBaseImage(g *globals, configured string, p string) config.BaseImageChoic
 // image unless the user chose one; otherwise the configured image. With
 // say, a choice pulllab made is told in one line (verify); status is
 // silent.
-func clusterBaseImage(ctx context.Context, g *globals, openshift bool, configured string, say bool) config.BaseImageChoice {
+func clusterBaseImage(ctx context.Context, e env, openshift bool, configured string, say bool) config.BaseImageChoice {
 	if !openshift {
-		choice := config.ChooseKubernetesBaseImage(configured, g.cfg.Source("lab.baseImage") != config.SourceDefault)
+		choice := config.ChooseKubernetesBaseImage(configured, e.cfg.Source("lab.baseImage") != config.SourceDefault)
 		if say && choice.Why != "" {
-			g.status.Infof("%s", choice.Why)
+			e.status.Infof("%s", choice.Why)
 		}
 		return choice
 	}
-	p := preset.Preset(crcPresetInUse(ctx, g))
-	choice := labBaseImage(g, configured, string(p))
+	p := preset.Preset(crcPresetInUse(ctx, e))
+	choice := labBaseImage(e, configured, string(p))
 	if say {
-		sayBaseImage(g, p, choice)
+		sayBaseImage(e, p, choice)
 	}
 	return choice
 }
@@ -190,14 +190,14 @@ func clusterBaseImage(ctx context.Context, g *globals, openshift bool, configure
 // sayBaseImage prints, on okd, the one line saying which base image the
 // lab builds on and why: a warning when it is the EAP image, which needs
 // registry.redhat.io credentials an okd cluster lacks.
-func sayBaseImage(g *globals, p preset.Preset, choice config.BaseImageChoice) {
+func sayBaseImage(e env, p preset.Preset, choice config.BaseImageChoice) {
 	if p != preset.OKD {
 		return
 	}
 	c := crcctl.BaseImageCheck(p, choice.Image, choice.Why)
 	if c.Status == crcctl.CheckOK {
-		g.status.Infof("%s", c.Message)
+		e.status.Infof("%s", c.Message)
 		return
 	}
-	g.status.Warnf("%s; fix: %s", c.Message, c.Fix)
+	e.status.Warnf("%s; fix: %s", withSelf(c.Message, e.self), withSelf(c.Fix, e.self))
 }

@@ -32,34 +32,35 @@ func newDoctorCommand(g *globals) *cli.Command {
 		Flags: append(g.configFlags("crc.preset", "crc.pullSecretFile", "crc.cpus", "crc.memory", "lab.baseImage"),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text or json", Destination: &o.output},
 		),
-		Action: func(c *cli.Context) error {
-			if err := validateOutput(o.output, "json"); err != nil {
-				return err
-			}
-			return o.run(c.Context, g)
-		},
+		Action: commandAction(g, o),
 	}
 }
 
-func (o *doctorOptions) run(ctx context.Context, g *globals) error {
-	settings, err := crcctlSettings(g, crcSettings(g))
+// validate accepts the output formats doctor prints (arguments are
+// ignored, as they always were).
+func (o *doctorOptions) validate(cli.Args) error {
+	return validateOutput(o.output, "json")
+}
+
+func (o *doctorOptions) run(ctx context.Context, e env) error {
+	settings, err := crcctlSettings(e, crcSettings(e))
 	if err != nil {
 		return err
 	}
-	paths, err := crcPaths(g)
+	paths, err := crcPaths(e)
 	if err != nil {
 		return err
 	}
-	choice := labBaseImage(g, g.cfg.Config.Lab.BaseImage, string(settings.Preset))
+	choice := labBaseImage(e, e.cfg.Config.Lab.BaseImage, string(settings.Preset))
 	in := crcctl.DoctorInput{
-		Host: crcctl.OSHost{LookupEnv: g.lookupEnv}, Paths: paths, Settings: settings,
+		Host: crcctl.OSHost{LookupEnv: e.lookupEnv}, Paths: paths, Settings: settings,
 		RecommendedCRC: config.DefaultCRCVersion,
 		BaseImage:      choice.Image, BaseImageNote: choice.Why,
 	}
-	if path, err := findCRC(g, paths); err != nil {
+	if path, err := findCRC(e, paths); err != nil {
 		in.FindErr = err
 	} else {
-		in.Client = newCRCClient(g, path)
+		in.Client = newCRCClient(e, path)
 	}
 	checks := crcctl.Doctor(ctx, in)
 	if err := ctx.Err(); err != nil {
@@ -70,16 +71,16 @@ func (o *doctorOptions) run(ctx context.Context, g *globals) error {
 		if c.Status == crcctl.CheckFail {
 			failed++
 		}
-		checks[i].Message = renderSettings(c.Message, g.cfg)
-		checks[i].Fix = withSelf(renderSettings(c.Fix, g.cfg), g.self)
+		checks[i].Message = withSelf(renderSettings(c.Message, e.cfg), e.self)
+		checks[i].Fix = withSelf(renderSettings(c.Fix, e.cfg), e.self)
 	}
 	if o.output == "json" {
-		enc := json.NewEncoder(g.out)
+		enc := json.NewEncoder(e.out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doctorReport{OK: failed == 0, Checks: checks}); err != nil {
 			return err
 		}
-	} else if err := writeChecks(g.out, checks); err != nil {
+	} else if err := writeChecks(e.out, checks); err != nil {
 		return err
 	}
 	if failed > 0 {

@@ -35,19 +35,23 @@ func newDownCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "clear-cache", Usage: "with --delete, also remove crc's cached bundles (several GB)", Destination: &o.clearCache},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask before --delete", Destination: &o.yes},
 		},
-		Action: func(c *cli.Context) error {
-			if f, ok := g.in.(*os.File); ok {
-				o.interactive = ui.IsTerminal(f)
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(c.Context, g)
-		},
+		Action: commandAction(g, o),
 	}
 }
 
-func (o *downOptions) validate() error {
+// complete finds out whether a prompt can ask before --delete: stdin is a
+// terminal.
+func (o *downOptions) complete(e env) error {
+	if f, ok := e.in.(*os.File); ok {
+		o.interactive = ui.IsTerminal(f)
+	}
+	return nil
+}
+
+// validate refuses flags that do not go together, and --delete without
+// --yes where nobody can be asked (arguments are ignored, as they always
+// were).
+func (o *downOptions) validate(cli.Args) error {
 	if o.clearCache && !o.delete {
 		return usagef("--clear-cache only goes with --delete")
 	}
@@ -60,14 +64,14 @@ func (o *downOptions) validate() error {
 	return nil
 }
 
-func (o *downOptions) run(ctx context.Context, g *globals) error {
+func (o *downOptions) run(ctx context.Context, e env) error {
 	if o.delete && !o.yes {
-		ok, err := confirm(g, "Delete the CRC VM with the cluster and everything in it? [y/N] ")
+		ok, err := confirm(e.streams, "Delete the CRC VM with the cluster and everything in it? [y/N] ")
 		if err != nil {
 			return err
 		}
 		if !ok {
-			g.status.Infof("nothing deleted")
+			e.status.Infof("nothing deleted")
 			return nil
 		}
 	}
@@ -76,10 +80,10 @@ func (o *downOptions) run(ctx context.Context, g *globals) error {
 	case o.delete:
 		// The namespace goes with the VM.
 	default:
-		labErr = removeLab(ctx, g)
+		labErr = removeLab(ctx, e)
 		if labErr != nil && o.stop && ctx.Err() == nil {
 			// Stopping CRC is what was asked for; the lab stays in the VM.
-			g.status.Warnf("the lab was not removed: %v", labErr)
+			e.status.Warnf("the lab was not removed: %s", withSelf(renderSettings(labErr.Error(), e.cfg), e.self))
 			labErr = nil
 		}
 	}
@@ -89,68 +93,68 @@ func (o *downOptions) run(ctx context.Context, g *globals) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	paths, err := crcPaths(g)
+	paths, err := crcPaths(e)
 	if err != nil {
 		return err
 	}
-	path, err := findCRC(g, paths)
+	path, err := findCRC(e, paths)
 	if crcctl.KindOf(err) == crcctl.KindNotInstalled {
-		g.status.Infof("crc is not installed, so there is no CRC VM to stop or delete")
+		e.status.Infof("crc is not installed, so there is no CRC VM to stop or delete")
 		return labErr
 	}
 	if err != nil {
 		return err
 	}
-	client := newCRCClient(g, path)
+	client := newCRCClient(e, path)
 	if o.stop {
-		err = stopCRC(ctx, g, client)
+		err = stopCRC(ctx, e, client)
 	} else {
-		err = deleteCRC(ctx, g, client, o.clearCache)
+		err = deleteCRC(ctx, e, client, o.clearCache)
 	}
 	return errors.Join(labErr, err)
 }
 
-func stopCRC(ctx context.Context, g *globals, client *crcctl.Client) error {
-	g.status.Start("Stopping OpenShift Local (crc stop)")
-	defer g.status.End(false)
+func stopCRC(ctx context.Context, e env, client *crcctl.Client) error {
+	e.status.Start("Stopping OpenShift Local (crc stop)")
+	defer e.status.End(false)
 	r, err := client.Stop(ctx)
 	switch {
 	case crcctl.KindOf(err) == crcctl.KindVMMissing:
-		g.status.Infof("there is no CRC VM")
+		e.status.Infof("there is no CRC VM")
 	case err != nil:
 		return err
 	case r.AlreadyStopped:
-		g.status.Infof("it was already stopped")
+		e.status.Infof("it was already stopped")
 	case r.Forced:
-		g.status.Infof("crc had to power the VM off")
+		e.status.Infof("crc had to power the VM off")
 	}
-	g.status.End(true)
+	e.status.End(true)
 	return nil
 }
 
-func deleteCRC(ctx context.Context, g *globals, client *crcctl.Client, clearCache bool) error {
-	g.status.Start("Deleting the CRC VM (crc delete)")
-	defer g.status.End(false)
+func deleteCRC(ctx context.Context, e env, client *crcctl.Client, clearCache bool) error {
+	e.status.Start("Deleting the CRC VM (crc delete)")
+	defer e.status.End(false)
 	err := client.Delete(ctx, clearCache)
 	switch {
 	case crcctl.KindOf(err) == crcctl.KindVMMissing:
-		g.status.Infof("there was no CRC VM")
+		e.status.Infof("there was no CRC VM")
 	case err != nil:
 		return err
 	}
 	if clearCache {
-		g.status.Infof("crc's cache of bundles is cleared")
+		e.status.Infof("crc's cache of bundles is cleared")
 	}
-	g.status.End(true)
+	e.status.End(true)
 	return nil
 }
 
 // confirm asks a yes/no question on stderr and reads the answer.
-func confirm(g *globals, question string) (bool, error) {
-	fmt.Fprint(g.err, question)
-	line, err := bufio.NewReader(g.in).ReadString('\n')
+func confirm(s streams, question string) (bool, error) {
+	fmt.Fprint(s.err, question)
+	line, err := bufio.NewReader(s.in).ReadString('\n')
 	if err != nil && line == "" {
-		fmt.Fprintln(g.err)
+		fmt.Fprintln(s.err)
 		return false, nil
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
@@ -164,17 +168,17 @@ func confirm(g *globals, question string) (bool, error) {
 // its namespaces, each only when pulllab made it. Images stay in the
 // registry; the node's cached lab images go with the kubelet's garbage
 // collection or the VM.
-func removeLab(ctx context.Context, g *globals) error {
-	c, err := g.connect(ctx)
+func removeLab(ctx context.Context, e env) error {
+	c, err := e.connect(ctx)
 	if err != nil {
 		return err
 	}
-	ns := g.cfg.Config.Lab.Namespace
-	g.status.Start("Removing the lab %s from %s", ns, c.Host())
-	defer g.status.End(false)
-	if err := target.Teardown(ctx, c.Cluster, ns, target.Options{Log: g.log, Status: g.status}); err != nil {
+	ns := e.cfg.Config.Lab.Namespace
+	e.status.Start("Removing the lab %s from %s", ns, c.Host())
+	defer e.status.End(false)
+	if err := target.Teardown(ctx, c.Cluster, ns, target.Options{Log: e.log, Status: e.status}); err != nil {
 		return fmt.Errorf("removing the lab: %w", err)
 	}
-	g.status.End(true)
+	e.status.End(true)
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -25,16 +26,12 @@ func newEnvCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "shell", Usage: "print lines for `SHELL`: bash, zsh, fish, powershell (or pwsh), cmd (default: detected)", Destination: &o.shell},
 		},
-		Action: func(c *cli.Context) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(g)
-		},
+		Action: commandAction(g, o),
 	}
 }
 
-func (o *envOptions) validate() error {
+// validate checks --shell (arguments are ignored, as they always were).
+func (o *envOptions) validate(cli.Args) error {
 	if o.shell == "" {
 		return nil
 	}
@@ -44,8 +41,8 @@ func (o *envOptions) validate() error {
 	return nil
 }
 
-func (o *envOptions) run(g *globals) error {
-	paths, err := crcPaths(g)
+func (o *envOptions) run(_ context.Context, e env) error {
+	paths, err := crcPaths(e)
 	if err != nil {
 		return err
 	}
@@ -54,23 +51,23 @@ func (o *envOptions) run(g *globals) error {
 		sh, _ = crcctl.ParseShell(o.shell)
 	} else {
 		var ancestors []string
-		if g.goos == runtime.GOOS {
+		if e.goos == runtime.GOOS {
 			ancestors = crcctl.ParentProcessNames(16)
 		}
-		getenv := func(k string) string { v, _ := g.lookupEnv(k); return v }
+		getenv := func(k string) string { v, _ := e.lookupEnv(k); return v }
 		var sure bool
-		sh, sure = crcctl.DetectShell(g.goos, ancestors, getenv)
-		g.log.Debugf("env: parent processes %v; shell %s (sure: %v)", ancestors, sh, sure)
+		sh, sure = crcctl.DetectShell(e.goos, ancestors, getenv)
+		e.log.Debugf("env: parent processes %v; shell %s (sure: %v)", ancestors, sh, sure)
 		if !sure {
-			g.status.Warnf("could not tell which shell this is; printing %s lines (pass --shell to choose)", sh)
+			e.status.Warnf("could not tell which shell this is; printing %s lines (pass --shell to choose)", sh)
 		}
 	}
 	vars := []crcctl.EnvVar{{Name: "PATH", Value: paths.OcDir, Prepend: true}}
 	hint := []string{"pulllab"}
-	if g.kubeconfig != "" {
-		kc, err := absPath(g, g.kubeconfig)
+	if e.kubeconfig != "" {
+		kc, err := absPath(e, e.kubeconfig)
 		if err != nil {
-			return usagef("--kubeconfig %s: %v", g.kubeconfig, err)
+			return usagef("--kubeconfig %s: %v", e.kubeconfig, err)
 		}
 		vars = append(vars, crcctl.EnvVar{Name: "KUBECONFIG", Value: kc})
 		hint = append(hint, "--kubeconfig", hintQuote(sh, kc))
@@ -79,9 +76,9 @@ func (o *envOptions) run(g *globals) error {
 	if o.shell != "" {
 		hint = append(hint, "--shell", string(sh))
 	}
-	fmt.Fprint(g.out, crcctl.RenderEnv(sh, g.goos, vars, strings.Join(hint, " ")))
+	fmt.Fprint(e.out, crcctl.RenderEnv(sh, e.goos, vars, strings.Join(hint, " ")))
 	if _, err := os.Stat(paths.Oc); err != nil {
-		g.status.Warnf("%s does not exist yet; `pulllab up` (crc setup and start) puts oc there", paths.Oc)
+		e.status.Warnf("%s does not exist yet; `pulllab up` (crc setup and start) puts oc there", paths.Oc)
 	}
 	return nil
 }

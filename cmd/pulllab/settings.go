@@ -50,10 +50,11 @@ func (g *globals) explain(err error) string {
 	return msg
 }
 
-// renderSettings renders the settings named in the report's problems and
-// fixes, which come from crcctl and the lab (see renderSettings).
+// renderSettings renders the settings and the actions named in the
+// report's problems and fixes, which come from crcctl and the lab (see
+// renderSettings and withSelf), for every output format.
 func (r *statusReport) renderSettings(eff *config.Effective) {
 	for _, p := range []*string{&r.CRC.Problem, &r.CRC.Fix, &r.KubeconfigNote, &r.LabProblem} {
-		*p = renderSettings(*p, eff)
+		*p = withSelf(renderSettings(*p, eff), r.self)
 	}
 }

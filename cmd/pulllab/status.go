@@ -105,35 +105,36 @@ func newStatusCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "print as `FORMAT`: text, json or yaml", Destination: &o.output},
 		},
-		Action: func(c *cli.Context) error {
-			if err := validateOutput(o.output, "json", "yaml"); err != nil {
-				return err
-			}
-			return o.run(c.Context, g)
-		},
+		Action: commandAction(g, o),
 	}
 }
 
-func (o *statusOptions) run(ctx context.Context, g *globals) error {
-	r, err := collectStatus(ctx, g)
+// validate accepts the output formats status prints (arguments are
+// ignored, as they always were).
+func (o *statusOptions) validate(cli.Args) error {
+	return validateOutput(o.output, "json", "yaml")
+}
+
+func (o *statusOptions) run(ctx context.Context, e env) error {
+	r, err := collectStatus(ctx, e)
 	if err != nil {
 		return err
 	}
-	r.renderSettings(g.cfg)
+	r.renderSettings(e.cfg)
 	switch o.output {
 	case "json":
-		enc := json.NewEncoder(g.out)
+		enc := json.NewEncoder(e.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	case "yaml":
-		enc := yaml.NewEncoder(g.out)
+		enc := yaml.NewEncoder(e.out)
 		enc.SetIndent(2)
 		if err := enc.Encode(r); err != nil {
 			return err
 		}
 		return enc.Close()
 	default:
-		return r.writeText(g.out)
+		return r.writeText(e.out)
 	}
 }
 
@@ -141,20 +142,20 @@ func (o *statusOptions) run(ctx context.Context, g *globals) error {
 // cannot be read (no crc, no VM, a crc or cluster that does not answer) is
 // reported in the result with what to do, not as an error: only an
 // interruption or a home directory that cannot be found fails.
-func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
-	paths, err := crcPaths(g)
+func collectStatus(ctx context.Context, e env) (*statusReport, error) {
+	paths, err := crcPaths(e)
 	if err != nil {
 		return nil, err
 	}
-	r := &statusReport{self: g.self}
-	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(g)
-	path, err := findCRC(g, paths)
+	r := &statusReport{self: e.self}
+	r.Kubeconfig, r.KubeconfigNote = kubeconfigInUse(e)
+	path, err := findCRC(e, paths)
 	if err != nil {
 		if crcctl.KindOf(err) != crcctl.KindNotInstalled {
 			return nil, err
 		}
 		r.CRC = crcStatusSection{State: "NotInstalled", Problem: firstLine(err), Fix: crcctl.HintOf(err)}
-	} else if err := r.readCRC(ctx, newCRCClient(g, path), path); err != nil {
+	} else if err := r.readCRC(ctx, newCRCClient(e, path), path); err != nil {
 		return nil, err
 	}
 	if r.Kubeconfig == "" {
@@ -163,7 +164,7 @@ func collectStatus(ctx context.Context, g *globals) (*statusReport, error) {
 	}
 	lctx, cancel := context.WithTimeout(ctx, statusLabTimeout)
 	defer cancel()
-	lab, err := labStatus(lctx, g)
+	lab, err := labStatus(lctx, e)
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
@@ -232,18 +233,18 @@ func (r *statusReport) readCRC(ctx context.Context, client *crcctl.Client, path 
 // kubeconfigInUse is the kubeconfig the lab connects with, in the order
 // clientConfig uses, naming only files that exist; with
 // none, the note says why and what to do.
-func kubeconfigInUse(g *globals) (path, note string) {
+func kubeconfigInUse(e env) (path, note string) {
 	exists := func(p string) bool {
 		fi, err := os.Stat(p)
 		return err == nil && !fi.IsDir()
 	}
-	if g.kubeconfig != "" {
-		if exists(g.kubeconfig) {
-			return g.kubeconfig, ""
+	if e.kubeconfig != "" {
+		if exists(e.kubeconfig) {
+			return e.kubeconfig, ""
 		}
-		return "", fmt.Sprintf("--kubeconfig %s: no such file; pass a kubeconfig that exists", g.kubeconfig)
+		return "", fmt.Sprintf("--kubeconfig %s: no such file; pass a kubeconfig that exists", e.kubeconfig)
 	}
-	if v, ok := g.lookupEnv("KUBECONFIG"); ok && v != "" {
+	if v, ok := e.lookupEnv("KUBECONFIG"); ok && v != "" {
 		var found []string
 		for _, p := range filepath.SplitList(v) {
 			if p != "" && exists(p) {
@@ -255,10 +256,10 @@ func kubeconfigInUse(g *globals) (path, note string) {
 		}
 		return strings.Join(found, string(filepath.ListSeparator)), ""
 	}
-	if p, ok := crcKubeconfig(g, g.context); ok {
+	if p, ok := crcKubeconfig(e, e.kubecontext); ok {
 		return p, ""
 	}
-	if home, err := g.homeDir(); err == nil {
+	if home, err := e.homeDir(); err == nil {
 		if p := filepath.Join(home, ".kube", "config"); exists(p) {
 			return p, ""
 		}
@@ -346,22 +347,22 @@ func (r *statusReport) writeText(w io.Writer) error {
 // labStatus is the lab part of `pulllab status`: what the lab has built,
 // what the app tags point at and what the node caches. A plain-Kubernetes
 // cluster without a known registry gets a note instead.
-func labStatus(ctx context.Context, g *globals) (*target.Status, error) {
-	c, err := g.connect(ctx)
+func labStatus(ctx context.Context, e env) (*target.Status, error) {
+	c, err := e.connect(ctx)
 	if err != nil {
 		return nil, err // status says why the lab could not be read
 	}
-	s := labSettings(g.cfg.Config.Lab)
-	s = withBase(s, clusterBaseImage(ctx, g, c.Flavor == target.OpenShift, s.BaseImage, false))
+	s := labSettings(e.cfg.Config.Lab)
+	s = withBase(s, clusterBaseImage(ctx, e, c.Flavor == target.OpenShift, s.BaseImage, false))
 	if c.Flavor != target.OpenShift {
-		if s, err = withAnnouncedRegistry(ctx, g, c, s); err != nil {
+		if s, err = withAnnouncedRegistry(ctx, e, c, s); err != nil {
 			return nil, err
 		}
 		if s.Registry == "" {
 			return &target.Status{Flavor: c.Flavor, Note: fmt.Sprintf("%s: set the lab's registry (lab.registry in pulllab.yaml, or PULLLAB_REGISTRY) to see what the lab holds", c.Flavor.Name())}, nil
 		}
 	}
-	t, err := openLab(ctx, g, c, s)
+	t, err := openLab(ctx, e, c, s)
 	if err != nil {
 		return nil, err
 	}

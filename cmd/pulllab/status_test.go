@@ -95,7 +95,7 @@ func TestStatusBoundsAndSaysWhatItCouldNotRead(t *testing.T) {
 				g.kubeconfig = filepath.Join(dir, "no-such-kubeconfig")
 			}
 			start := time.Now()
-			r, err := collectStatus(t.Context(), g)
+			r, err := collectStatus(t.Context(), g.env())
 			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("status took %s with a hung crc", took)
 			}

@@ -19,7 +19,7 @@ import (
 )
 
 // Step is one named phase of `pulllab up`. Run prints its own step lines
-// (g.status Start / defer End(false) / End(true)).
+// (env.status Start / defer End(false) / End(true)).
 type Step struct {
 	Name string
 	Run  func(ctx context.Context) error
@@ -73,30 +73,23 @@ func newUpCommand(g *globals) *cli.Command {
 			"builds on the public WildFly S2I image unless --base-image is given. --preset microshift is\n" +
 			"refused: it has no ImageStreams, builds or registry (on a MicroShift host, run `pulllab up` with its\n" +
 			"kubeconfig and --registry HOST:PORT).",
-		Flags: flags,
-		Action: func(c *cli.Context) error {
-			if err := o.complete(g); err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(c.Context, g)
-		},
+		Flags:  flags,
+		Action: commandAction(g, o),
 	}
 }
 
 // complete reads the settings in effect.
-func (o *upOptions) complete(g *globals) error {
-	o.crc = crcSettings(g)
-	s, err := crcctlSettings(g, o.crc)
+func (o *upOptions) complete(e env) error {
+	o.crc = crcSettings(e)
+	s, err := crcctlSettings(e, o.crc)
 	o.settings = s
 	return err
 }
 
 // validate refuses bad input, including values below crc's minimums (in
 // crc's words), before anything is touched.
-func (o *upOptions) validate() error {
+// Arguments are ignored, as they always were.
+func (o *upOptions) validate(cli.Args) error {
 	if o.until != "" {
 		known := false
 		for _, n := range upStepNames {
@@ -120,15 +113,15 @@ func (o *upOptions) validate() error {
 	return nil
 }
 
-func (o *upOptions) run(ctx context.Context, g *globals) error {
+func (o *upOptions) run(ctx context.Context, e env) error {
 	st := &upState{}
-	steps := []Step{{Name: "crc", Run: func(ctx context.Context) error { return o.crcStep(ctx, g, st) }}}
-	steps = append(steps, labUpSteps(g, st)...)
-	return runSteps(ctx, g, steps, o.until)
+	steps := []Step{{Name: "crc", Run: func(ctx context.Context) error { return o.crcStep(ctx, e, st) }}}
+	steps = append(steps, labUpSteps(e, st)...)
+	return runSteps(ctx, e, steps, o.until)
 }
 
 // runSteps runs steps in order, stopping after the one named until.
-func runSteps(ctx context.Context, g *globals, steps []Step, until string) error {
+func runSteps(ctx context.Context, e env, steps []Step, until string) error {
 	have := make([]string, len(steps))
 	for i, s := range steps {
 		have[i] = s.Name
@@ -140,12 +133,12 @@ func runSteps(ctx context.Context, g *globals, steps []Step, until string) error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		g.log.Debugf("up: step %s", s.Name)
+		e.log.Debugf("up: step %s", s.Name)
 		if err := s.Run(ctx); err != nil {
 			return err
 		}
 		if s.Name == until {
-			g.log.Debugf("up: stopping after %s (--until)", s.Name)
+			e.log.Debugf("up: stopping after %s (--until)", s.Name)
 			return nil
 		}
 	}
@@ -153,62 +146,62 @@ func runSteps(ctx context.Context, g *globals, steps []Step, until string) error
 }
 
 // crcStep gets OpenShift Local running and leaves the kubeconfig in st.
-func (o *upOptions) crcStep(ctx context.Context, g *globals, st *upState) error {
-	paths, err := crcPaths(g)
+func (o *upOptions) crcStep(ctx context.Context, e env, st *upState) error {
+	paths, err := crcPaths(e)
 	if err != nil {
 		return err
 	}
-	if why := o.otherKubeconfig(g, paths); why != "" {
-		g.status.Infof("skipping the crc step: %s", why)
-		st.Kubeconfig, st.Context = g.kubeconfig, g.context
+	if why := o.otherKubeconfig(e, paths); why != "" {
+		e.status.Infof("skipping the crc step: %s", why)
+		st.Kubeconfig, st.Context = e.kubeconfig, e.kubecontext
 		return nil
 	}
-	path, err := findCRC(g, paths)
+	path, err := findCRC(e, paths)
 	if crcctl.KindOf(err) == crcctl.KindNotInstalled {
-		if !o.installCRC && g.kubeconfig == "" && !envSet(g, "KUBECONFIG") {
-			if c, why := o.defaultCluster(ctx, g); c != nil {
-				g.status.Infof("skipping the crc step: %s", why)
-				st.Context, st.Cluster = g.context, c
+		if !o.installCRC && e.kubeconfig == "" && !e.envSet("KUBECONFIG") {
+			if c, why := o.defaultCluster(ctx, e); c != nil {
+				e.status.Infof("skipping the crc step: %s", why)
+				st.Context, st.Cluster = e.kubecontext, c
 				return nil
 			}
 		}
 		if !o.installCRC {
-			var e *crcctl.Error
-			if errors.As(err, &e) {
-				e.Hint = crcctl.ManualInstall(g.goos, goarch(), o.crc.Version, o.crc.Mirror) + "; then get a pull secret at https://console.redhat.com/openshift/create/local"
+			var ce *crcctl.Error
+			if errors.As(err, &ce) {
+				ce.Hint = crcctl.ManualInstall(e.goos, goarch(), o.crc.Version, o.crc.Mirror) + "; then get a pull secret at https://console.redhat.com/openshift/create/local"
 			}
 			return err
 		}
-		path, err = o.install(ctx, g, paths)
+		path, err = o.install(ctx, e, paths)
 	}
 	if err != nil {
 		return err
 	}
 
-	client := newCRCClient(g, path)
-	g.status.Start("Ensuring OpenShift Local (CRC) is running")
-	defer g.status.End(false)
+	client := newCRCClient(e, path)
+	e.status.Start("Ensuring OpenShift Local (CRC) is running")
+	defer e.status.End(false)
 	res, err := client.Up(ctx, crcctl.UpOptions{
 		Settings:     o.settings,
 		StartTimeout: o.crc.StartTimeout,
-		Reporter:     g.status,
+		Reporter:     e.status,
 	})
 	if err != nil {
 		return err
 	}
-	g.status.End(true)
+	e.status.End(true)
 
 	st.CRC = res
-	st.Kubeconfig, st.Context = g.kubeconfig, g.context
+	st.Kubeconfig, st.Context = e.kubeconfig, e.kubecontext
 	if st.Kubeconfig == "" {
 		st.Kubeconfig = paths.Kubeconfig
 		if _, err := os.Stat(st.Kubeconfig); err != nil {
-			g.status.Warnf("crc's kubeconfig %s is missing; `crc stop` and `pulllab up` rewrite it", st.Kubeconfig)
+			e.status.Warnf("crc's kubeconfig %s is missing; `crc stop` and `pulllab up` rewrite it", st.Kubeconfig)
 		}
 	}
-	g.log.Debugf("up: kubeconfig %s context %q", st.Kubeconfig, st.Context)
-	g.status.Infof("oc is in %s; `pulllab env` prints the line that puts it on PATH", paths.OcDir)
-	st.BaseImage = o.baseImageLine(g, res)
+	e.log.Debugf("up: kubeconfig %s context %q", st.Kubeconfig, st.Context)
+	e.status.Infof("oc is in %s; `pulllab env` prints the line that puts it on PATH", paths.OcDir)
+	st.BaseImage = o.baseImageLine(e, res)
 	return nil
 }
 
@@ -216,20 +209,20 @@ func (o *upOptions) crcStep(ctx context.Context, g *globals, st *upState) error 
 // when the user named another one: --kubeconfig or $KUBECONFIG other than
 // crc's kubeconfig, or a --context that crc's kubeconfig does not have;
 // "" when the user named none (or crc's own).
-func (o *upOptions) otherKubeconfig(g *globals, paths crcctl.Paths) string {
+func (o *upOptions) otherKubeconfig(e env, paths crcctl.Paths) string {
 	switch {
-	case g.kubeconfig != "":
-		if !samePath(g.kubeconfig, paths.Kubeconfig) {
-			return fmt.Sprintf("--kubeconfig %s is not OpenShift Local's kubeconfig", g.kubeconfig)
+	case e.kubeconfig != "":
+		if !samePath(e.kubeconfig, paths.Kubeconfig) {
+			return fmt.Sprintf("--kubeconfig %s is not OpenShift Local's kubeconfig", e.kubeconfig)
 		}
-	case envSet(g, "KUBECONFIG"):
-		v, _ := g.lookupEnv("KUBECONFIG")
+	case e.envSet("KUBECONFIG"):
+		v, _ := e.lookupEnv("KUBECONFIG")
 		if !samePath(v, paths.Kubeconfig) {
 			return fmt.Sprintf("$KUBECONFIG (%s) is not OpenShift Local's kubeconfig", v)
 		}
-	case g.context != "":
-		if _, ok := crcKubeconfig(g, g.context); !ok {
-			return fmt.Sprintf("--context %s is not a context of OpenShift Local's kubeconfig", g.context)
+	case e.kubecontext != "":
+		if _, ok := crcKubeconfig(e, e.kubecontext); !ok {
+			return fmt.Sprintf("--context %s is not a context of OpenShift Local's kubeconfig", e.kubecontext)
 		}
 	}
 	return ""
@@ -238,10 +231,10 @@ func (o *upOptions) otherKubeconfig(g *globals, paths crcctl.Paths) string {
 // defaultCluster connects, when crc is not installed, to the cluster of
 // the default kubeconfig (~/.kube/config); nil when there is none or it
 // does not answer (then crc's not-installed error stands).
-func (o *upOptions) defaultCluster(ctx context.Context, g *globals) (*cluster, string) {
-	c, err := g.connectTo(ctx, "", g.context)
+func (o *upOptions) defaultCluster(ctx context.Context, e env) (*cluster, string) {
+	c, err := e.connectTo(ctx, "", e.kubecontext)
 	if err != nil {
-		g.log.Debugf("up: crc is not installed and the default kubeconfig reaches no cluster: %v", err)
+		e.log.Debugf("up: crc is not installed and the default kubeconfig reaches no cluster: %v", err)
 		return nil, ""
 	}
 	return c, fmt.Sprintf("crc is not installed and %s reaches the cluster at %s", c.from, c.Host())
@@ -263,7 +256,7 @@ func samePath(a, b string) bool {
 // labUpSteps are the steps of `pulllab up` after crc, on any target:
 // connect and prepare the lab namespace, make the base image available,
 // build both variants. Each step prints its own status lines.
-func labUpSteps(g *globals, st *upState) []Step {
+func labUpSteps(e env, st *upState) []Step {
 	var t *target.Target
 	open := func(ctx context.Context) (*target.Target, error) {
 		if t != nil {
@@ -272,11 +265,11 @@ func labUpSteps(g *globals, st *upState) []Step {
 		c := st.Cluster
 		if c == nil {
 			var err error
-			if c, err = g.connectTo(ctx, st.Kubeconfig, st.Context); err != nil {
+			if c, err = e.connectTo(ctx, st.Kubeconfig, st.Context); err != nil {
 				return nil, err
 			}
 		}
-		s := labSettings(g.cfg.Config.Lab)
+		s := labSettings(e.cfg.Config.Lab)
 		switch {
 		case st.BaseImage != "" && st.BaseImage != s.BaseImage:
 			// chosen for crc's preset by the crc step
@@ -284,9 +277,9 @@ func labUpSteps(g *globals, st *upState) []Step {
 		case c.Flavor != target.OpenShift:
 			// plain Kubernetes or MicroShift: the public WildFly image
 			// unless the user chose one
-			s = withBase(s, clusterBaseImage(ctx, g, false, s.BaseImage, true))
+			s = withBase(s, clusterBaseImage(ctx, e, false, s.BaseImage, true))
 		}
-		lt, err := openLab(ctx, g, c, s)
+		lt, err := openLab(ctx, e, c, s)
 		if err != nil {
 			return nil, err
 		}
@@ -323,9 +316,9 @@ func labUpSteps(g *globals, st *upState) []Step {
 				if bd.Built {
 					state = "built"
 				}
-				g.status.Infof("%s: %s (%s)", bd.Variant.WAR(), bd.Digest, state)
+				e.status.Infof("%s: %s (%s)", bd.Variant.WAR(), bd.Digest, state)
 			}
-			fmt.Fprintf(g.out, "The lab is ready. Run 'pulllab verify' to run every case.\n")
+			fmt.Fprintf(e.out, "The lab is ready. Run 'pulllab verify' to run every case.\n")
 			return nil
 		}},
 	}
@@ -334,35 +327,35 @@ func labUpSteps(g *globals, st *upState) []Step {
 // baseImageLine chooses the base image for the preset crc now runs and,
 // on okd, says in one line which image the lab builds on and why (the EAP
 // image needs registry.redhat.io credentials an okd cluster lacks).
-func (o *upOptions) baseImageLine(g *globals, res *crcctl.UpResult) string {
+func (o *upOptions) baseImageLine(e env, res *crcctl.UpResult) string {
 	p := o.settings.Preset
 	if res != nil && res.Status != nil && res.Status.Preset != "" {
 		p = res.Status.Preset
 	}
-	choice := labBaseImage(g, g.cfg.Config.Lab.BaseImage, string(p))
-	sayBaseImage(g, p, choice)
+	choice := labBaseImage(e, e.cfg.Config.Lab.BaseImage, string(p))
+	sayBaseImage(e, p, choice)
 	return choice.Image
 }
 
 // install downloads and installs crc (--install-crc).
-func (o *upOptions) install(ctx context.Context, g *globals, paths crcctl.Paths) (string, error) {
-	file, err := crcctl.ReleaseFile(g.goos, goarch())
+func (o *upOptions) install(ctx context.Context, e env, paths crcctl.Paths) (string, error) {
+	file, err := crcctl.ReleaseFile(e.goos, goarch())
 	if err != nil {
 		return "", err
 	}
-	cache, err := g.cacheDir()
+	cache, err := e.cacheDir()
 	if err != nil {
 		return "", fmt.Errorf("finding a download directory: %w", err)
 	}
 	dir := filepath.Join(cache, "pulllab", "crc-"+o.crc.Version)
-	g.status.Infof("crc is not installed; downloading crc %s (%s) from %s", o.crc.Version, file, o.crc.Mirror)
-	p := newProgress(g.status, g.status.Smart(), file)
-	dl := &crcctl.Downloader{UserAgent: version.UserAgent(), Log: g.log}
-	if !g.quiet {
+	e.status.Infof("crc is not installed; downloading crc %s (%s) from %s", o.crc.Version, file, o.crc.Mirror)
+	p := newProgress(e.status, e.status.Smart(), file)
+	dl := &crcctl.Downloader{UserAgent: version.UserAgent(), Log: e.log}
+	if !e.quiet {
 		dl.Progress = p.update
 	}
 	res, err := crcctl.Install(ctx, crcctl.InstallOptions{
-		GOOS: g.goos, GOARCH: goarch(),
+		GOOS: e.goos, GOARCH: goarch(),
 		Version: o.crc.Version, Mirror: o.crc.Mirror,
 		Paths: paths, DownloadDir: dir, Downloader: dl,
 	})
@@ -378,6 +371,6 @@ func (o *upOptions) install(ctx context.Context, g *globals, paths crcctl.Paths)
 			Hint: "run " + res.AdminCommand + ", then run `pulllab up` again",
 		}
 	}
-	g.status.Infof("verified the SHA-256 and installed crc %s at %s", o.crc.Version, res.CRC)
+	e.status.Infof("verified the SHA-256 and installed crc %s at %s", o.crc.Version, res.CRC)
 	return res.CRC, nil
 }

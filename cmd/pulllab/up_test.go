@@ -83,7 +83,7 @@ func TestUpSkipsCRCForAnotherCluster(t *testing.T) {
 			t.Setenv("XDG_CACHE_HOME", t.TempDir())
 			t.Setenv("PATH", t.TempDir()) // no crc
 			t.Setenv("KUBECONFIG", "")
-			paths, err := crcPaths(newGlobals(streams{}))
+			paths, err := crcPaths(newGlobals(streams{}).env())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,7 +20,7 @@ import (
 )
 
 // verifyOptions are the verify command's settings. The cluster is chosen by
-// the global --kubeconfig and --context (globals.kubeconfig, globals.context).
+// the global --kubeconfig and --context (env.kubeconfig, env.kubecontext).
 type verifyOptions struct {
 	cases    string
 	extended bool
@@ -31,6 +31,8 @@ type verifyOptions struct {
 	// lab is where the lab runs: namespace, node, registry, images.
 	lab         target.Settings
 	caseTimeout time.Duration
+	// selected are the cases to run (validate).
+	selected []lab.Case
 }
 
 func newVerifyCommand(g *globals) *cli.Command {
@@ -41,7 +43,7 @@ func newVerifyCommand(g *globals) *cli.Command {
 		&cli.BoolFlag{Name: "keep", Usage: "leave the last case's pod and the node debug pod in place (they are removed anyway after an error or Ctrl-C)", Destination: &o.keep, DisableDefaultText: true},
 	}
 	// The lab settings come from pulllab.yaml, PULLLAB_* and these flags
-	// (g.cfg); --lang ja writes report.ja.md beside the English report.md.
+	// (env.cfg); --lang ja writes report.ja.md beside the English report.md.
 	flags = append(flags, g.configFlags("lab.extended", "lab.out", "lab.lang", "lab.caseTimeout",
 		"lab.namespace", "lab.node", "lab.registry", "lab.registryPull", "lab.registryAuth", "lab.baseImage", "lab.deploymentsDir", "lab.debugImage")...)
 	return &cli.Command{
@@ -52,15 +54,15 @@ func newVerifyCommand(g *globals) *cli.Command {
 			"only what the case needs, checks it, deploys and judges the pod from its imageID, its events\n" +
 			"and its log. It writes results.json, report.md (English), report.ja.md (with --lang ja) and\n" +
 			"junit.xml into --out, and prints a summary.\n\n" + exitCodesText(),
-		Flags: flags,
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("verify takes no arguments, got %q; choose cases with --cases", c.Args().First())
-			}
-			o.setLab(g.cfg.Config.Lab)
-			return runVerify(c.Context, g, o)
-		},
+		Flags:  flags,
+		Action: commandAction(g, o),
 	}
+}
+
+// complete takes the lab settings in force (e.cfg).
+func (o *verifyOptions) complete(e env) error {
+	o.setLab(e.cfg.Config.Lab)
+	return nil
 }
 
 // setLab takes the lab settings (defaults ← pulllab.yaml ← PULLLAB_* ←
@@ -73,10 +75,25 @@ func (o *verifyOptions) setLab(l config.Lab) {
 	o.lab = labSettings(l)
 }
 
-// validate checks what the config loader does not (it has already checked
-// the language, namespace, images, output directory and timeout, naming
-// where each value came from) and returns the selected cases.
-func (o *verifyOptions) validate() ([]lab.Case, error) {
+// validate checks the arguments (none) and what the config loader does not
+// (it has already checked the language, namespace, images, output
+// directory and timeout, naming where each value came from), and selects
+// the cases.
+func (o *verifyOptions) validate(args cli.Args) error {
+	if err := noArgs("verify", args, "choose cases with --cases"); err != nil {
+		return err
+	}
+	cases, err := o.selectCases()
+	if err != nil {
+		return err
+	}
+	o.selected = cases
+	return nil
+}
+
+// selectCases returns the cases --cases and lab.extended select, after
+// checking the registry credentials file.
+func (o *verifyOptions) selectCases() ([]lab.Case, error) {
 	cases, err := lab.SelectCases(o.cases, o.extended)
 	if err != nil {
 		return nil, usagef("--cases: %v ('pulllab cases --extended' lists every case)", err)
@@ -94,27 +111,24 @@ func (o *verifyOptions) validate() ([]lab.Case, error) {
 	return cases, nil
 }
 
-// runVerify runs the lab (or prints its plan) and writes the reports.
-func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
-	cases, err := o.validate()
-	if err != nil {
-		return err
-	}
+// run runs the lab (or prints its plan) and writes the reports.
+func (o *verifyOptions) run(ctx context.Context, e env) error {
+	cases := o.selected
 	if o.dryRun {
-		fmt.Fprintln(g.out, "Dry run: nothing is changed. This plan starts from an empty lab; a real run reads what the node")
-		fmt.Fprintln(g.out, "and the registry hold before every case and does only what is missing.")
+		fmt.Fprintln(e.out, "Dry run: nothing is changed. This plan starts from an empty lab; a real run reads what the node")
+		fmt.Fprintln(e.out, "and the registry hold before every case and does only what is missing.")
 		model := lab.RemovesAllAppTags
 		if o.lab.Registry != "" {
 			model = lab.RemovesTag
-			fmt.Fprintln(g.out, "With --registry (plain Kubernetes) \"registry has none\" removes only the case's tag.")
+			fmt.Fprintln(e.out, "With --registry (plain Kubernetes) \"registry has none\" removes only the case's tag.")
 		} else {
-			fmt.Fprintln(g.out, "On OpenShift \"registry has none\" deletes the app's ImageStream: every app tag goes.")
+			fmt.Fprintln(e.out, "On OpenShift \"registry has none\" deletes the app's ImageStream: every app tag goes.")
 		}
-		fmt.Fprintln(g.out)
-		return lab.NewPlanFor(cases, lab.State{}, model).Format(g.out)
+		fmt.Fprintln(e.out)
+		return lab.NewPlanFor(cases, lab.State{}, model).Format(e.out)
 	}
 
-	t, err := labTarget(ctx, g, o.lab, true)
+	t, err := labTarget(ctx, e, o.lab, true)
 	if err != nil {
 		return err
 	}
@@ -128,9 +142,9 @@ func runVerify(ctx context.Context, g *globals, o *verifyOptions) error {
 	}
 	res.Performance.PeakRSSBytes = peakRSS()
 	if t.Flavor() == target.OpenShift && res.Environment.CRCVersion == "" {
-		res.Environment.CRCVersion = crcVersion(context.WithoutCancel(ctx), g)
+		res.Environment.CRCVersion = crcVersion(context.WithoutCancel(ctx), e)
 	}
-	if err := writeReports(g.out, o, res); err != nil {
+	if err := writeReports(e.out, o, res); err != nil {
 		if runErr != nil {
 			// Not %w: exit code 1 promises a written report.
 			return fmt.Errorf("%v; the reports could not be written either: %w", runErr, err)

@@ -104,7 +104,7 @@ func TestVerifyAcceptsGoodInput(t *testing.T) {
 	t.Parallel()
 	o := &verifyOptions{cases: "1-3", out: "x", lang: "ja", caseTimeout: time.Minute,
 		lab: target.Settings{Namespace: "pulllab", Node: "crc-abcde-master-0", Registry: "127.0.0.1:5000/pulllab", BaseImage: "registry.example.com/wildfly/wildfly:latest"}}
-	cases, err := o.validate()
+	cases, err := o.selectCases()
 	if err != nil {
 		t.Fatal(err)
 	}
