@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	configv1 "github.com/openshift/api/config/v1"
 	projectv1 "github.com/openshift/api/project/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -211,7 +210,7 @@ func (b *Backend) OpenShiftVersion(ctx context.Context) (string, error) {
 	return clusterVersion(cv), nil
 }
 
-func clusterVersion(cv *configv1.ClusterVersion) string {
+func clusterVersion(cv *ClusterVersion) string {
 	if v := cv.Status.Desired.Version; v != "" {
 		return v
 	}

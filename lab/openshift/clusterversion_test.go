@@ -22,6 +22,9 @@ func TestClusterVersionClient(t *testing.T) {
 		case "/apis/config.openshift.io/v1/clusterversions/version":
 			_, _ = w.Write([]byte(`{"kind":"ClusterVersion","apiVersion":"config.openshift.io/v1","metadata":{"name":"version"},
 				"status":{"desired":{"version":"5.0.0"},"history":[{"version":"5.0.0","state":"Completed"}]}}`))
+		case "/apis/config.openshift.io/v1/clusterversions/updating":
+			_, _ = w.Write([]byte(`{"kind":"ClusterVersion","apiVersion":"config.openshift.io/v1","metadata":{"name":"updating"},
+				"status":{"desired":{"image":"quay.io/x@sha256:00"},"history":[{"version":"4.22.7","state":"Partial"},{"version":"4.21.8","state":"Completed"}]}}`))
 		case "/apis/config.openshift.io/v1/clusterversions/forbidden":
 			w.WriteHeader(http.StatusForbidden)
 			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","message":"clusterversions.config.openshift.io \"forbidden\" is forbidden","code":403}`))
@@ -48,6 +51,13 @@ func TestClusterVersionClient(t *testing.T) {
 	if v := clusterVersion(cv); v != "5.0.0" || cv.Name != "version" {
 		t.Errorf("ClusterVersion %q version %q, want version 5.0.0", cv.Name, v)
 	}
+	cv, err = c.Get(ctx, "updating", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := clusterVersion(cv); v != "4.22.7" {
+		t.Errorf("version from the history %q, want 4.22.7", v)
+	}
 	if _, err := c.Get(ctx, "forbidden", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("err = %v, want Forbidden", err)
 	}
@@ -55,7 +65,7 @@ func TestClusterVersionClient(t *testing.T) {
 		t.Errorf("err = %v, want NotFound", err)
 	}
 	want := "GET /apis/config.openshift.io/v1/clusterversions/version?resourceVersion=0"
-	if len(got) != 3 || got[0] != want {
+	if len(got) != 4 || got[0] != want {
 		t.Errorf("requests %q, want the first to be %q", got, want)
 	}
 }

@@ -312,7 +312,7 @@ func (c *cluster) buildREST() rest.Interface {
 // clients returns the backend's clients on the fake cluster.
 func (c *cluster) clients() Clients {
 	return Clients{
-		Kube: c.kube, Image: c.image.ImageV1(), Build: c.build.BuildV1(), Project: c.project.ProjectV1(), ClusterVersions: c.config.ConfigV1().ClusterVersions(),
+		Kube: c.kube, Image: c.image.ImageV1(), Build: c.build.BuildV1(), Project: c.project.ProjectV1(), ClusterVersions: fakeClusterVersions{c.config},
 		BuildREST: c.buildREST(),
 		Workload: func(ns, node string) Workload {
 			c.mu.Lock()
@@ -822,4 +822,28 @@ func (c *cluster) progress(bd buildv1.Build) {
 			b.Status.Output.To = &buildv1.BuildStatusOutputTo{ImageDigest: outc.digest}
 		})
 	}
+}
+
+// fakeClusterVersions reads ClusterVersions from the typed fake of
+// openshift/client-go and hands them on the way the API server's JSON
+// reaches clusterVersionClient: encoded from openshift/api's types and
+// decoded into pulllab's ClusterVersion, so a JSON name that differs from
+// upstream's shows as a lost version.
+type fakeClusterVersions struct{ cs *configfake.Clientset }
+
+// Get reads the ClusterVersion called name.
+func (f fakeClusterVersions) Get(ctx context.Context, name string, opts metav1.GetOptions) (*ClusterVersion, error) {
+	cv, err := f.cs.ConfigV1().ClusterVersions().Get(ctx, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(cv)
+	if err != nil {
+		return nil, err
+	}
+	out := &ClusterVersion{}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -148,9 +148,15 @@ func TestEnvironmentWithoutClusterVersion(t *testing.T) {
 
 func TestClusterVersionFromHistory(t *testing.T) {
 	c := newCluster(t)
-	cv, _ := c.config.ConfigV1().ClusterVersions().Get(context.Background(), "version", metav1.GetOptions{})
+	cv, err := fakeClusterVersions{c.config}.Get(context.Background(), "version", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clusterVersion(cv); got != "4.21.8" {
+		t.Errorf("clusterVersion from the desired release = %q, want 4.21.8", got)
+	}
 	cv.Status.Desired.Version = ""
-	cv.Status.History = []configv1.UpdateHistory{{Version: "4.20.5"}, {Version: "4.19.9"}}
+	cv.Status.History = []UpdateHistory{{Version: "4.20.5"}, {Version: "4.19.9"}}
 	if got := clusterVersion(cv); got != "4.20.5" {
 		t.Errorf("clusterVersion = %q", got)
 	}
