@@ -36,9 +36,12 @@ func newDoctorCommand(g *globals) *cli.Command {
 	}
 }
 
-// validate accepts the output formats doctor prints (arguments are
-// ignored, as they always were).
-func (o *doctorOptions) validate(cli.Args) error {
+// validate accepts the output formats doctor prints; doctor takes no
+// arguments (flags after one would not be read).
+func (o *doctorOptions) validate(args cli.Args) error {
+	if err := noArgs("doctor", args, "put flags such as -o before any argument"); err != nil {
+		return err
+	}
 	return validateOutput(o.output, "json")
 }
 

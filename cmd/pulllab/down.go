@@ -49,9 +49,12 @@ func (o *downOptions) complete(e env) error {
 }
 
 // validate refuses flags that do not go together, and --delete without
-// --yes where nobody can be asked (arguments are ignored, as they always
-// were).
-func (o *downOptions) validate(cli.Args) error {
+// --yes where nobody can be asked. down takes no arguments (flags after
+// one would not be read).
+func (o *downOptions) validate(args cli.Args) error {
+	if err := noArgs("down", args, "choose what goes with --stop or --delete"); err != nil {
+		return err
+	}
 	if o.clearCache && !o.delete {
 		return usagef("--clear-cache only goes with --delete")
 	}

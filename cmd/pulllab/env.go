@@ -30,8 +30,12 @@ func newEnvCommand(g *globals) *cli.Command {
 	}
 }
 
-// validate checks --shell (arguments are ignored, as they always were).
-func (o *envOptions) validate(cli.Args) error {
+// validate checks --shell; env takes no arguments (flags after one would
+// not be read).
+func (o *envOptions) validate(args cli.Args) error {
+	if err := noArgs("env", args, "name the shell with --shell SHELL"); err != nil {
+		return err
+	}
 	if o.shell == "" {
 		return nil
 	}

@@ -28,7 +28,7 @@ func newReportCommand(g *globals) *cli.Command {
 			"results.json that verify wrote: for another language, or after upgrading pulllab.\n" +
 			"It prints to stdout unless --out names a file.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "read the results from `FILE` (a results.json from verify)", Required: true, TakesFile: true, Destination: &o.from},
+			&cli.StringFlag{Name: "from", Usage: "read the results from `FILE` (a results.json from verify; required)", TakesFile: true, Destination: &o.from},
 			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout (- is stdout; its directory must exist)", TakesFile: true, Destination: &o.out},
 			&cli.StringFlag{Name: "format", Usage: "`FORMAT`: markdown, junit or summary", Value: "markdown", Destination: &o.format},
 		}, g.configFlags("lab.lang")...),
@@ -39,6 +39,9 @@ func newReportCommand(g *globals) *cli.Command {
 func (o *reportOptions) validate(args cli.Args) error {
 	if err := noArgs("report", args, "name the results with --from"); err != nil {
 		return err
+	}
+	if o.from == "" {
+		return usagef("report needs --from FILE: the results.json that 'pulllab verify' wrote (in its --out directory)")
 	}
 	switch o.format {
 	case "markdown", "junit", "summary":

@@ -109,9 +109,12 @@ func newStatusCommand(g *globals) *cli.Command {
 	}
 }
 
-// validate accepts the output formats status prints (arguments are
-// ignored, as they always were).
-func (o *statusOptions) validate(cli.Args) error {
+// validate accepts the output formats status prints; status takes no
+// arguments (flags after one would not be read).
+func (o *statusOptions) validate(args cli.Args) error {
+	if err := noArgs("status", args, "put flags such as -o before any argument"); err != nil {
+		return err
+	}
 	return validateOutput(o.output, "json", "yaml")
 }
 

@@ -87,9 +87,12 @@ func (o *upOptions) complete(e env) error {
 }
 
 // validate refuses bad input, including values below crc's minimums (in
-// crc's words), before anything is touched.
-// Arguments are ignored, as they always were.
-func (o *upOptions) validate(cli.Args) error {
+// crc's words), before anything is touched. up takes no arguments: flags
+// after one would not be read.
+func (o *upOptions) validate(args cli.Args) error {
+	if err := noArgs("up", args, "stop after a step with --until STEP"); err != nil {
+		return err
+	}
 	if o.until != "" {
 		known := false
 		for _, n := range upStepNames {

@@ -26,6 +26,7 @@ func TestUsageErrors(t *testing.T) {
 		{"short flag", []string{"cases", "-x"}, []string{"has no flag -x"}, nil},
 		{"missing value", []string{"cases", "-o"}, []string{"-o needs a value"}, nil},
 		{"unknown global flag", []string{"--bogus", "cases"}, []string{"pulllab has no flag --bogus"}, nil},
+		{"report without --from", []string{"report"}, []string{"report needs --from FILE", "'pulllab verify' wrote"}, []string{"Required flag"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := runCmdForTest(t, tc.args...)
@@ -47,6 +48,34 @@ func TestUsageErrors(t *testing.T) {
 				if strings.Contains(stderr, w) {
 					t.Errorf("stderr %q must not contain %q", stderr, w)
 				}
+			}
+		})
+	}
+}
+
+// TestStrayArgumentsAreRefused: a command that takes no arguments refuses
+// one with exit 2 before doing anything, since urfave/cli stops reading
+// flags at the first argument and would silently drop "-o json" after it.
+func TestStrayArgumentsAreRefused(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"up"}, {"verify"}, {"status"}, {"down"}, {"doctor"}, {"env"},
+		{"report", "--from", "results.json"}, {"cases"}, {"init"}, {"version"}, {"config", "view"},
+	} {
+		name := strings.Join(cmd, " ")
+		if cmd[0] == "report" {
+			name = "report"
+		}
+		t.Run(name, func(t *testing.T) {
+			args := append(append([]string{}, cmd...), "stray", "-o", "json")
+			code, out, stderr := runCmdForTest(t, args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
+			}
+			if out != "" {
+				t.Errorf("stdout must stay empty, got %q", out)
+			}
+			if want := name + ` takes no arguments, got "stray"`; !strings.Contains(stderr, want) {
+				t.Errorf("stderr %q lacks %q", stderr, want)
 			}
 		})
 	}
