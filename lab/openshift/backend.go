@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
 	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	"github.com/sirupsen/logrus"
@@ -19,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/pulllab/pulllab/internal/config"
@@ -151,8 +151,10 @@ type Clients struct {
 	// the full clientsets: each full clientset links every API version and
 	// apply configuration of its group into the binary.
 	Image   imageclient.ImageV1Interface
-	Build   buildclient.BuildV1Interface
 	Project projectclient.ProjectV1Interface
+	// Dynamic reaches build.openshift.io/v1 builds and buildconfigs
+	// (buildapi.go says why not the typed client).
+	Dynamic dynamic.Interface
 	// ClusterVersions reads the cluster's OpenShift version.
 	ClusterVersions ClusterVersions
 	// BuildREST is a REST client for build.openshift.io/v1 without a client
@@ -209,14 +211,14 @@ var _ lab.Backend = (*Backend)(nil)
 type OptionError = lab.SettingError
 
 // NewWithClients returns a backend that uses the given clients. Kube, Image,
-// Build, Project, ClusterVersions, BuildREST, Workload, NodeCache, PickNode
+// Project, Dynamic, ClusterVersions, BuildREST, Workload, NodeCache, PickNode
 // and Facts must all be set. Bad image references are an *OptionError. The
 // namespace is taken as given: internal/config validates it once (also
 // against the cluster's own projects).
 func NewWithClients(c Clients, o Options) (*Backend, error) {
 	var missing []string
 	for name, nilness := range map[string]bool{
-		"Kube": c.Kube == nil, "Image": c.Image == nil, "Build": c.Build == nil, "Project": c.Project == nil,
+		"Kube": c.Kube == nil, "Image": c.Image == nil, "Dynamic": c.Dynamic == nil, "Project": c.Project == nil,
 		"ClusterVersions": c.ClusterVersions == nil, "BuildREST": c.BuildREST == nil, "Workload": c.Workload == nil,
 		"NodeCache": c.NodeCache == nil, "PickNode": c.PickNode == nil, "Facts": c.Facts == nil,
 	} {

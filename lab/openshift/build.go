@@ -14,18 +14,19 @@ import (
 	"sync"
 	"time"
 
-	buildv1 "github.com/openshift/api/build/v1"
 	imagev1 "github.com/openshift/api/image/v1"
-	buildscheme "github.com/openshift/client-go/build/clientset/versioned/scheme"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/yaml"
 
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/manifests"
@@ -91,26 +92,55 @@ func (b *Backend) buildStep(ctx context.Context, v lab.Variant) (lab.Build, erro
 // environment the base image needs (lab.S2IBuildEnv: the Galleon
 // provisioning of the WildFly S2I builder, nothing for EAP 7.4), output to
 // the stash tag pulllab-variants:<v>, the variant and the WAR's SHA-256 as
-// image labels.
-func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*buildv1.BuildConfig, error) {
-	bc := &buildv1.BuildConfig{}
-	if err := manifests.Decode(buildConfigFile, bc); err != nil {
+// image labels. It is the object sent to the server, as the manifest
+// gives it with those fields set: fields pulllab does not set stay as
+// buildconfig.yaml writes them.
+func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*unstructured.Unstructured, error) {
+	raw, err := manifests.Raw(buildConfigFile)
+	if err != nil {
 		return nil, err
 	}
-	spec := &bc.Spec
-	if spec.Source.Type != buildv1.BuildSourceBinary || spec.Strategy.SourceStrategy == nil || spec.Output.To == nil {
-		return nil, fmt.Errorf("embedded manifest %q must be a binary Source build with an output", buildConfigFile)
+	j, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("embedded manifest %q: %w", buildConfigFile, err)
 	}
-	bc.Name = BuildConfigName(v)
-	bc.Namespace = b.o.Namespace
-	bc.Labels = b.labels()
-	bc.Labels[LabelVariant] = string(v)
-	spec.Strategy.SourceStrategy.From = corev1.ObjectReference{Kind: "ImageStreamTag", Namespace: b.o.Namespace, Name: b.base.IST()}
-	spec.Strategy.SourceStrategy.Env = b.buildEnv()
-	spec.Output.To = &corev1.ObjectReference{Kind: "ImageStreamTag", Name: stashTag(v)}
-	spec.Output.ImageLabels = []buildv1.ImageLabel{
-		{Name: ImageLabelVariant, Value: string(v)},
-		{Name: ImageLabelWARSHA256, Value: warSHA256},
+	bc := &unstructured.Unstructured{}
+	if err := bc.UnmarshalJSON(j); err != nil {
+		return nil, fmt.Errorf("embedded manifest %q: %w", buildConfigFile, err)
+	}
+	srcType, _, _ := unstructured.NestedString(bc.Object, "spec", "source", "type")
+	stratType, _, _ := unstructured.NestedString(bc.Object, "spec", "strategy", "type")
+	_, hasOut, _ := unstructured.NestedMap(bc.Object, "spec", "output", "to")
+	if bc.GetKind() != "BuildConfig" || bc.GetAPIVersion() != buildGV.String() || srcType != "Binary" || stratType != "Source" || !hasOut {
+		return nil, fmt.Errorf("embedded manifest %q must be a build.openshift.io/v1 BuildConfig, a binary Source build with an output", buildConfigFile)
+	}
+	bc.SetName(BuildConfigName(v))
+	bc.SetNamespace(b.o.Namespace)
+	lbl := b.labels()
+	lbl[LabelVariant] = string(v)
+	bc.SetLabels(lbl)
+	set := func(value any, path ...string) {
+		if err == nil {
+			err = unstructured.SetNestedField(bc.Object, value, path...)
+		}
+	}
+	set(map[string]any{"kind": "ImageStreamTag", "namespace": b.o.Namespace, "name": b.base.IST()}, "spec", "strategy", "sourceStrategy", "from")
+	if env := b.buildEnv(); len(env) > 0 {
+		list := make([]any, len(env))
+		for i, e := range env {
+			list[i] = map[string]any{"name": e.Name, "value": e.Value}
+		}
+		set(list, "spec", "strategy", "sourceStrategy", "env")
+	} else {
+		unstructured.RemoveNestedField(bc.Object, "spec", "strategy", "sourceStrategy", "env")
+	}
+	set(map[string]any{"kind": "ImageStreamTag", "name": stashTag(v)}, "spec", "output", "to")
+	set([]any{
+		map[string]any{"name": ImageLabelVariant, "value": string(v)},
+		map[string]any{"name": ImageLabelWARSHA256, "value": warSHA256},
+	}, "spec", "output", "imageLabels")
+	if err != nil {
+		return nil, fmt.Errorf("embedded manifest %q: %w", buildConfigFile, err)
 	}
 	return bc, nil
 }
@@ -190,18 +220,19 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 	if err := b.applyBuildConfig(ctx, bc); err != nil {
 		return out, err
 	}
-	if env := bc.Spec.Strategy.SourceStrategy.Env; len(env) > 0 {
+	env := b.buildEnv()
+	if len(env) > 0 {
 		b.status.Infof("%s holds no server: the build provisions WildFly with Galleon (%s), fetching it from Maven repositories, which takes a few minutes",
 			b.base.Ref, envSummary(env))
 	}
-	b.status.Infof("uploading %s (%d bytes) to BuildConfig %s", v.WAR(), len(war), bc.Name)
-	started, err := b.instantiateBinary(ctx, bc.Name, v.WAR(), war)
+	b.status.Infof("uploading %s (%d bytes) to BuildConfig %s", v.WAR(), len(war), bc.GetName())
+	started, err := b.instantiateBinary(ctx, bc.GetName(), v.WAR(), war)
 	if err != nil {
 		if ctx.Err() != nil {
-			b.cancelUnfinished(ctx, bc.Name)
+			b.cancelUnfinished(ctx, bc.GetName())
 			return out, ctx.Err()
 		}
-		return out, fmt.Errorf("starting a build of %s: %w", bc.Name, err)
+		return out, fmt.Errorf("starting a build of %s: %w", bc.GetName(), err)
 	}
 	out.Name = started.Name
 	log = log.WithField("build", started.Name)
@@ -230,7 +261,7 @@ func (b *Backend) Build(ctx context.Context, v lab.Variant, war []byte) (lab.Bui
 			if bf.LogSnippet == "" {
 				bf.LogSnippet = tail.String()
 			}
-			if env := bc.Spec.Strategy.SourceStrategy.Env; len(env) > 0 {
+			if len(env) > 0 {
 				bf.Hint = fmt.Sprintf("the build provisioned WildFly with Galleon on %s (%s): it needs Maven repositories reachable from the build pod; if its log says \"Not a server home directory\", the image no longer provisions from these variables: give lab.baseImage an S2I image that holds a server",
 					b.base.Ref, envSummary(env))
 			}
@@ -290,7 +321,7 @@ func (b *Backend) remember(bd lab.Build) {
 }
 
 // buildDigest returns the digest a build pushed, or "".
-func buildDigest(bd *buildv1.Build) string {
+func buildDigest(bd *Build) string {
 	if bd.Status.Output.To != nil {
 		return bd.Status.Output.To.ImageDigest
 	}
@@ -313,14 +344,18 @@ func (b *Backend) reusable(ctx context.Context, v lab.Variant, sum, baseDigest, 
 		return nil, nil
 	}
 	sel := labels.SelectorFromSet(labels.Set{LabelVariant: string(v), LabelWARSHA256: labelValue63(sum)})
-	list, err := b.c.Build.Builds(b.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	list, err := b.buildClient().List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return nil, fmt.Errorf("listing the builds of the %s variant: %w", v, err)
 	}
+	items, err := buildsFrom(list)
+	if err != nil {
+		return nil, err
+	}
 	builtBy := imageLabels(&ist.Image)[imageLabelBuildName]
-	for i := range list.Items {
-		bd := &list.Items[i]
-		if !sel.Matches(labels.Set(bd.Labels)) || bd.Annotations[AnnotationWARSHA256] != sum || bd.Status.Phase != buildv1.BuildPhaseComplete {
+	for i := range items {
+		bd := &items[i]
+		if !sel.Matches(labels.Set(bd.Labels)) || bd.Annotations[AnnotationWARSHA256] != sum || bd.Status.Phase != BuildPhaseComplete {
 			continue
 		}
 		if baseDigest != "" && bd.Annotations[AnnotationBaseDigest] != baseDigest {
@@ -377,33 +412,38 @@ func imageLabels(img *imagev1.Image) map[string]string {
 	return nil
 }
 
-// applyBuildConfig creates the BuildConfig or updates its spec and labels.
-func (b *Backend) applyBuildConfig(ctx context.Context, want *buildv1.BuildConfig) error {
-	bcc := b.c.Build.BuildConfigs(b.o.Namespace)
+// buildClient is the client of the lab namespace's Builds.
+func (b *Backend) buildClient() dynamic.ResourceInterface {
+	return b.c.Dynamic.Resource(buildsResource).Namespace(b.o.Namespace)
+}
+
+// applyBuildConfig creates the BuildConfig or, when pulllab made it before,
+// gives it want's labels and spec (on the server's object, so fields the
+// server added stay).
+func (b *Backend) applyBuildConfig(ctx context.Context, want *unstructured.Unstructured) error {
+	bcc := b.c.Dynamic.Resource(buildConfigsResource).Namespace(b.o.Namespace)
 	_, err := bcc.Create(ctx, want, metav1.CreateOptions{})
 	if err == nil || !apierrors.IsAlreadyExists(err) {
 		if err != nil {
-			return fmt.Errorf("creating BuildConfig %q: %w", want.Name, err)
+			return fmt.Errorf("creating BuildConfig %q: %w", want.GetName(), err)
 		}
 		return nil
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		got, err := bcc.Get(ctx, want.Name, metav1.GetOptions{})
+		got, err := bcc.Get(ctx, want.GetName(), metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
-		if got.Labels[lab.LabelManagedBy] != lab.ManagedBy {
-			return fmt.Errorf("BuildConfig %q exists but pulllab did not create it", want.Name)
+		if got.GetLabels()[lab.LabelManagedBy] != lab.ManagedBy {
+			return fmt.Errorf("BuildConfig %q exists but pulllab did not create it", want.GetName())
 		}
-		got.Labels = want.Labels
-		got.Spec.CommonSpec = want.Spec.CommonSpec
-		got.Spec.RunPolicy = want.Spec.RunPolicy
-		got.Spec.Triggers = want.Spec.Triggers
+		got.SetLabels(want.GetLabels())
+		got.Object["spec"] = want.Object["spec"]
 		_, err = bcc.Update(ctx, got, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("updating BuildConfig %q: %w", want.Name, err)
+		return fmt.Errorf("updating BuildConfig %q: %w", want.GetName(), err)
 	}
 	return nil
 }
@@ -411,22 +451,33 @@ func (b *Backend) applyBuildConfig(ctx context.Context, want *buildv1.BuildConfi
 // instantiateBinary starts a build of the BuildConfig with content as its
 // binary input, stored as the file asFile (`oc start-build --from-file`):
 // POST .../buildconfigs/<name>/instantiatebinary?asFile=<asFile>. The server
-// answers once the build is running and has received the content.
-func (b *Backend) instantiateBinary(ctx context.Context, bcName, asFile string, content []byte) (*buildv1.Build, error) {
-	out := &buildv1.Build{}
-	opts := &buildv1.BinaryBuildRequestOptions{
-		ObjectMeta: metav1.ObjectMeta{Name: bcName, Namespace: b.o.Namespace},
-		AsFile:     asFile,
-	}
-	err := b.c.BuildREST.Post().
+// answers once the build is running and has received the content. The
+// query is what openshift/api's BinaryBuildRequestOptions encode to (name,
+// namespace, asFile).
+func (b *Backend) instantiateBinary(ctx context.Context, bcName, asFile string, content []byte) (*Build, error) {
+	res := b.c.BuildREST.Post().
 		Namespace(b.o.Namespace).
 		Resource("buildconfigs").
 		Name(bcName).
 		SubResource("instantiatebinary").
-		VersionedParams(opts, buildscheme.ParameterCodec).
+		Param("name", bcName).
+		Param("namespace", b.o.Namespace).
+		Param("asFile", asFile).
 		Body(content).
-		Do(ctx).
-		Into(out)
+		Do(ctx)
+	// Error, unlike Raw, decodes the server's Status into an API error.
+	if err := res.Error(); err != nil {
+		return nil, err
+	}
+	raw, err := res.Raw()
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("reading the build the server started: %w", err)
+	}
+	out, err := buildFrom(u)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +505,7 @@ func (b *Backend) labelBuild(ctx context.Context, name string, v lab.Variant, su
 	if err != nil {
 		return err
 	}
-	_, err = b.c.Build.Builds(b.o.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err = b.buildClient().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
 }
 
@@ -467,7 +518,7 @@ func (b *Backend) followBuildLog(ctx context.Context, name string, log logrus.Fi
 		Resource("builds").
 		Name(name).
 		SubResource("log").
-		VersionedParams(&buildv1.BuildLogOptions{Follow: true}, buildscheme.ParameterCodec).
+		Param("follow", "true").
 		Stream(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -491,7 +542,7 @@ func (b *Backend) followBuildLog(ctx context.Context, name string, log logrus.Fi
 // BuildFailedError is a build that ended Failed, Error or Cancelled.
 type BuildFailedError struct {
 	Name, Namespace string
-	Phase           buildv1.BuildPhase
+	Phase           BuildPhase
 	Reason, Message string
 	// LogSnippet is the end of the build's log.
 	LogSnippet string
@@ -521,9 +572,9 @@ func (e *BuildFailedError) Error() string {
 }
 
 // terminal reports whether a build phase is final.
-func terminal(p buildv1.BuildPhase) bool {
+func terminal(p BuildPhase) bool {
 	switch p {
-	case buildv1.BuildPhaseComplete, buildv1.BuildPhaseFailed, buildv1.BuildPhaseError, buildv1.BuildPhaseCancelled:
+	case BuildPhaseComplete, BuildPhaseFailed, BuildPhaseError, BuildPhaseCancelled:
 		return true
 	}
 	return false
@@ -533,13 +584,13 @@ func terminal(p buildv1.BuildPhase) bool {
 // version, like `oc start-build --wait`) until it is Complete, and returns
 // it; Failed, Error and Cancelled are a *BuildFailedError. Each new phase is
 // printed as a status line. It gives up after Options.BuildTimeout.
-func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) (*buildv1.Build, error) {
+func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) (*Build, error) {
 	wctx, cancel := context.WithTimeout(ctx, b.o.BuildTimeout)
 	defer cancel()
-	bc := b.c.Build.Builds(b.o.Namespace)
+	bc := b.buildClient()
 	sel := fields.OneTermEqualSelector("metadata.name", name).String()
-	var phase buildv1.BuildPhase
-	seen := func(bd *buildv1.Build) (*buildv1.Build, bool, error) {
+	var phase BuildPhase
+	seen := func(bd *Build) (*Build, bool, error) {
 		if bd.Status.Phase != phase {
 			phase = bd.Status.Phase
 			b.status.Infof("%s: build %s is %s", v, name, phase)
@@ -548,7 +599,7 @@ func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) 
 		if !terminal(phase) {
 			return nil, false, nil
 		}
-		if phase == buildv1.BuildPhaseComplete {
+		if phase == BuildPhaseComplete {
 			return bd, true, nil
 		}
 		return nil, true, &BuildFailedError{Name: name, Namespace: b.o.Namespace, Phase: phase,
@@ -559,20 +610,24 @@ func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) 
 		if err != nil {
 			return nil, b.buildWaitError(ctx, wctx, name, err)
 		}
+		items, err := buildsFrom(list)
+		if err != nil {
+			return nil, err
+		}
 		found := false
-		for i := range list.Items {
-			if list.Items[i].Name != name {
+		for i := range items {
+			if items[i].Name != name {
 				continue
 			}
 			found = true
-			if bd, done, err := seen(&list.Items[i]); done {
+			if bd, done, err := seen(&items[i]); done {
 				return bd, err
 			}
 		}
 		if !found {
 			return nil, fmt.Errorf("build %s disappeared (was it deleted?)", name)
 		}
-		w, err := bc.Watch(wctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: list.ResourceVersion})
+		w, err := bc.Watch(wctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: list.GetResourceVersion()})
 		if err != nil {
 			return nil, b.buildWaitError(ctx, wctx, name, err)
 		}
@@ -591,7 +646,7 @@ func (b *Backend) waitForBuild(ctx context.Context, v lab.Variant, name string) 
 // consumeBuildWatch reads watch events until the build is final, it is
 // deleted, the watch ends or ctx is done.
 func (b *Backend) consumeBuildWatch(ctx context.Context, w watch.Interface, name string,
-	seen func(*buildv1.Build) (*buildv1.Build, bool, error)) (*buildv1.Build, bool, error) {
+	seen func(*Build) (*Build, bool, error)) (*Build, bool, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -605,13 +660,17 @@ func (b *Backend) consumeBuildWatch(ctx context.Context, w watch.Interface, name
 				b.log.WithField("event", apierrors.FromObject(ev.Object)).Debug("build watch error; watching again")
 				return nil, false, nil
 			case watch.Deleted:
-				if bd, ok := ev.Object.(*buildv1.Build); ok && bd.Name == name {
+				if u, ok := ev.Object.(*unstructured.Unstructured); ok && u.GetName() == name {
 					return nil, true, fmt.Errorf("build %s was deleted while pulllab waited for it", name)
 				}
 			case watch.Added, watch.Modified:
-				bd, ok := ev.Object.(*buildv1.Build)
-				if !ok || bd.Name != name {
+				u, ok := ev.Object.(*unstructured.Unstructured)
+				if !ok || u.GetName() != name {
 					continue
+				}
+				bd, err := buildFrom(u)
+				if err != nil {
+					return nil, true, err
 				}
 				if out, done, err := seen(bd); done {
 					return out, true, err
@@ -639,17 +698,25 @@ func (b *Backend) buildWaitError(ctx, wctx context.Context, name string, err err
 func (b *Backend) cancelBuild(ctx context.Context, name string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	bc := b.c.Build.Builds(b.o.Namespace)
+	bc := b.buildClient()
+	// Like `oc cancel-build`: set status.cancelled on the whole object and
+	// update it; the build controller stops the build.
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		bd, err := bc.Get(cctx, name, metav1.GetOptions{})
+		u, err := bc.Get(cctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		bd, err := buildFrom(u)
 		if err != nil {
 			return err
 		}
 		if terminal(bd.Status.Phase) || bd.Status.Cancelled {
 			return nil
 		}
-		bd.Status.Cancelled = true
-		_, err = bc.Update(cctx, bd, metav1.UpdateOptions{})
+		if err := unstructured.SetNestedField(u.Object, true, "status", "cancelled"); err != nil {
+			return err
+		}
+		_, err = bc.Update(cctx, u, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -665,14 +732,19 @@ func (b *Backend) cancelBuild(ctx context.Context, name string) {
 func (b *Backend) cancelUnfinished(ctx context.Context, bcName string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	sel := labels.SelectorFromSet(labels.Set{buildv1.BuildConfigLabel: bcName}).String()
-	list, err := b.c.Build.Builds(b.o.Namespace).List(cctx, metav1.ListOptions{LabelSelector: sel})
+	sel := labels.SelectorFromSet(labels.Set{buildConfigLabel: bcName}).String()
+	list, err := b.buildClient().List(cctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		b.log.WithError(err).Warn("could not list the builds to cancel")
 		return
 	}
+	items, err := buildsFrom(list)
+	if err != nil {
+		b.log.WithError(err).Warn("could not read the builds to cancel")
+		return
+	}
 	var names []string
-	for _, bd := range list.Items {
+	for _, bd := range items {
 		if !terminal(bd.Status.Phase) {
 			names = append(names, bd.Name)
 		}

@@ -88,11 +88,11 @@ func withBase(t *testing.T, c *cluster) {
 func TestInstantiateBinaryRequest(t *testing.T) {
 	c := newCluster(t, ourProject(nil)...)
 	b := c.backend(Options{})
-	bc, err := b.BuildConfigFor(lab.VariantNode, sumOf)
+	u, err := b.BuildConfigFor(lab.VariantNode, sumOf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), bc, metav1.CreateOptions{}); err != nil {
+	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), buildConfigOf(t, u), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	body := []byte("PK\x03\x04 not really a zip \x00\xff")
@@ -382,5 +382,51 @@ func TestImageMetadata(t *testing.T) {
 	}
 	if imageConfigDigest(&imagev1.Image{}) != "" || imageLabels(&imagev1.Image{}) != nil {
 		t.Error("an image without metadata has a digest or labels")
+	}
+}
+
+// An existing BuildConfig that pulllab made gets the new labels and spec on
+// the server's own object: what the server keeps there (the build counter
+// in status.lastVersion, annotations) stays, and one that pulllab did not
+// make is refused.
+func TestApplyBuildConfigKeepsTheServersFields(t *testing.T) {
+	c := newCluster(t, ourProject(nil)...)
+	b := c.backend(Options{})
+	want, err := b.BuildConfigFor(lab.VariantNode, sumOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := buildConfigOf(t, want)
+	old.Labels = map[string]string{lab.LabelManagedBy: lab.ManagedBy}
+	old.Annotations = map[string]string{"kept": "yes"}
+	old.Spec.Output.ImageLabels = nil
+	old.Spec.NodeSelector = buildv1.OptionalNodeSelector{"stale": "yes"}
+	old.Status.LastVersion = 7
+	ctx := context.Background()
+	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(ctx, old, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.applyBuildConfig(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.build.BuildV1().BuildConfigs(testNS).Get(ctx, "pulllab-node", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.LastVersion != 7 || got.Annotations["kept"] != "yes" {
+		t.Errorf("lastVersion %d, annotations %v: the server's fields were lost", got.Status.LastVersion, got.Annotations)
+	}
+	if len(got.Spec.Output.ImageLabels) != 2 || got.Spec.NodeSelector != nil || got.Labels[LabelVariant] != "node" {
+		t.Errorf("spec %+v, labels %v: not the new spec and labels", got.Spec, got.Labels)
+	}
+
+	other := buildConfigOf(t, want)
+	other.Name, other.Labels = "pulllab-registry", nil
+	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(ctx, other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := b.BuildConfigFor(lab.VariantRegistry, sumOf)
+	if err := b.applyBuildConfig(ctx, reg); err == nil || !strings.Contains(err.Error(), "pulllab did not create it") {
+		t.Errorf("a BuildConfig pulllab did not make: err = %v", err)
 	}
 }

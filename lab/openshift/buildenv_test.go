@@ -153,10 +153,11 @@ func TestWildFlyS2IBuildWithoutProvisioningFails(t *testing.T) {
 	if _, err := b.EnsureBase(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	bc, err := b.BuildConfigFor(lab.VariantNode, sumOf)
+	u, err := b.BuildConfigFor(lab.VariantNode, sumOf)
 	if err != nil {
 		t.Fatal(err)
 	}
+	bc := buildConfigOf(t, u)
 	bc.Spec.Strategy.SourceStrategy.Env = nil
 	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), bc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -191,10 +192,11 @@ func TestBuildReuseNeedsSameEnvironment(t *testing.T) {
 	if err := c.build.Tracker().Create(gvrBuilds, old, testNS); err != nil {
 		t.Fatal(err)
 	}
-	stale, err := b.BuildConfigFor(lab.VariantNode, sum)
+	u, err := b.BuildConfigFor(lab.VariantNode, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
+	stale := buildConfigOf(t, u)
 	stale.Spec.Strategy.SourceStrategy.Env = nil
 	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), stale, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	buildclient "github.com/openshift/client-go/build/clientset/versioned/typed/build/v1"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned/typed/image/v1"
 	projectclient "github.com/openshift/client-go/project/clientset/versioned/typed/project/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/pulllab/pulllab/internal/kubeclient"
@@ -19,9 +19,9 @@ import (
 )
 
 // New returns the backend for the cluster cfg reaches. It builds the
-// Kubernetes group clients (internal/kubeclient), the typed image/v1,
-// build/v1 and project/v1 clients and a ClusterVersion reader, sharing one
-// HTTP client, from one copy of
+// Kubernetes group clients (internal/kubeclient), the typed image/v1 and
+// project/v1 clients, a dynamic client for builds and a ClusterVersion
+// reader, sharing one HTTP client, from one copy of
 // cfg that identifies itself as pulllab (User-Agent "…/pulllab/<version>"),
 // and a build REST client without a client timeout for the long
 // instantiatebinary and build log calls. It does not contact the cluster;
@@ -46,7 +46,7 @@ func New(cfg *rest.Config, o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the image.openshift.io client: %w", err)
 	}
-	bld, err := buildclient.NewForConfigAndClient(cfg, hc)
+	dyn, err := dynamic.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("making the build.openshift.io client: %w", err)
 	}
@@ -63,17 +63,21 @@ func New(cfg *rest.Config, o Options) (*Backend, error) {
 	// build: no client timeout for these two.
 	long := rest.CopyConfig(cfg)
 	long.Timeout = 0
-	longBuild, err := buildclient.NewForConfig(long)
+	longHC, err := rest.HTTPClientFor(long)
 	if err != nil {
-		return nil, fmt.Errorf("making the build.openshift.io client: %w", err)
+		return nil, fmt.Errorf("making the HTTP client for %s: %w", long.Host, err)
+	}
+	longBuild, err := newBuildREST(long, longHC)
+	if err != nil {
+		return nil, err
 	}
 	ex := node.NewExecer(cfg, kube)
 
 	// The factories read the options with their defaults filled in.
 	var b *Backend
 	c := Clients{
-		Kube: kube, Image: img, Build: bld, Project: prj, ClusterVersions: cvs,
-		BuildREST: longBuild.RESTClient(),
+		Kube: kube, Image: img, Project: prj, Dynamic: dyn, ClusterVersions: cvs,
+		BuildREST: longBuild,
 		Workload: func(namespace, nodeName string) Workload {
 			return workload.New(kube, workload.Options{
 				Namespace: namespace, Node: nodeName, LabID: b.o.LabID, Profile: b.o.Profile,

@@ -90,7 +90,12 @@ func (c *clusterVersionClient) Get(ctx context.Context, name string, opts metav1
 	if opts.ResourceVersion != "" {
 		req = req.Param("resourceVersion", opts.ResourceVersion)
 	}
-	raw, err := req.Do(ctx).Raw()
+	res := req.Do(ctx)
+	// Error, unlike Raw, decodes the server's Status into an API error.
+	if err := res.Error(); err != nil {
+		return nil, err
+	}
+	raw, err := res.Raw()
 	if err != nil {
 		return nil, err
 	}

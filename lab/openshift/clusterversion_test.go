@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,8 +59,8 @@ func TestClusterVersionClient(t *testing.T) {
 	if v := clusterVersion(cv); v != "4.22.7" {
 		t.Errorf("version from the history %q, want 4.22.7", v)
 	}
-	if _, err := c.Get(ctx, "forbidden", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
-		t.Errorf("err = %v, want Forbidden", err)
+	if _, err := c.Get(ctx, "forbidden", metav1.GetOptions{}); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `clusterversions.config.openshift.io "forbidden" is forbidden`) {
+		t.Errorf("err = %v, want Forbidden in the server's words", err)
 	}
 	if _, err := c.Get(ctx, "missing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("err = %v, want NotFound", err)
