@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
@@ -185,23 +184,6 @@ func randomImage(t *testing.T) v1.Image {
 
 // s2iLayout is what EnsureBase settles for randomImage.
 var s2iLayout = WARLayout{Dir: "/deployments", User: "185", UID: 185}
-
-// withUser returns img with its config's USER set to user (a base image
-// must declare a numeric non-root one).
-func withUser(t *testing.T, img v1.Image, user string) v1.Image {
-	t.Helper()
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.User = user
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
 
 // fakeCluster records every call, in order, in one journal.
 type fakeCluster struct {

@@ -304,9 +304,6 @@ func (o Options) withDefaults() Options {
 // Flavor is what the target's cluster is.
 func (t *Target) Flavor() Flavor { return t.cluster.Flavor }
 
-// Host is the target's API server.
-func (t *Target) Host() string { return t.cluster.Host() }
-
 // Prepare is `up`'s cluster step: it makes the lab namespace (on OpenShift
 // the lab project, after checking the user may do what the lab needs) and
 // starts no pod.
