@@ -95,7 +95,7 @@ func (b *Backend) PointApp(ctx context.Context, tag string, v lab.Variant) error
 	}
 	desc, err := remote.Get(st, b.remoteOpts(ctx)...)
 	if isNotFound(err) {
-		return fmt.Errorf("the %s variant is not in the registry (%s is missing): build it first (pulllab verify builds it)", v, st)
+		return fmt.Errorf("the %s variant is not in the registry (%s is missing): %w", v, st, lab.ErrNotPrepared)
 	}
 	if err != nil {
 		return b.registryError(err, "reading "+st.String())

@@ -132,8 +132,8 @@ func TestRemoveAppOnARegistryThatRefusesDeletes(t *testing.T) {
 func TestPointAppNeedsTheVariant(t *testing.T) {
 	fx := newBuildFixture(t, deletesLikeDistribution)
 	err := fx.b.PointApp(context.Background(), "v1", lab.VariantNode)
-	if err == nil || !strings.Contains(err.Error(), "the node variant is not in the registry") {
-		t.Errorf("PointApp before Build = %v", err)
+	if err == nil || !strings.Contains(err.Error(), "the node variant is not in the registry") || !errors.Is(err, lab.ErrNotPrepared) {
+		t.Errorf("PointApp before Build = %v, want a lab.ErrNotPrepared saying the variant is missing", err)
 	}
 	if err := fx.b.PointApp(context.Background(), "v1", "other"); err == nil || !strings.Contains(err.Error(), "unknown variant") {
 		t.Errorf("PointApp(other) = %v", err)
