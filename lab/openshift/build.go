@@ -26,7 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/yaml"
 
 	"github.com/pulllab/pulllab/lab"
 	"github.com/pulllab/pulllab/manifests"
@@ -96,17 +95,10 @@ func (b *Backend) buildStep(ctx context.Context, v lab.Variant) (lab.Build, erro
 // gives it with those fields set: fields pulllab does not set stay as
 // buildconfig.yaml writes them.
 func (b *Backend) BuildConfigFor(v lab.Variant, warSHA256 string) (*unstructured.Unstructured, error) {
-	raw, err := manifests.Raw(buildConfigFile)
+	bc := &unstructured.Unstructured{}
+	err := manifests.Decode(buildConfigFile, bc)
 	if err != nil {
 		return nil, err
-	}
-	j, err := yaml.YAMLToJSON(raw)
-	if err != nil {
-		return nil, fmt.Errorf("embedded manifest %q: %w", buildConfigFile, err)
-	}
-	bc := &unstructured.Unstructured{}
-	if err := bc.UnmarshalJSON(j); err != nil {
-		return nil, fmt.Errorf("embedded manifest %q: %w", buildConfigFile, err)
 	}
 	srcType, _, _ := unstructured.NestedString(bc.Object, "spec", "source", "type")
 	stratType, _, _ := unstructured.NestedString(bc.Object, "spec", "strategy", "type")
