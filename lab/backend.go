@@ -114,6 +114,34 @@ type Workload interface {
 	Undeploy(ctx context.Context, name string) error
 }
 
+// NamespaceWorkload is a Workload that also looks after its namespace:
+// what both backends need from lab/workload's Client.
+type NamespaceWorkload interface {
+	Workload
+	// EnsureNamespace creates the namespace if needed, labelled for the lab
+	// and, when privileged, for privileged pods.
+	EnsureNamespace(ctx context.Context, privileged bool) error
+	// Cleanup removes the lab's pods and Deployments in the namespace.
+	Cleanup(ctx context.Context) error
+	// DeleteNamespace deletes the namespace (only pulllab's) and waits.
+	DeleteNamespace(ctx context.Context) error
+}
+
+// DebugNodeCache is the node's image cache seen through a debug pod that a
+// backend starts and stops: what both backends need from lab/node's Cache.
+type DebugNodeCache interface {
+	NodeCache
+	// Start runs the debug pod and waits until it can exec.
+	Start(ctx context.Context) error
+	// StartShared uses a running debug pod without owning it (owned is
+	// false: do not Stop it), or starts one (owned is true).
+	StartShared(ctx context.Context) (owned bool, err error)
+	// Stop deletes the debug pod.
+	Stop(ctx context.Context) error
+	// RuntimeVersion returns the container runtime's name and version.
+	RuntimeVersion(ctx context.Context) (string, error)
+}
+
 // Deployment is what the runner deploys for a case.
 type Deployment struct {
 	// Name of the Deployment (the app name).

@@ -142,31 +142,11 @@ type Options struct {
 
 // Workload is the pod and namespace side for one namespace; lab/workload's
 // Client implements it.
-type Workload interface {
-	lab.Workload
-	// EnsureNamespace creates the namespace if needed, labelled for the lab
-	// and, when privileged, for privileged pods.
-	EnsureNamespace(ctx context.Context, privileged bool) error
-	// Cleanup removes the lab's pods and Deployments in the namespace.
-	Cleanup(ctx context.Context) error
-	// DeleteNamespace deletes the namespace (only pulllab's) and waits.
-	DeleteNamespace(ctx context.Context) error
-}
+type Workload = lab.NamespaceWorkload
 
 // NodeOps is the node's image cache seen through a debug pod; lab/node's
 // Cache implements it.
-type NodeOps interface {
-	lab.NodeCache
-	// Start runs the debug pod and waits until it can exec.
-	Start(ctx context.Context) error
-	// StartShared uses a running debug pod without owning it (owned is
-	// false: do not Stop it), or starts one (owned is true).
-	StartShared(ctx context.Context) (owned bool, err error)
-	// Stop deletes the debug pod.
-	Stop(ctx context.Context) error
-	// RuntimeVersion returns the container runtime's name and version.
-	RuntimeVersion(ctx context.Context) (string, error)
-}
+type NodeOps = lab.DebugNodeCache
 
 // Cluster is what the backend needs from the Kubernetes API. New wires it to
 // lab/workload and lab/node; tests fake it.

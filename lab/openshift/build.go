@@ -447,7 +447,7 @@ func (b *Backend) applyBuildConfig(ctx context.Context, want *unstructured.Unstr
 // query is what openshift/api's BinaryBuildRequestOptions encode to (name,
 // namespace, asFile).
 func (b *Backend) instantiateBinary(ctx context.Context, bcName, asFile string, content []byte) (*Build, error) {
-	res := b.c.BuildREST.Post().
+	raw, err := body(b.c.BuildREST.Post().
 		Namespace(b.o.Namespace).
 		Resource("buildconfigs").
 		Name(bcName).
@@ -456,12 +456,7 @@ func (b *Backend) instantiateBinary(ctx context.Context, bcName, asFile string, 
 		Param("namespace", b.o.Namespace).
 		Param("asFile", asFile).
 		Body(content).
-		Do(ctx)
-	// Error, unlike Raw, decodes the server's Status into an API error.
-	if err := res.Error(); err != nil {
-		return nil, err
-	}
-	raw, err := res.Raw()
+		Do(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,10 @@ package openshift
 
 import (
 	"fmt"
-	"net/http"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 )
 
 // The backend reaches build.openshift.io/v1 through the dynamic client and
@@ -112,22 +109,4 @@ func buildsFrom(l *unstructured.UnstructuredList) ([]Build, error) {
 		out = append(out, *bd)
 	}
 	return out, nil
-}
-
-// newBuildREST returns a REST client for build.openshift.io/v1 that uses
-// hc. It decodes the server's errors (metav1.Status) into API errors;
-// callers read objects from the raw JSON.
-func newBuildREST(cfg *rest.Config, hc *http.Client) (rest.Interface, error) {
-	c := rest.CopyConfig(cfg)
-	gv := buildGV
-	c.GroupVersion = &gv
-	c.APIPath = "/apis"
-	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
-	c.AcceptContentTypes = "application/json"
-	c.ContentType = "application/json"
-	rc, err := rest.RESTClientForConfigAndClient(c, hc)
-	if err != nil {
-		return nil, fmt.Errorf("making the build.openshift.io client: %w", err)
-	}
-	return rc, nil
 }

@@ -67,7 +67,7 @@ func New(cfg *rest.Config, o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the HTTP client for %s: %w", long.Host, err)
 	}
-	longBuild, err := newBuildREST(long, longHC)
+	longBuild, err := newJSONREST(long, longHC, buildGV)
 	if err != nil {
 		return nil, err
 	}

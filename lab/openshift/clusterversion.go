@@ -8,7 +8,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
 
@@ -67,19 +66,9 @@ type clusterVersionClient struct {
 // newClusterVersionClient returns a ClusterVersions reader for cfg that
 // uses hc.
 func newClusterVersionClient(cfg *rest.Config, hc *http.Client) (*clusterVersionClient, error) {
-	c := *cfg
-	gv := clusterVersionGV
-	c.GroupVersion = &gv
-	c.APIPath = "/apis"
-	// client-go's scheme knows metav1.Status, so the server's errors
-	// become the usual API errors (NotFound, Forbidden, …); the object
-	// itself is decoded below as JSON.
-	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
-	c.AcceptContentTypes = "application/json"
-	c.ContentType = "application/json"
-	rc, err := rest.RESTClientForConfigAndClient(&c, hc)
+	rc, err := newJSONREST(cfg, hc, clusterVersionGV)
 	if err != nil {
-		return nil, fmt.Errorf("making the config.openshift.io client: %w", err)
+		return nil, err
 	}
 	return &clusterVersionClient{rc: rc}, nil
 }
@@ -90,12 +79,7 @@ func (c *clusterVersionClient) Get(ctx context.Context, name string, opts metav1
 	if opts.ResourceVersion != "" {
 		req = req.Param("resourceVersion", opts.ResourceVersion)
 	}
-	res := req.Do(ctx)
-	// Error, unlike Raw, decodes the server's Status into an API error.
-	if err := res.Error(); err != nil {
-		return nil, err
-	}
-	raw, err := res.Raw()
+	raw, err := body(req.Do(ctx))
 	if err != nil {
 		return nil, err
 	}

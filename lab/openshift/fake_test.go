@@ -309,7 +309,7 @@ func (c *cluster) buildREST() rest.Interface {
 	cfg := &rest.Config{Host: c.srv.URL}
 	hc, err := rest.HTTPClientFor(cfg)
 	c.must(err)
-	rc, err := newBuildREST(cfg, hc)
+	rc, err := newJSONREST(cfg, hc, buildGV)
 	c.must(err)
 	return rc
 }
