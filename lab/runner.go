@@ -310,8 +310,8 @@ func (x *run) setup(ctx context.Context) error {
 		x.builds[v] = bd
 		x.res.Builds = append(x.res.Builds, bd)
 	}
-	if sameDigest(x.builds[VariantNode].Digest, x.builds[VariantRegistry].Digest) {
-		return fmt.Errorf("both variants have the digest %s, so no case could tell them apart; the node and registry WARs must differ", x.builds[VariantNode].Digest)
+	if err := DistinctVariants(x.builds[VariantNode], x.builds[VariantRegistry]); err != nil {
+		return err
 	}
 
 	x.status.Start("Reading the cluster environment")

@@ -101,6 +101,15 @@ func sameDigest(a, b string) bool {
 	return ha != "" && ha == hb
 }
 
+// DistinctVariants checks that the node and registry variants were built
+// into different images: with one digest, no case could tell them apart.
+func DistinctVariants(node, registry Build) error {
+	if sameDigest(node.Digest, registry.Digest) {
+		return fmt.Errorf("both variants have the digest %s, so no case could tell them apart; the node and registry WARs must differ", node.Digest)
+	}
+	return nil
+}
+
 // NodeHolding returns what the node's cache holds under ref: the image whose
 // repo tags contain ref exactly, mapped to a variant by VariantOfImageID of
 // its ID (the config digest; CRI-O IDs have no "sha256:" prefix,

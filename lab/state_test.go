@@ -139,3 +139,27 @@ func TestStateKeyIgnoresNoneAndDigests(t *testing.T) {
 		t.Error("different states share a key")
 	}
 }
+
+func TestDistinctVariants(t *testing.T) {
+	a, b := "sha256:"+strings.Repeat("a", 64), "sha256:"+strings.Repeat("b", 64)
+	for _, tc := range []struct {
+		name         string
+		node, reg    string
+		wantTogether bool
+	}{
+		{"different images", a, b, false},
+		{"one image", a, a, true},
+		{"one image, one digest without its algorithm", a, strings.Repeat("a", 64), true},
+		{"digests not known", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := DistinctVariants(Build{Variant: VariantNode, Digest: tc.node}, Build{Variant: VariantRegistry, Digest: tc.reg})
+			if (err != nil) != tc.wantTogether {
+				t.Fatalf("DistinctVariants(%q, %q) = %v", tc.node, tc.reg, err)
+			}
+			if err != nil && !strings.Contains(err.Error(), "no case could tell them apart") {
+				t.Errorf("error %q does not say why it matters", err)
+			}
+		})
+	}
+}

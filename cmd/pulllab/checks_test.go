@@ -61,15 +61,7 @@ func fakeNodeServer(t *testing.T) (*httptest.Server, func() []string) {
 			notFound(w)
 			return
 		}
-		resp, err := http.Get(plain.URL + r.URL.Path)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
+		forwardTo(w, r, plain.URL)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), writes...) }

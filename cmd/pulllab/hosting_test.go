@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,15 +18,7 @@ func fakeAnnouncingServer(t *testing.T, doc string, status int) *httptest.Server
 	plain := fakeAPIServer(t, false)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v1/namespaces/kube-public/configmaps/local-registry-hosting" {
-			resp, err := http.Get(plain.URL + r.URL.Path)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			defer resp.Body.Close()
-			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-			w.WriteHeader(resp.StatusCode)
-			_, _ = fmt.Fprint(w, readAll(t, resp))
+			forwardTo(w, r, plain.URL)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -45,17 +38,18 @@ func fakeAnnouncingServer(t *testing.T, doc string, status int) *httptest.Server
 	return srv
 }
 
-func readAll(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	var sb strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			return sb.String()
-		}
+// forwardTo answers r with what the server at base answers for the same
+// path: the fake API servers that change one answer pass the rest on.
+func forwardTo(w http.ResponseWriter, r *http.Request, base string) {
+	resp, err := http.Get(base + r.URL.Path)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
 	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
 
 // TestVerifyReadsTheAnnouncedRegistry: with no --registry, verify takes the

@@ -51,6 +51,7 @@ func labelValue63(sum string) string {
 
 // BuildVariants is the `up` step "build": it packs node.war and
 // registry.war and builds (or reuses) both variants, with a step line each.
+// lab/target checks that their digests differ (lab.DistinctVariants).
 func (b *Backend) BuildVariants(ctx context.Context) ([]lab.Build, error) {
 	var out []lab.Build
 	for _, v := range lab.Variants {
@@ -59,9 +60,6 @@ func (b *Backend) BuildVariants(ctx context.Context) ([]lab.Build, error) {
 			return out, err
 		}
 		out = append(out, bd)
-	}
-	if out[0].Digest == out[1].Digest {
-		return out, fmt.Errorf("both variants have the digest %s, so no case could tell them apart", out[0].Digest)
 	}
 	return out, nil
 }

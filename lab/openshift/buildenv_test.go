@@ -153,15 +153,7 @@ func TestWildFlyS2IBuildWithoutProvisioningFails(t *testing.T) {
 	if _, err := b.EnsureBase(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	u, err := b.BuildConfigFor(lab.VariantNode, sumOf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bc := buildConfigOf(t, u)
-	bc.Spec.Strategy.SourceStrategy.Env = nil
-	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), bc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	bc := createWithoutEnv(t, c, b, sumOf)
 	started, err := b.instantiateBinary(context.Background(), bc.Name, "node.war", []byte("war"))
 	if err != nil {
 		t.Fatal(err)
@@ -192,15 +184,7 @@ func TestBuildReuseNeedsSameEnvironment(t *testing.T) {
 	if err := c.build.Tracker().Create(gvrBuilds, old, testNS); err != nil {
 		t.Fatal(err)
 	}
-	u, err := b.BuildConfigFor(lab.VariantNode, sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale := buildConfigOf(t, u)
-	stale.Spec.Strategy.SourceStrategy.Env = nil
-	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), stale, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	createWithoutEnv(t, c, b, sum)
 	c.outcomes["pulllab-node"] = buildOutcome{digest: digestOf("new")}
 	first, err := b.Build(context.Background(), lab.VariantNode, war)
 	if err != nil {
@@ -257,4 +241,21 @@ func TestWildFlyS2IBuildFailureSaysWhatItNeeded(t *testing.T) {
 			t.Errorf("error lacks %q:\n%s", w, msg)
 		}
 	}
+}
+
+// createWithoutEnv creates the node variant's BuildConfig for the WAR with
+// SHA-256 sum as a pulllab older than the build environment made it: the
+// same, but with no environment on its Source strategy.
+func createWithoutEnv(t *testing.T, c *cluster, b *Backend, sum string) *buildv1.BuildConfig {
+	t.Helper()
+	u, err := b.BuildConfigFor(lab.VariantNode, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := buildConfigOf(t, u)
+	bc.Spec.Strategy.SourceStrategy.Env = nil
+	if _, err := c.build.BuildV1().BuildConfigs(testNS).Create(context.Background(), bc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return bc
 }

@@ -877,26 +877,22 @@ func (c *cluster) dynamicBuilds() *dynamicfake.FakeDynamicClient {
 			return nil, err
 		}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, out, true); err != nil {
-			return nil, fmt.Errorf("the server would refuse %s %q: %w", u.GetKind(), u.GetName(), err)
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("the server would refuse %s %q: %v", u.GetKind(), u.GetName(), err))
 		}
 		return out, nil
 	}
 	dyn.PrependReactor("*", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		var err error
 		switch act := a.(type) {
 		case k8stesting.CreateActionImpl:
-			obj, err := typed(act.Object)
-			if err != nil {
-				return true, nil, apierrors.NewBadRequest(err.Error())
-			}
-			act.Object = obj
+			act.Object, err = typed(act.Object)
 			a = act
 		case k8stesting.UpdateActionImpl:
-			obj, err := typed(act.Object)
-			if err != nil {
-				return true, nil, apierrors.NewBadRequest(err.Error())
-			}
-			act.Object = obj
+			act.Object, err = typed(act.Object)
 			a = act
+		}
+		if err != nil {
+			return true, nil, err
 		}
 		obj, err := c.build.Invokes(a, nil)
 		if err != nil || obj == nil {

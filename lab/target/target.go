@@ -324,10 +324,7 @@ func (t *Target) BuildVariants(ctx context.Context) ([]lab.Build, error) {
 	if len(builds) != len(lab.Variants) {
 		return builds, fmt.Errorf("building the variants: got %d builds, want %d", len(builds), len(lab.Variants))
 	}
-	if builds[0].Digest == builds[1].Digest {
-		return builds, fmt.Errorf("both variants have the digest %s, so no case could tell them apart", builds[0].Digest)
-	}
-	return builds, nil
+	return builds, lab.DistinctVariants(builds[0], builds[1])
 }
 
 // Up prepares the lab: Prepare, EnsureBase, BuildVariants, in order. It
