@@ -198,7 +198,7 @@ func isMismatch(err error) bool {
 func (r *Runner) start() *run {
 	x := &run{Runner: r, status: r.Status, log: r.Log, now: r.Clock, timeout: r.CaseTimeout, pulled: map[string]Holding{}}
 	if x.status == nil {
-		x.status = discardStatus{}
+		x.status = DiscardStatus{}
 	}
 	if x.log == nil {
 		l := logrus.New()
@@ -528,13 +528,21 @@ func seconds(d time.Duration) float64 {
 	return d.Seconds()
 }
 
-// discardStatus prints nothing.
-type discardStatus struct{}
+// DiscardStatus is a StatusPrinter that prints nothing, for callers that
+// give none.
+type DiscardStatus struct{}
 
-func (discardStatus) Start(string, ...any) {}
-func (discardStatus) End(bool)             {}
-func (discardStatus) Infof(string, ...any) {}
-func (discardStatus) Warnf(string, ...any) {}
+// Start prints nothing.
+func (DiscardStatus) Start(string, ...any) {}
+
+// End prints nothing.
+func (DiscardStatus) End(bool) {}
+
+// Infof prints nothing.
+func (DiscardStatus) Infof(string, ...any) {}
+
+// Warnf prints nothing.
+func (DiscardStatus) Warnf(string, ...any) {}
 
 // workloads returns the workload clients a case may have deployed with:
 // the lab namespace's, and the second namespace's once prepared.

@@ -247,7 +247,7 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 		o.Log = l
 	}
 	if o.Status == nil {
-		o.Status = discardStatus{}
+		o.Status = lab.DiscardStatus{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -268,14 +268,6 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 	b.node = workload.NewNodeChoice(o.Node, c.PickNode)
 	return b, nil
 }
-
-// discardStatus prints nothing.
-type discardStatus struct{}
-
-func (discardStatus) Start(string, ...any) {}
-func (discardStatus) End(bool)             {}
-func (discardStatus) Infof(string, ...any) {}
-func (discardStatus) Warnf(string, ...any) {}
 
 // Kind returns "openshift".
 func (b *Backend) Kind() string { return KindName }

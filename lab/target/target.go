@@ -291,7 +291,7 @@ func newTarget(c *Cluster, b backend, o Options) *Target {
 // withDefaults fills in a quiet status printer and a discarding logger.
 func (o Options) withDefaults() Options {
 	if o.Status == nil {
-		o.Status = quiet{}
+		o.Status = lab.DiscardStatus{}
 	}
 	if o.Log == nil {
 		l := logrus.New()
@@ -410,11 +410,3 @@ func VariantWARs() (map[lab.Variant][]byte, error) {
 	}
 	return out, nil
 }
-
-// quiet is a StatusPrinter that prints nothing.
-type quiet struct{}
-
-func (quiet) Start(string, ...any) {}
-func (quiet) End(bool)             {}
-func (quiet) Infof(string, ...any) {}
-func (quiet) Warnf(string, ...any) {}
