@@ -201,9 +201,7 @@ func (r *Runner) start() *run {
 		x.status = DiscardStatus{}
 	}
 	if x.log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		x.log = l
+		x.log = DiscardLog()
 	}
 	if x.now == nil {
 		x.now = time.Now
@@ -526,6 +524,14 @@ func seconds(d time.Duration) float64 {
 		return 0
 	}
 	return d.Seconds()
+}
+
+// DiscardLog returns a logger that writes nothing, for callers that give
+// none.
+func DiscardLog() *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
 }
 
 // DiscardStatus is a StatusPrinter that prints nothing, for callers that

@@ -30,7 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -223,9 +222,7 @@ func NewWithCluster(c Cluster, o Options) (*Backend, error) {
 		o.Namespace = DefaultNamespace
 	}
 	if o.Log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		o.Log = l
+		o.Log = lab.DiscardLog()
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -110,9 +109,7 @@ func New(cs kubeclient.Interface, ex Execer, o Options) *Cache {
 		o.InUseRetry = 2 * time.Second
 	}
 	if o.Log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		o.Log = l
+		o.Log = lab.DiscardLog()
 	}
 	if o.Progress == nil {
 		log := o.Log

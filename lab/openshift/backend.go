@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -242,9 +241,7 @@ func NewWithClients(c Clients, o Options) (*Backend, error) {
 		o.WaitTimeout = DefaultWaitTimeout
 	}
 	if o.Log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		o.Log = l
+		o.Log = lab.DiscardLog()
 	}
 	if o.Status == nil {
 		o.Status = lab.DiscardStatus{}

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -294,9 +293,7 @@ func (o Options) withDefaults() Options {
 		o.Status = lab.DiscardStatus{}
 	}
 	if o.Log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		o.Log = l
+		o.Log = lab.DiscardLog()
 	}
 	return o
 }

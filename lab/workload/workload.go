@@ -129,9 +129,7 @@ func New(cs kubeclient.Interface, o Options) *Client {
 		o.EventWait = DefaultEventWait
 	}
 	if o.Log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		o.Log = l
+		o.Log = lab.DiscardLog()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
